@@ -1,0 +1,187 @@
+"""Public read-only pages of the program: overview, industry, measure, KPI.
+
+The plan is the approved program document, public by nature, so these pages need no login. Each view
+works in a fixed number of queries (tests assert it); pure formatting lives in ``presentation.py``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from . import models as plan
+from .presentation import budget_table, timeline_rows
+
+
+def _program(request: HttpRequest) -> plan.Program:
+    """The revision asked for with ``?revision=N``; by default the latest."""
+    revision = request.GET.get("revision")
+    programs = plan.Program.objects.all()
+    if revision is None:
+        program = programs.last()
+    elif revision.isdigit():
+        program = programs.filter(revision=int(revision)).first()
+    else:
+        program = None
+    if program is None:
+        raise Http404("找不到此版本的方案 (program revision not found)")
+    return program
+
+
+def _context(request: HttpRequest, program: plan.Program, **extra) -> dict:
+    revisions = list(plan.Program.objects.values("revision", "title"))
+    return {"program": program, "revisions": revisions, **extra}
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    """Program overview: visions, lead units, budget table with totals and chart, counts."""
+    program = _program(request)
+    industries = list(
+        program.industries.prefetch_related(
+            Prefetch(
+                "industryleadagency_set", queryset=plan.IndustryLeadAgency.objects.select_related("agency")
+            ),
+            "sub_areas",
+        ).annotate(
+            n_measures=Count("measures", distinct=True),
+            n_kpis=Count("measures__kpis", distinct=True),
+            n_schedules=Count("schedules", distinct=True),
+            n_work_items=Count("schedules__work_items", distinct=True),
+        )
+    )
+    budget = budget_table(
+        industries,
+        list(program.budget_lines.all()),
+        list(program.budget_totals.all()),
+        range(program.start_year, program.end_year + 1),
+    )
+    totals = {
+        "industries": len(industries),
+        "measures": sum(i.n_measures for i in industries),
+        "kpis": sum(i.n_kpis for i in industries),
+        "schedules": sum(i.n_schedules for i in industries),
+        "work_items": sum(i.n_work_items for i in industries),
+    }
+    return render(
+        request,
+        "plan/overview.html",
+        _context(
+            request,
+            program,
+            industries=industries,
+            budget=budget,
+            totals=totals,
+            security_ratios=list(program.security_ratios.all()),
+        ),
+    )
+
+
+def industry_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """An industry: vision, lead units, strategies with their measures and KPI counts, budget."""
+    program = _program(request)
+    industry = get_object_or_404(
+        program.industries.prefetch_related(
+            Prefetch(
+                "industryleadagency_set", queryset=plan.IndustryLeadAgency.objects.select_related("agency")
+            ),
+            "sub_areas",
+        ),
+        code=code,
+    )
+    measures = (
+        industry.measures.select_related("schedule")
+        .prefetch_related(
+            Prefetch("measureagency_set", queryset=plan.MeasureAgency.objects.select_related("agency"))
+        )
+        .annotate(n_kpis=Count("kpis", distinct=True), n_items=Count("schedule__work_items", distinct=True))
+    )
+    by_strategy: dict[int, list] = {}
+    for m in measures:
+        by_strategy.setdefault(m.strategy_id, []).append(m)
+    strategies = [
+        (s, by_strategy.get(s.pk, [])) for s in industry.strategies.select_related("sub_area").order_by("seq")
+    ]
+    budget = list(industry.budget_lines.order_by("year"))
+    return render(
+        request,
+        "plan/industry.html",
+        _context(
+            request,
+            program,
+            industry=industry,
+            strategies=strategies,
+            budget=budget,
+            budget_total=sum(b.amount for b in budget),
+        ),
+    )
+
+
+def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """A measure: its KPIs, and its schedule table's tasks and work items on a timeline."""
+    program = _program(request)
+    measure = get_object_or_404(
+        plan.Measure.objects.filter(industry__program=program)
+        .select_related("industry", "strategy__sub_area", "schedule")
+        .prefetch_related(
+            Prefetch("measureagency_set", queryset=plan.MeasureAgency.objects.select_related("agency"))
+        ),
+        code=code,
+    )
+    kpis = measure.kpis.prefetch_related(
+        Prefetch("annual_targets", queryset=plan.AnnualTarget.objects.select_related("cell"))
+    )
+    tasks, items, shared_with = [], [], []
+    if measure.schedule:
+        tasks = list(measure.schedule.tasks.all())
+        items = list(
+            measure.schedule.work_items.select_related("approach__task").prefetch_related(
+                Prefetch("workitemagency_set", queryset=plan.WorkItemAgency.objects.select_related("agency"))
+            )
+        )
+        shared_with = [m for m in measure.schedule.measures.all() if m.pk != measure.pk]
+    timeline = timeline_rows(items, program.start_year, program.end_year)
+    return render(
+        request,
+        "plan/measure.html",
+        _context(
+            request,
+            program,
+            measure=measure,
+            kpis=kpis,
+            tasks=tasks,
+            timeline=timeline,
+            shared_with=shared_with,
+        ),
+    )
+
+
+def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
+    """A KPI: the five target cells, verbatim and quantified."""
+    program = _program(request)
+    kpi = (
+        plan.KPI.objects.filter(measure__industry__program=program, measure__code=measure_code)
+        .filter(Q(code=code) | Q(code__startswith=f"{code}#"))
+        .select_related("measure__industry")
+        .prefetch_related(
+            Prefetch("kpiagency_set", queryset=plan.KPIAgency.objects.select_related("agency")),
+            Prefetch("annual_targets", queryset=plan.AnnualTarget.objects.select_related("cell")),
+        )
+        .order_by("code")
+        .first()
+    )
+    if kpi is None:
+        raise Http404("找不到此關鍵績效指標 (KPI not found)")
+    annual = list(kpi.annual_targets.all())
+    merged_cells = {a.cell_id for a in annual if a.merged}
+    sharing = (
+        plan.AnnualTarget.objects.filter(cell_id__in=merged_cells)
+        .exclude(kpi=kpi)
+        .select_related("kpi__measure")
+        .order_by("year", "kpi__order")
+    )
+    shared = {}
+    for other in sharing:
+        shared.setdefault(other.year, []).append(other.kpi)
+    rows = [(a, shared.get(a.year, [])) for a in annual]
+    return render(request, "plan/kpi.html", _context(request, program, kpi=kpi, rows=rows))
