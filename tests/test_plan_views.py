@@ -77,10 +77,33 @@ def test_text_is_escaped(client, program):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
-def test_language_is_traditional_chinese(client, program):
-    response = client.get("/")
-    assert response.headers["Content-Language"] == "zh-hant"
-    assert 'lang="zh-Hant-TW"' in response.content.decode()
+def test_language_is_traditional_chinese_whatever_the_browser_asks(client, program):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-Hant-TW"' in html and "各產業願景" in html
+
+
+def test_budget_figures_as_printed(client, program):
+    html = client.get("/").content.decode()
+    assert ">14.2<" in html and ">43.2<" in html and ">54.7<" in html and "14.20" not in html
+
+
+def test_amount_filter():
+    from decimal import Decimal
+
+    from sixcore.core.templatetags.roc import amount
+
+    assert [amount(Decimal(v)) for v in ("14.20", "1131.86", "100.00", "0.5")] == [
+        "14.2",
+        "1,131.86",
+        "100",
+        "0.5",
+    ]
+    assert amount(None) == ""
+
+
+def test_basis_in_chinese(client, program):
+    html = client.get(reverse("plan:kpi", args=["1.2", "1.2.4"])).content.decode()
+    assert "依「累計」判讀" in html and "keyword" not in html
 
 
 def test_admin_registers_every_plan_model():

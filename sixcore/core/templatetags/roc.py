@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django import template
 
@@ -27,3 +28,15 @@ def roc_date(value: date | None) -> str:
 def roc_year(value: int | None) -> str:
     """ROC year number → ``113 年``."""
     return f"{value} 年" if value else ""
+
+
+@register.filter
+def amount(value: Decimal | float | int | None) -> str:
+    """A figure as the document prints it: ``14.20`` → ``14.2``, ``1131.86`` → ``1,131.86``."""
+    if value is None:
+        return ""
+    number = Decimal(str(value)).normalize()
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    decimals = max(-number.as_tuple().exponent, 0)
+    return f"{number:,.{decimals}f}"
