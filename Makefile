@@ -56,9 +56,17 @@ test-postgres: install
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: suite ran on SQLite only"; \
 	fi
 
-## Benchmarks (not part of `make test`): figures go to docs/PERFORMANCE.md
-bench: install
+## Benchmarks (not part of `make test`): each prints its figures with the command; docs/PERFORMANCE.md
+## records them with the machine and date. PostgreSQL ones use throw-away databases named bench_*.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/bench_sixcore
+bench: install assets messages
 	$(BIN)/python bench/bench_plan_load.py --repeat 5
+	$(BIN)/python bench/bench_plan_load.py --repeat 5 --database-url $(BENCH_PG)
+	$(BIN)/python bench/bench_excel_import.py
+	$(BIN)/python bench/bench_evaluation.py
+	$(BIN)/python bench/bench_supplies.py
+	$(BIN)/python bench/bench_submissions_page.py --database-url $(BENCH_PG)
+	@if [ -f bench/bench_reports.py ]; then $(BIN)/python bench/bench_reports.py; fi
 
 clean:
 	rm -rf $(VENV) node_modules sixcore/static/vendor $(MO)

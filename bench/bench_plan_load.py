@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _db import recreate_postgres_database  # noqa: E402
 
 CHILD = r"""
 import json, os, resource, time
@@ -29,7 +31,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sixcore.settings")
 django.setup()
 from django.core.management import call_command
-call_command("flush", "--noinput", verbosity=0) if os.environ.get("BENCH_FLUSH") else None
 call_command("migrate", "--noinput", verbosity=0)
 from sixcore.plan.datafiles import read_plan_files
 from sixcore.plan.loader import load_program
@@ -48,7 +49,7 @@ def run_once(database_url: str | None) -> dict[str, float]:
         env = dict(os.environ, SIXCORE_HOME=home, PYTHONPATH=str(ROOT))
         if database_url:
             env["DATABASE_URL"] = database_url
-            env["BENCH_FLUSH"] = "1"
+            recreate_postgres_database(database_url)
         else:
             env.pop("DATABASE_URL", None)
         out = subprocess.run(

@@ -54,9 +54,22 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "axes",
     "sixcore.core",
     "sixcore.accounts",
     "sixcore.plan",
+    "sixcore.progress",
+    "sixcore.supplies",
+    "sixcore.evaluation",
+    "sixcore.api",
+    "sixcore.revisions",
+    "sixcore.coordination",
+    "sixcore.reports",
 ]
 
 MIDDLEWARE = [
@@ -66,9 +79,67 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sixcore.core.changelog.ChangeLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees failed logins from every view (django-axes: lockout after repeated failures).
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5  # hours locked out after too many failures
+# Lock the username from the address that failed: an attacker elsewhere cannot lock an officer out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "progress:submissions"
+LOGOUT_REDIRECT_URL = "plan:overview"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 200,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sixcore API",
+    "DESCRIPTION": "六大核心戰略產業推動方案 管考系統 — the plan (read) and the quarterly cycle (within the caller's scope).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field with different choices: name each set once, for the schema
+    # and for `check --deploy` (which generates the schema too).
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "sixcore.progress.choices.SubmissionStatus",
+        "WorkItemStatusEnum": "sixcore.progress.choices.WorkItemStatus",
+        "PeriodStateEnum": "sixcore.progress.choices.PeriodState",
+        "BudgetUnitEnum": "sixcore.progress.choices.BudgetUnit",
+    },
+}
+
+MEDIA_ROOT = Path(os.environ.get("SIXCORE_MEDIA_ROOT", HOME / "media"))
+MEDIA_URL = "media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sixcore@localhost")
+NDC_NOTIFY_EMAIL = os.environ.get("NDC_NOTIFY_EMAIL", "ndc-sixcore@localhost")
 
 ROOT_URLCONF = "sixcore.urls"
 WSGI_APPLICATION = "sixcore.wsgi.application"
@@ -105,6 +176,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,3 +212,45 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Production profile (SIXCORE_PROFILE=production): HTTPS only, strict cookies, HSTS, CSP. ---
+# `sixcore check --deploy` must report nothing with this profile (tests/test_deploy.py).
+PROFILE = os.environ.get("SIXCORE_PROFILE", "development")
+CONTENT_SECURITY_POLICY = {
+    # Swagger UI (drf-spectacular-sidecar) runs an inline bootstrap script: its page is exempt.
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # ECharts and the timeline set inline style attributes; scripts stay 'self' only.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+if PROFILE == "production":
+    if DEBUG:
+        raise RuntimeError("DEBUG must be off with SIXCORE_PROFILE=production")
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+    )
+    SECURE_SSL_REDIRECT = _env_flag("SECURE_SSL_REDIRECT", True)
+    # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (see docs/OPERATIONS.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "INFO")

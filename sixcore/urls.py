@@ -3,6 +3,7 @@
 import os
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 # The admin lives at a configurable path so that it is not where scanners look first.
@@ -10,5 +11,15 @@ ADMIN_PATH = os.environ.get("SIXCORE_ADMIN_PATH", "admin/").strip("/") + "/"
 
 urlpatterns = [
     path(ADMIN_PATH, admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/evaluation/", include("sixcore.evaluation.api_urls")),
+    path("api/", include("sixcore.api.urls")),
+    path("dashboard/", include("sixcore.evaluation.urls")),
+    path("revisions/", include("sixcore.revisions.urls")),
+    path("coordination/", include("sixcore.coordination.urls")),
+    path("reports/", include("sixcore.reports.urls")),
+    path("progress/", include("sixcore.progress.urls")),
+    path("supplies/", include("sixcore.supplies.urls")),
     path("", include("sixcore.plan.urls")),
 ]

@@ -11,6 +11,11 @@ REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seed" / "000_cbe2ebe5cd6892fc.txt"
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests use live_server, whose transactional database is emptied afterwards: run them last."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the program into the test database once; each test then runs in its own rolled-back transaction."""
@@ -18,6 +23,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         load_program()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs seconds per test; the hasher is not what these tests check."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -149,3 +149,14 @@ def test_every_message_has_a_translation():
     )
     untranslated = [m for m, s in entries[1:] if s.strip() == '""']
     assert len(entries) > 100 and untranslated == []
+
+
+def test_kpi_history_only_for_ndc(client, program):
+    from tests.factories import editor, ndc_reviewer
+
+    url = reverse("plan:kpi", args=["1.2", "1.2.4"])
+    assert "history-heading" not in client.get(url).content.decode()
+    client.force_login(editor("moea"))
+    assert "history-heading" not in client.get(url).content.decode()
+    client.force_login(ndc_reviewer())
+    assert "history-heading" in client.get(url).content.decode()

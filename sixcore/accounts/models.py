@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AgencyKind
+from .choices import AgencyKind, Role
 
 
 class Agency(models.Model):
@@ -48,3 +49,32 @@ class Agency(models.Model):
         while agency.parent_id is not None:
             agency = agency.parent
         return agency
+
+
+class User(AbstractUser):
+    """A person using sixcore: an officer of one agency with one role, or NDC staff.
+
+    Agency editors and viewers act for their agency and its sub-units (經濟部 covers 經濟部(工業局));
+    an industry lead unit also consolidates the industries its agency leads; NDC roles see everything.
+    """
+
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENCY_VIEWER)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_ndc(self) -> bool:
+        return self.role in (Role.NDC_ADMIN, Role.NDC_REVIEWER)

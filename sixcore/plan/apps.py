@@ -6,3 +6,22 @@ class PlanConfig(AppConfig):
     name = "sixcore.plan"
     label = "plan"
     verbose_name = _("Program plan")
+
+    def ready(self) -> None:
+        # Edits of the plan (admin, later revisions) are audited; ``plan load`` writes in bulk and
+        # records one ``plan.load`` action with its counts instead of thousands of rows.
+        from sixcore.core.changelog import track_changes
+
+        from . import models as plan
+
+        track_changes(plan.Program, exclude=("loaded_at",))
+        for model in (plan.Industry, plan.Strategy, plan.ScheduleTable, plan.SubArea):
+            track_changes(model)
+        track_changes(plan.Measure, related=lambda m: [m.industry])
+        track_changes(plan.KPI, related=lambda k: [k.measure])
+        track_changes(plan.AnnualTarget, related=lambda a: [a.kpi])
+        track_changes(plan.TargetCell)
+        track_changes(plan.WorkItem, related=lambda w: [w.schedule])
+        track_changes(plan.Task, related=lambda t: [t.schedule])
+        track_changes(plan.Approach)
+        track_changes(plan.BudgetLine, related=lambda b: [b.industry])

@@ -73,6 +73,14 @@ def load_program(data: PlanData | None = None, *, force: bool = False) -> tuple[
             delete=False,
         )[(data.program["revision"],)]
         _ProgramWriter(program, agencies, stats).write(data)
+        from sixcore.core.changelog import record_action
+
+        record_action(
+            program,
+            "plan.load",
+            message=f"created {dict(stats.created)}, updated {dict(stats.updated)}, deleted {dict(stats.deleted)}",
+            postchange={"content_hash": data.content_hash},
+        )
     return program, stats
 
 

@@ -10,16 +10,23 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from sixcore.accounts.policy import is_ndc
+from sixcore.core.changelog import history_context
+from sixcore.revisions.models import programs_in_force
+
 from . import models as plan
 from .presentation import budget_table, timeline_rows
 
 
 def _program(request: HttpRequest) -> plan.Program:
-    """The revision asked for with ``?revision=N``; by default the latest."""
+    """The revision asked for with ``?revision=N``; by default the latest approved one. Drafts and rejected
+    proposals of a revision open for NDC only (``?revision=N``); for anyone else they do not exist."""
+    from sixcore.revisions.services import programs_visible_to
+
     revision = request.GET.get("revision")
-    programs = plan.Program.objects.all()
+    programs = programs_visible_to(request.user)
     if revision is None:
-        program = programs.last()
+        program = programs_in_force().last()
     elif revision.isdigit():
         program = programs.filter(revision=int(revision)).first()
     else:
@@ -30,7 +37,10 @@ def _program(request: HttpRequest) -> plan.Program:
 
 
 def _context(request: HttpRequest, program: plan.Program, **extra) -> dict:
-    revisions = list(plan.Program.objects.values("revision", "title"))
+    # The picker lists the revisions in force, plus the open draft when NDC is looking at one.
+    revisions = list(programs_in_force().values("revision", "title"))
+    if not any(r["revision"] == program.revision for r in revisions):
+        revisions.append({"revision": program.revision, "title": program.title})
     return {"program": program, "revisions": revisions, **extra}
 
 
@@ -184,4 +194,6 @@ def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpRespon
     for other in sharing:
         shared.setdefault(other.year, []).append(other.kpi)
     rows = [(a, shared.get(a.year, [])) for a in annual]
-    return render(request, "plan/kpi.html", _context(request, program, kpi=kpi, rows=rows))
+    # The KPI's history includes draft actuals of agencies: NDC only (the public sees published data).
+    history = history_context(kpi) if is_ndc(request.user) else {}
+    return render(request, "plan/kpi.html", _context(request, program, kpi=kpi, rows=rows, **history))

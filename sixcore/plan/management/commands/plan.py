@@ -7,15 +7,17 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.progress import Progress
 
+from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.plan.audit import CHECKS, audit_program
 from sixcore.plan.datafiles import DataError, read_plan_files
 from sixcore.plan.export import export_program
 from sixcore.plan.loader import load_program
 from sixcore.plan.models import Program
+from sixcore.revisions.models import programs_in_force
 
 
 def dumps(data: Any) -> str:
@@ -23,7 +25,7 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
 
 
-class Command(BaseCommand):
+class Command(ChangeLoggedCommand):
     help = "Load, export and audit the program data (六大核心戰略產業推動方案)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,7 +50,8 @@ class Command(BaseCommand):
         getattr(self, f"handle_{options['action']}")(options)
 
     def _program(self, revision: int | None) -> Program:
-        programs = Program.objects.all()
+        # A number names any revision (drafts included, for review); the default is the latest in force.
+        programs = Program.objects.all() if revision is not None else programs_in_force().order_by("revision")
         program = programs.filter(revision=revision).first() if revision is not None else programs.last()
         if program is None:
             raise CommandError(

@@ -1,0 +1,105 @@
+"""The API's error bodies and the mapping of the cycle's domain exceptions onto HTTP statuses.
+
+Every error is JSON with a ``detail`` message, as DRF answers its own errors; a few carry more:
+
+- 400 invalid input: ``{"field": ["message", ...]}`` naming each bad field (DRF's validation format);
+  invalid report lines: ``{"detail", "errors": [{"line", "field", "message"}]}`` (``LineErrors``);
+  a submission not ready for a step: ``{"detail", "problems": [...]}`` (``IncompleteSubmission``).
+- 401 no or bad credentials on a write; 403 not allowed (``PermissionDenied``); 404 unknown or invisible.
+- 409 wrong state or locked period (``InvalidTransition``); a stale ``version``:
+  ``{"detail", "current": <the submission as stored now>}`` (``ConflictError``).
+
+Settings (``EXCEPTION_HANDLER``) belong to the project, so the mapping lives in :class:`DomainErrorsMixin`,
+which every cycle view mixes in.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from sixcore.progress.services import ConflictError, LineErrors
+from sixcore.progress.workflow import IncompleteSubmission, InvalidTransition
+
+
+class ErrorSerializer(serializers.Serializer):
+    """``{"detail": "..."}`` — 401, 403, 404 and 409 answers."""
+
+    detail = serializers.CharField()
+
+
+class LineErrorSerializer(serializers.Serializer):
+    line = serializers.CharField(help_text="The line, e.g. `kpis 1.2.2` or `work_items 1-1/1.1.1`.")
+    field = serializers.CharField(help_text="The field of the line (blank when the line itself is wrong).")
+    message = serializers.CharField()
+
+
+class LineErrorsSerializer(serializers.Serializer):
+    """400 from ``PATCH …/lines/``: every invalid value, nothing written."""
+
+    detail = serializers.CharField()
+    errors = LineErrorSerializer(many=True)
+
+
+class ProblemsSerializer(serializers.Serializer):
+    """400 from a transition: what is missing (e.g. 落後原因 of a lagging work item, a comment)."""
+
+    detail = serializers.CharField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+VALIDATION_ERROR = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description='Invalid input: `{"<field>": ["message", ...]}`, one entry per bad field.',
+)
+NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No or invalid credentials.")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Not allowed for the caller's role or agency.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown, or not visible to the caller.")
+WRONG_STATE = OpenApiResponse(
+    ErrorSerializer, description="Wrong state for this step, or the period is locked."
+)
+INCOMPLETE = OpenApiResponse(ProblemsSerializer, description="The submission is not ready for this step.")
+
+
+class DomainErrorsMixin:
+    """Answer the cycle's domain exceptions with their HTTP status (see the module docstring).
+
+    Views raise them from inside ``transaction.atomic`` blocks, so by the time they arrive here the
+    request's writes have been rolled back: an error never leaves anything half-written.
+    """
+
+    def conflict_body(self, exc: ConflictError) -> dict:
+        """The 409 body of a stale version; views that can show the submission add it as ``current``."""
+        return {"detail": str(exc)}
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ConflictError):
+            return Response(self.conflict_body(exc), status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, LineErrors):
+            return Response(
+                {"detail": "Invalid report lines; nothing was saved.", "errors": exc.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, IncompleteSubmission):
+            return Response(
+                {"detail": str(exc), "problems": [str(p) for p in exc.problems]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, DataError):
+            # A value the database refused (e.g. a number too large for its column): the write was
+            # rolled back with the transaction.
+            return Response(
+                {"detail": "A value does not fit its field (at most 12 digits before the point, 4 after)."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, DjangoPermissionDenied):
+            # DRF would replace the policy's message by a generic one; keep the reason.
+            message = str(exc) or "You do not have permission to perform this action."
+            return Response({"detail": message}, status=status.HTTP_403_FORBIDDEN)
+        if isinstance(exc, InvalidTransition):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)  # type: ignore[misc]

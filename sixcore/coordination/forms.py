@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sixcore.accounts.models import Agency
+
+from .models import CoordinationIssue, Decision, Meeting
+
+
+class SubjectMixin(forms.Form):
+    subject = forms.CharField(
+        label=_("Subject (measure 1.2, KPI 1.2/1.2.2 or work item 1-1/1.1.1; blank for general)"),
+        required=False,
+        max_length=40,
+    )
+
+
+class IssueForm(forms.ModelForm):
+    subject = SubjectMixin.base_fields["subject"]
+
+    class Meta:
+        model = CoordinationIssue
+        fields = ["title", "description", "requested_decision", "agencies", "due_date"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "requested_decision": forms.Textarea(attrs={"rows": 2}),
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agencies"].queryset = Agency.objects.order_by("order", "code")
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["date", "title", "attendees", "agenda", "minutes"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}),
+            "minutes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = Agency.objects.order_by("order", "code")
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = ["issue", "text", "owner", "deadline"]
+        widgets = {
+            "deadline": forms.DateInput(attrs={"type": "date"}),
+            "text": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = Agency.objects.order_by("order", "code")
+
+
+class ProgressForm(forms.Form):
+    note = forms.CharField(label=_("Progress note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), required=False)

@@ -1,0 +1,66 @@
+"""Evaluation API: KPI lights and roll-ups of a period, within the caller's scope (anonymous →
+approved reports only), computed by ``service.evaluate_period`` like the dashboards."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sixcore.core.roc import RocDateError
+from sixcore.progress.models import ReportingPeriod
+
+from . import service
+from .serializers import KpiEvaluationSerializer, RollUpSerializer
+
+PERIOD = OpenApiParameter("period", OpenApiTypes.STR, required=True, description="ROC quarter, e.g. 111Q2")
+
+
+def _evaluation(request) -> service.Evaluation:
+    code = request.query_params.get("period")
+    if not code:
+        raise ValidationError({"period": "required, e.g. 111Q2"})
+    try:
+        period = ReportingPeriod.by_code(code)
+    except RocDateError as exc:
+        raise ValidationError({"period": str(exc)}) from None
+    except ReportingPeriod.DoesNotExist:
+        raise NotFound(f"no reporting period {code}") from None
+    return service.evaluate_period(period, request.user)
+
+
+class KpiEvaluationView(APIView):
+    """Every KPI of the revision in force: expected value, actual, achievement and light."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[PERIOD], responses=KpiEvaluationSerializer(many=True), tags=["evaluation"])
+    def get(self, request):
+        evaluation = _evaluation(request)
+        return Response(KpiEvaluationSerializer(evaluation.kpis, many=True).data)
+
+
+class RollUpView(APIView):
+    """KPI lights and weighted achievement per industry, strategy, measure or agency."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            PERIOD,
+            OpenApiParameter(
+                "by", OpenApiTypes.STR, enum=list(service.ROLLUP_KINDS), description="default industry"
+            ),
+        ],
+        responses=RollUpSerializer(many=True),
+        tags=["evaluation"],
+    )
+    def get(self, request):
+        by = request.query_params.get("by", "industry")
+        if by not in service.ROLLUP_KINDS:
+            raise ValidationError({"by": f"one of {', '.join(service.ROLLUP_KINDS)}"})
+        evaluation = _evaluation(request)
+        return Response(RollUpSerializer(evaluation.rollups[by], many=True).data)

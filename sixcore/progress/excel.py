@@ -1,0 +1,1177 @@
+"""The Excel round-trip of the quarterly cycle: an agency downloads one pre-filled workbook for a period
+(all its submissions, one per industry) and uploads it back.
+
+``build_workbook`` writes the workbook; ``import_workbook`` reads it back, validates every cell first
+and, only when nothing is wrong, applies the changes through ``services.save_lines`` in one transaction
+for all submissions of the file. Problems are reported as ``{sheet, cell, message}`` (messages in zh-TW,
+for agency staff).
+
+Rows are matched by their codes (industry + measure / KPI / work-item code), never by position, so an
+agency may sort or filter the sheets. A hidden sheet carries the format version, the period, the agency
+and each submission's id, version and a hash of its content at download time (see ``_decide_write``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sixcore.accounts.models import Agency
+from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
+from sixcore.core.roc import RocDateError, format_roc_month, parse_roc_month
+
+from .choices import BudgetUnit, SubmissionStatus, WorkItemStatus
+from .clock import today
+from .models import BudgetReport, KPIReport, MeasureReport, ReportingPeriod, Submission, WorkItemReport
+from .periods import period_writable
+from .services import ConflictError, LineErrors, save_lines
+from .workflow import is_lagging, planned_percent
+
+FORMAT_MAGIC = "sixcore-excel"
+FORMAT_VERSION = "1"
+
+# Limits checked on the zip directory before openpyxl inflates anything (zip bombs, junk uploads).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024
+MAX_ZIP_ENTRIES = 200
+MAX_ROWS_PER_SHEET = 5000
+MAX_PROBLEMS = 1000
+
+# Excel evaluates a cell typed or pasted as text starting with these; text from the database that starts
+# with one is written with a leading apostrophe (the OWASP CSV-injection advice), stripped again on import.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISER = "'"
+
+SHEET_INFO = "說明"
+SHEET_MEASURES = "辦理情形"
+SHEET_KPIS = "績效指標"
+SHEET_WORK = "重點工作"
+SHEET_BUDGET = "經費"
+SHEET_META = "_meta"
+HEADER_ROW = 2
+FIRST_DATA_ROW = 3
+DEMO_MARK = "【示範資料】"
+
+WORK_STATUS_LABELS = {
+    WorkItemStatus.NOT_STARTED: "未開始",
+    WorkItemStatus.ON_TRACK: "進度正常",
+    WorkItemStatus.AHEAD: "超前",
+    WorkItemStatus.LAGGING: "落後",
+    WorkItemStatus.DONE: "已完成",
+    WorkItemStatus.SUSPENDED: "暫停",
+}
+SUBMISSION_STATUS_LABELS = {
+    SubmissionStatus.DRAFT: "草稿",
+    SubmissionStatus.SUBMITTED: "已送出",
+    SubmissionStatus.CONSOLIDATED: "已彙整",
+    SubmissionStatus.APPROVED: "已核定",
+}
+TARGET_KIND_LABELS = {"cumulative": "累計", "per_period": "當年度", "milestone": "里程碑"}
+YES, NO = "是", "否"
+
+# Field precision of the models: values are rounded the way the database would store them, so that a
+# re-upload compares equal to what was saved (otherwise every upload of 1.23456 would be a "change").
+QUANTUM = {
+    "value": Decimal("0.0001"),
+    "percent": Decimal("0.01"),
+    "allocated": Decimal("0.0001"),
+    "executed": Decimal("0.0001"),
+    "annual_budget": Decimal("0.0001"),
+}
+MAX_AMOUNT = Decimal(10) ** 12  # DecimalField(max_digits=16, decimal_places=4)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float
+    field: str | None = None  # the report field of an input column; None for reference columns
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    kind: str  # the save_lines kind
+    columns: tuple[Column, ...]
+    key_columns: int  # leading columns that identify the row
+    freeze: str
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def column_of(self, field_name: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.field == field_name)
+
+
+AMOUNT_FORMAT = "#,##0.00##"
+SHEETS = (
+    SheetSpec(
+        SHEET_MEASURES,
+        "measures",
+        (
+            Column("產業", 6),
+            Column("措施代碼", 10),
+            Column("措施名稱", 36),
+            Column("辦理情形", 60, "progress"),
+            Column("重要執行亮點", 48, "highlights"),
+            Column("下一季重點工作", 48, "next_quarter"),
+        ),
+        2,
+        "D3",
+    ),
+    SheetSpec(
+        SHEET_KPIS,
+        "kpis",
+        (
+            Column("產業", 6),
+            Column("措施代碼", 10),
+            Column("指標代碼", 10),
+            Column("全期目標", 40),
+            Column("本年度目標", 40),
+            Column("單位", 8),
+            Column("類型", 8),
+            Column("實績值", 14, "value", AMOUNT_FORMAT),
+            Column("是否達成", 10, "done"),
+            Column("佐證說明", 40, "evidence"),
+            Column("備註", 30, "note"),
+        ),
+        3,
+        "D3",
+    ),
+    SheetSpec(
+        SHEET_WORK,
+        "work_items",
+        (
+            Column("產業", 6),
+            Column("工作代碼", 14),
+            Column("重點工作項目", 44),
+            Column("起訖時程", 16),
+            Column("預定進度(%)", 11, None, "0.00"),
+            Column("實際進度(%)", 11, "percent", "0.00"),
+            Column("狀態", 10, "status"),
+            Column("落後原因", 36, "lag_reason"),
+            Column("因應對策", 36, "remedy"),
+            Column("完成日期", 13, "completed_on", "yyyy-mm-dd"),
+        ),
+        2,
+        "D3",
+    ),
+    SheetSpec(
+        SHEET_BUDGET,
+        "budget",
+        (
+            Column("產業", 6),
+            Column("措施代碼", 10),
+            Column("措施名稱", 36),
+            Column("單位", 8, "unit"),
+            Column("已分配數", 16, "allocated", AMOUNT_FORMAT),
+            Column("已執行數", 16, "executed", AMOUNT_FORMAT),
+            Column("年度預算", 16, "annual_budget", AMOUNT_FORMAT),
+        ),
+        2,
+        "D3",
+    ),
+)
+SPEC_BY_KIND = {s.kind: s for s in SHEETS}
+KIND_FIELDS = {s.kind: [c.field for c in s.columns if c.field] for s in SHEETS}
+TEXT_FIELDS = {"progress", "highlights", "next_quarter", "evidence", "note", "lag_reason", "remedy"}
+
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
+UNLOCKED = Protection(locked=False)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One reason the upload was refused, at a sheet and cell (cell empty for file-level problems)."""
+
+    sheet: str
+    cell: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+
+@dataclass
+class SubmissionOutcome:
+    submission_id: int
+    industry: str
+    industry_name: str
+    fields_changed: int
+    version_before: int
+    version_after: int
+
+
+@dataclass
+class ImportResult:
+    """``ok`` when everything was valid (and written); otherwise ``problems`` and nothing was written."""
+
+    problems: list[Problem] = field(default_factory=list)
+    changed: list[SubmissionOutcome] = field(default_factory=list)
+    unchanged: list[SubmissionOutcome] = field(default_factory=list)
+    period: ReportingPeriod | None = None
+    agency: Agency | None = None
+    truncated: int = 0  # problems left off the list beyond MAX_PROBLEMS
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problems_by_sheet(self) -> dict[str, list[Problem]]:
+        grouped: dict[str, list[Problem]] = defaultdict(list)
+        for problem in self.problems:
+            grouped[problem.sheet].append(problem)
+        return dict(grouped)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.dropped = 0
+
+    def add(self, sheet: str, cell: str, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Problem(sheet, cell, message))
+        else:
+            self.dropped += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+# --- values: one normal form for the database and the file --------------------------------------------
+
+
+def _normal_text(value: Any) -> str:
+    # Excel stores CR LF as LF; comparing normalised text keeps a re-upload from looking like a change.
+    if value is None:
+        return ""
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _quantize(name: str, number: Decimal | None) -> Decimal | None:
+    if number is None:
+        return None
+    return number.quantize(QUANTUM[name], rounding=ROUND_HALF_UP) if name in QUANTUM else number
+
+
+def _normal(name: str, value: Any) -> Any:
+    """A database value in the form the file's values are compared with."""
+    if name in TEXT_FIELDS:
+        return _normal_text(value)
+    if name in QUANTUM:
+        return _quantize(name, value)
+    if name == "unit":
+        return value or BudgetUnit.HUNDRED_MILLION
+    if name == "status":
+        return value or ""
+    return value
+
+
+def _line_state(report: Any, kind: str) -> dict[str, Any]:
+    return {name: _normal(name, getattr(report, name)) for name in KIND_FIELDS[kind]}
+
+
+def _state_hash(lines: dict[str, dict[Any, Any]]) -> str:
+    """A short digest of a submission's content (all its lines) for the stale-version rule."""
+    digest = hashlib.sha256()
+    for kind in sorted(lines):
+        for key in sorted(lines[kind], key=str):
+            state = _line_state(lines[kind][key], kind)
+            digest.update(
+                json.dumps(
+                    [kind, str(key), {k: str(v) for k, v in state.items()}],
+                    ensure_ascii=False,
+                    sort_keys=True,
+                ).encode()
+            )
+    return digest.hexdigest()[:32]
+
+
+def _safe_text(value: Any) -> str:
+    """Text from the database made inert for a spreadsheet (no formula, no illegal XML characters)."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+    if text.startswith(FORMULA_PREFIXES):
+        text = NEUTRALISER + text
+    return text
+
+
+def _unneutralise(text: str) -> str:
+    if text.startswith(NEUTRALISER) and text[1:2] and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text
+
+
+# --- loading the submissions of a workbook -----------------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    """One submission with its lines by key (KPIs by (measure code, KPI code): codes repeat, e.g. 6.2.2)."""
+
+    submission: Submission
+    lines: dict[str, dict[Any, Any]]
+
+
+def _load_units(submissions: list[Submission]) -> dict[int, _Unit]:
+    """The lines of several submissions in four queries."""
+    units = {
+        s.pk: _Unit(s, {"measures": {}, "kpis": {}, "work_items": {}, "budget": {}}) for s in submissions
+    }
+    ids = list(units)
+    for r in MeasureReport.objects.filter(submission__in=ids).select_related("measure"):
+        units[r.submission_id].lines["measures"][r.measure.code] = r
+    kpis = KPIReport.objects.filter(submission__in=ids).select_related("kpi__measure")
+    for r in kpis.order_by("submission", "kpi__measure__order", "kpi__order"):
+        units[r.submission_id].lines["kpis"][(r.kpi.measure.code, r.kpi.code)] = r
+    works = WorkItemReport.objects.filter(submission__in=ids).select_related("work_item__schedule")
+    for r in works.order_by("submission", "work_item__schedule__order", "work_item__order"):
+        units[r.submission_id].lines["work_items"][f"{r.work_item.schedule.code}/{r.work_item.code}"] = r
+    for r in BudgetReport.objects.filter(submission__in=ids).select_related("measure"):
+        units[r.submission_id].lines["budget"][r.measure.code] = r
+    return units
+
+
+def _as_of(period: ReportingPeriod) -> date:
+    # As workflow.completeness_problems judges lagging: at the quarter's end, or today if earlier.
+    return min(period.end, today())
+
+
+# --- building ----------------------------------------------------------------------------------------
+
+
+def agency_submissions(period: ReportingPeriod, agency: Agency, user) -> list[Submission]:
+    """The agency's submissions of the period that the user may read, ordered by industry."""
+    queryset = Submission.objects.filter(period=period, agency=agency).select_related(
+        "industry", "agency", "period"
+    )
+    return list(submission_policy.visible(user, queryset).order_by("industry__code"))
+
+
+def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
+    """The pre-filled workbook of all the agency's submissions of the period (those the user may read)."""
+    submissions = agency_submissions(period, agency, user)
+    units = _load_units(submissions)
+    demo = any(s.is_demo for s in submissions)
+    at = _as_of(period)
+    year = period.roc_year
+    targets = _annual_targets([r.kpi_id for u in units.values() for r in u.lines["kpis"].values()], year)
+
+    wb = Workbook()
+    info = wb.active
+    info.title = SHEET_INFO
+    _write_info(info, period, agency, user, submissions, demo)
+
+    rows: dict[str, list[list[Any]]] = {s.kind: [] for s in SHEETS}
+    for s in submissions:
+        lines = units[s.pk].lines
+        ind = s.industry.code
+        for code, r in lines["measures"].items():
+            rows["measures"].append([ind, code, r.measure.name, r.progress, r.highlights, r.next_quarter])
+        for (mcode, kcode), r in lines["kpis"].items():
+            full = r.kpi.full_term_target or {}
+            annual = targets.get(r.kpi_id)
+            reading = (annual.target if annual and annual.target else None) or full
+            done = None if r.done is None else (YES if r.done else NO)
+            rows["kpis"].append(
+                [
+                    ind,
+                    mcode,
+                    kcode,
+                    r.kpi.full_term_text,
+                    annual.cell.text if annual else "",
+                    reading.get("unit") or "",
+                    TARGET_KIND_LABELS.get(reading.get("kind"), "未量化"),
+                    r.value,
+                    done,
+                    r.evidence,
+                    r.note,
+                ]
+            )
+        for key, r in lines["work_items"].items():
+            wi = r.work_item
+            span = (
+                f"{format_roc_month(wi.start)}~{format_roc_month(wi.end)}"
+                if wi.start and wi.end
+                else wi.period_text
+            )
+            rows["work_items"].append(
+                [
+                    ind,
+                    key,
+                    wi.title,
+                    span,
+                    planned_percent(wi.start, wi.end, at),
+                    r.percent,
+                    WORK_STATUS_LABELS.get(r.status, ""),
+                    r.lag_reason,
+                    r.remedy,
+                    r.completed_on,
+                ]
+            )
+        for code, r in lines["budget"].items():
+            rows["budget"].append(
+                [ind, code, r.measure.name, r.unit, r.allocated, r.executed, r.annual_budget]
+            )
+
+    title = f"{period.label}　{agency.name}"
+    for spec in SHEETS:
+        _write_data_sheet(wb.create_sheet(spec.name), spec, rows[spec.kind], f"{title}　{spec.name}", demo)
+    _write_meta(wb.create_sheet(SHEET_META), period, agency, submissions, units)
+    # Sheets cannot be added, renamed, deleted or unhidden; no password: this guards mistakes, not secrets.
+    wb.security = WorkbookProtection(lockStructure=True)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _annual_targets(kpi_ids: list[int], year: int) -> dict[int, Any]:
+    from sixcore.plan.models import AnnualTarget
+
+    return {
+        t.kpi_id: t for t in AnnualTarget.objects.filter(kpi__in=kpi_ids, year=year).select_related("cell")
+    }
+
+
+def _protect(ws) -> None:
+    ws.protection.sheet = True
+    # Resizing rows/columns and filtering stay allowed: only locked cells' content is protected.
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.autoFilter = False
+    ws.protection.sort = False
+
+
+def _write_info(ws, period, agency, user, submissions, demo: bool) -> None:
+    now = timezone.localtime()
+    lines = [
+        ["六大核心戰略產業推動方案　季報填報檔" + (DEMO_MARK if demo else "")],
+        ["填報期間", f"{period.code}（{period.label}）"],
+        ["機關", f"{agency.name}（{agency.code}）"],
+        ["產生時間", now.strftime("%Y-%m-%d %H:%M")],
+        ["產生者", user.get_username() if getattr(user, "is_authenticated", False) else ""],
+        ["格式版本", FORMAT_VERSION],
+        [],
+        ["填寫說明"],
+        ["1. 只能填寫淺黃色儲存格；灰色標題與代碼、名稱、目標等參考欄位已鎖定，請勿修改或刪除工作表。"],
+        ["2. 「實際進度(%)」填 0～100 的數字；「狀態」「是否達成」「單位」請由下拉選單選擇。"],
+        [
+            "3. 工作項目落後（狀態為落後，或實際進度落後預定進度 10 個百分點以上）時，須填寫落後原因及因應對策。"
+        ],
+        ["4. 完成日期可填 111/6/30 或 2022-06-30；狀態為已完成時須填完成日期。"],
+        ["5. 請勿輸入公式。上傳時系統會先檢查全部內容，只要有任何錯誤即不寫入，並列出工作表與儲存格。"],
+        [
+            "6. 下載後若他人已在系統修改同一份填報，上傳會被拒絕，請重新下載後再填。同一檔案重複上傳不會重複寫入。"
+        ],
+        [],
+        ["產業", "產業名稱", "狀態", "版本", "示範資料"],
+    ]
+    for row in lines:
+        ws.append([_safe_text(v) for v in row])
+    for s in submissions:
+        ws.append(
+            [
+                s.industry.code,
+                _safe_text(s.industry.name),
+                SUBMISSION_STATUS_LABELS.get(s.status, s.status),
+                s.version,
+                "示範資料" if s.is_demo else "",
+            ]
+        )
+    ws["A1"].font = Font(bold=True, size=14, color="C00000" if demo else None)
+    for cell in ws[16]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 40
+    for letter in "CDE":
+        ws.column_dimensions[letter].width = 12
+    _protect(ws)
+
+
+def _write_data_sheet(ws, spec: SheetSpec, rows: list[list[Any]], title: str, demo: bool) -> None:
+    ws.append([_safe_text(title + (DEMO_MARK if demo else ""))])
+    ws["A1"].font = Font(bold=True, size=12, color="C00000" if demo else None)
+    ws.append(spec.headers)
+    for cell in ws[HEADER_ROW]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for values in rows:
+        ws.append([_safe_text(v) if isinstance(v, str) else v for v in values])
+    last = FIRST_DATA_ROW + len(rows) - 1
+    for index, column in enumerate(spec.columns, start=1):
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = column.width
+        if last < FIRST_DATA_ROW:
+            continue
+        for (cell,) in ws.iter_rows(min_row=FIRST_DATA_ROW, max_row=last, min_col=index, max_col=index):
+            if column.number_format:
+                cell.number_format = column.number_format
+            if column.field:
+                cell.protection = UNLOCKED
+                cell.fill = INPUT_FILL
+            if column.field in TEXT_FIELDS or column.width >= 36:
+                cell.alignment = WRAP
+        if column.field:
+            _add_validation(ws, spec, column, f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
+    ws.freeze_panes = spec.freeze
+    if rows:
+        ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(spec.columns))}{last}"
+    _protect(ws)
+
+
+def _add_validation(ws, spec: SheetSpec, column: Column, ref: str) -> None:
+    name = column.field
+    if name == "status":
+        dv = DataValidation(type="list", formula1='"' + ",".join(WORK_STATUS_LABELS.values()) + '"')
+    elif name == "done":
+        dv = DataValidation(type="list", formula1=f'"{YES},{NO}"')
+    elif name == "unit":
+        dv = DataValidation(type="list", formula1='"' + ",".join(BudgetUnit.values) + '"')
+    elif name == "percent":
+        dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
+    elif name in ("allocated", "executed", "annual_budget"):
+        dv = DataValidation(type="decimal", operator="between", formula1="0", formula2=str(MAX_AMOUNT - 1))
+    elif name == "value":
+        dv = DataValidation(
+            type="decimal", operator="between", formula1=str(1 - MAX_AMOUNT), formula2=str(MAX_AMOUNT - 1)
+        )
+    elif name == "completed_on":
+        # A warning only: ROC dates typed as text (111/6/30) are accepted by the import.
+        dv = DataValidation(
+            type="date",
+            operator="between",
+            formula1="DATE(2020,1,1)",
+            formula2="DATE(2030,12,31)",
+            errorStyle="warning",
+        )
+    else:
+        return
+    dv.allow_blank = True
+    dv.showErrorMessage = True
+    dv.errorTitle = "輸入值不正確"
+    dv.error = {
+        "percent": "請輸入 0～100 的數字。",
+        "completed_on": "請輸入日期，例如 2022-06-30 或 111/6/30。",
+    }.get(name, "請輸入清單中的值或數字。")
+    ws.add_data_validation(dv)
+    dv.add(ref)
+
+
+def _write_meta(ws, period, agency, submissions, units) -> None:
+    ws.append([FORMAT_MAGIC, FORMAT_VERSION])
+    ws.append(["period", period.code])
+    ws.append(["agency", agency.code])
+    ws.append(["submission", "industry", "version", "content"])
+    for s in submissions:
+        ws.append([s.pk, s.industry.code, s.version, _state_hash(units[s.pk].lines)])
+    ws.sheet_state = "veryHidden"
+    _protect(ws)
+
+
+# --- importing: reading the file ---------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """The file cannot be read at all (not an xlsx, too large, not our format)."""
+
+    def __init__(self, message: str, sheet: str = "", cell: str = ""):
+        super().__init__(message)
+        self.problem = Problem(sheet, cell, message)
+
+
+Cell = tuple[Any, str, str]  # value, openpyxl data type, number format
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse non-xlsx files and zip bombs from the zip directory alone, before anything is inflated."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _Refused(f"檔案過大（上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）。")
+    if not data.startswith(b"PK\x03\x04"):
+        raise _Refused("不是 Excel 活頁簿（.xlsx）檔案，請上傳由本系統下載的填報檔。")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _Refused("檔案已損毀或不是 Excel 活頁簿（.xlsx）檔案。") from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise _Refused(f"檔案內容項目過多（{len(entries)} 項），不是正常的填報檔，已拒絕。")
+    # zipfile never inflates an entry beyond its declared size, so the declared sizes bound the work.
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _Refused(f"檔案解壓縮後過大（{total // (1024 * 1024)} MB），不是正常的填報檔，已拒絕。")
+    names = {e.filename for e in entries}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise _Refused("不是 Excel 活頁簿（.xlsx）檔案，請上傳由本系統下載的填報檔。")
+
+
+def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
+    """Every sheet's rows as (value, type, number format) cells.
+
+    Read with ``data_only=False`` on purpose: with ``data_only=True`` a formula would arrive as its cached
+    result and could not be refused.
+    """
+    _check_zip(data)
+    widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, SHEET_INFO: 5}
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception:  # openpyxl raises many types for broken files; any of them means "cannot read"
+        raise _Refused("無法讀取檔案：不是有效的 Excel 活頁簿（.xlsx）檔案。") from None
+    try:
+        sheets = {}
+        for name in wb.sheetnames:
+            if name not in widths:
+                continue
+            rows = []
+            for row in wb[name].iter_rows(max_col=widths[name]):
+                if len(rows) >= MAX_ROWS_PER_SHEET:
+                    raise _Refused(f"工作表列數過多（上限 {MAX_ROWS_PER_SHEET} 列）。", name)
+                rows.append(
+                    tuple(
+                        (c.value, getattr(c, "data_type", "n"), getattr(c, "number_format", "General"))
+                        for c in row
+                    )
+                )
+            sheets[name] = rows
+        return sheets
+    except _Refused:
+        raise
+    except Exception:
+        raise _Refused("無法讀取檔案內容：活頁簿已損毀。") from None
+    finally:
+        wb.close()
+
+
+def _cell(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:
+    """The cell at 1-based (row, col) of a sheet read by ``_read_workbook`` (empty when absent)."""
+    if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
+        return rows[row - 1][col - 1]
+    return (None, "n", "General")
+
+
+def _code(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else _unneutralise(str(value).strip())
+
+
+# --- importing: parsing cells ------------------------------------------------------------------------
+
+
+class _Bad(ValueError):
+    pass
+
+
+def _parse_decimal(cell: Cell, name: str) -> Decimal | None:
+    value, _type, number_format = cell
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise _Bad(f"不是數字：{value}")
+    if isinstance(value, (int, float)):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if "%" in (number_format or ""):
+            number *= 100  # typed as 50% in a percent-formatted cell: Excel stores 0.5
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("，", "")
+        percent = text.endswith("%")
+        try:
+            number = Decimal(text.rstrip("%").strip())
+        except InvalidOperation:
+            raise _Bad(f"不是數字：{value}") from None
+        if not number.is_finite():
+            raise _Bad(f"不是數字：{value}")
+        if percent and name != "percent":
+            raise _Bad(f"不是數字：{value}")
+    else:
+        raise _Bad(f"不是數字：{value}")
+    number = _quantize(name, number)
+    if name == "percent" and not Decimal(0) <= number <= Decimal(100):
+        raise _Bad(f"進度百分比須介於 0 到 100 之間（填的是 {number.normalize():f}）。")
+    if name in ("allocated", "executed", "annual_budget") and number < 0:
+        raise _Bad("金額不可為負數。")
+    if abs(number) >= MAX_AMOUNT:
+        raise _Bad("數字過大。")
+    return number
+
+
+def _parse_text(cell: Cell) -> str:
+    value = cell[0]
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (datetime, date)):
+        value = value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    return _normal_text(_unneutralise(str(value)))
+
+
+def _parse_done(cell: Cell) -> bool | None:
+    value = cell[0]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text in (YES, "完成", "已完成", "Y", "y", "1"):
+        return True
+    if text in (NO, "未完成", "N", "n", "0"):
+        return False
+    raise _Bad(f"請填「{YES}」或「{NO}」（填的是「{text}」）。")
+
+
+def _parse_status(cell: Cell) -> str:
+    value = cell[0]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    text = str(value).strip()
+    for code, label in WORK_STATUS_LABELS.items():
+        if text in (label, code.value):
+            return code.value
+    raise _Bad(f"未知的狀態「{text}」，請選擇：{'、'.join(WORK_STATUS_LABELS.values())}。")
+
+
+def _parse_unit(cell: Cell) -> str:
+    value = cell[0]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return BudgetUnit.HUNDRED_MILLION.value
+    text = str(value).strip()
+    if text in BudgetUnit.values:
+        return text
+    raise _Bad(f"單位須為「億元」或「千元」（填的是「{text}」）。")
+
+
+def _parse_date(cell: Cell) -> date | None:
+    value = cell[0]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return parse_roc_month(text)
+        except RocDateError:
+            pass
+    raise _Bad(f"不是日期：{value}（請填 111/6/30 或 2022-06-30）。")
+
+
+def _parse(name: str, cell: Cell) -> Any:
+    if name in TEXT_FIELDS:
+        return _parse_text(cell)
+    if name in QUANTUM:
+        return _parse_decimal(cell, name)
+    return {"done": _parse_done, "status": _parse_status, "unit": _parse_unit, "completed_on": _parse_date}[
+        name
+    ](cell)
+
+
+# --- importing: validating and applying --------------------------------------------------------------
+
+
+@dataclass
+class _FileUnit:
+    """What the file says about one submission."""
+
+    submission_id: int
+    industry: str
+    version: int
+    content: str
+    info_cell: str = ""
+    rows: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    cells: dict[tuple[str, Any, str], tuple[str, str]] = field(
+        default_factory=dict
+    )  # (kind, key, field) → sheet, cell
+
+
+def import_workbook(file, user) -> ImportResult:
+    """Validate an uploaded workbook completely; if nothing is wrong, apply it in one transaction.
+
+    ``file`` is bytes, a path-less file object or an UploadedFile. Never raises for bad input: every
+    problem is in ``ImportResult.problems`` and then nothing has been written.
+    """
+    result = ImportResult()
+    problems = _Problems()
+    try:
+        sheets = _read_workbook(file if isinstance(file, bytes) else _read_upload(file))
+    except _Refused as refused:
+        result.problems = [refused.problem]
+        return result
+
+    meta = _read_meta(sheets, problems)
+    if meta is None:
+        result.problems, result.truncated = problems.items, problems.dropped
+        return result
+    period, agency, file_units = meta
+    result.period, result.agency = period, agency
+
+    submissions = {
+        s.pk: s
+        for s in Submission.objects.filter(pk__in=[u.submission_id for u in file_units]).select_related(
+            "period", "agency", "industry"
+        )
+    }
+    _locate_info_cells(sheets, file_units)
+    for fu in file_units:
+        s = submissions.get(fu.submission_id)
+        if (
+            s is None
+            or s.period_id != period.pk
+            or s.agency_id != agency.pk
+            or s.industry.code != fu.industry
+        ):
+            problems.add(
+                SHEET_INFO,
+                fu.info_cell,
+                "檔案中的填報資料與系統不符（可能已被刪除或檔案被修改），請重新下載。",
+            )
+    if problems:
+        result.problems, result.truncated = problems.items, problems.dropped
+        return result
+
+    units = _load_units(list(submissions.values()))
+    by_industry = {fu.industry: fu for fu in file_units}
+    for spec in SHEETS:
+        _read_sheet(spec, sheets.get(spec.name, []), by_industry, units, period, agency, problems)
+
+    at = _as_of(period)
+    for fu in file_units:
+        _check_work_items(fu, units[fu.submission_id], at, problems)
+
+    writes = _check_permissions_and_versions(file_units, units, period, agency, user, problems, result)
+    if problems:
+        result.problems, result.truncated = problems.items, problems.dropped
+        result.unchanged = []
+        return result
+    _apply(writes, user, problems, result)
+    result.problems, result.truncated = problems.items, problems.dropped
+    return result
+
+
+def _read_upload(file) -> bytes:
+    size = getattr(file, "size", None)
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        raise _Refused(f"檔案過大（上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）。")
+    if hasattr(file, "seek"):
+        file.seek(0)
+    return file.read(MAX_UPLOAD_BYTES + 1)
+
+
+def _read_meta(sheets, problems: _Problems):
+    """(period, agency, [file unit]) from the hidden sheet and the sheet structure, or None (problems added)."""
+    meta = sheets.get(SHEET_META)
+    if meta is None or _cell(meta, 1, 1)[0] != FORMAT_MAGIC:
+        problems.add("", "", "不是本系統產生的填報檔（缺少檔案資訊），請由系統下載填報檔後再填寫上傳。")
+        return None
+    if _code(_cell(meta, 1, 2)[0]) != FORMAT_VERSION:
+        problems.add("", "", "填報檔格式版本不符（可能是舊版檔案），請重新下載。")
+        return None
+    for spec in SHEETS:
+        rows = sheets.get(spec.name)
+        if rows is None:
+            problems.add(spec.name, "", f"缺少工作表「{spec.name}」，請勿刪除或更名工作表。")
+            continue
+        for index, header in enumerate(spec.headers, start=1):
+            value = _cell(rows, HEADER_ROW, index)[0]
+            if _code(value) != header:
+                problems.add(
+                    spec.name,
+                    f"{get_column_letter(index)}{HEADER_ROW}",
+                    f"標題列被修改：應為「{header}」，請勿增刪或搬移欄位。",
+                )
+    try:
+        period = ReportingPeriod.by_code(_code(_cell(meta, 2, 2)[0]))
+        agency = Agency.objects.get(code=_code(_cell(meta, 3, 2)[0]))
+    except Exception:  # DoesNotExist or a malformed period code: either way the file is not usable
+        problems.add("", "", "檔案資訊中的填報期間或機關無法辨識，請重新下載。")
+        return None
+    units = []
+    for row in range(5, len(meta) + 1):
+        sid, industry, version, content = (_cell(meta, row, c)[0] for c in range(1, 5))
+        if sid is None:
+            continue
+        try:
+            units.append(_FileUnit(int(sid), _code(industry), int(version), _code(content)))
+        except (TypeError, ValueError):
+            problems.add("", "", "檔案資訊已損毀，請重新下載。")
+            return None
+    if not units:
+        problems.add(SHEET_INFO, "", "此填報檔沒有任何填報資料。")
+    if problems:
+        return None
+    return period, agency, units
+
+
+def _locate_info_cells(sheets, file_units: list[_FileUnit]) -> None:
+    """The 說明 row listing each submission, to point submission-level problems at it."""
+    info = sheets.get(SHEET_INFO, [])
+    rows = {_code(_cell(info, r, 1)[0]): r for r in range(17, len(info) + 1)}
+    for fu in file_units:
+        fu.info_cell = f"A{rows[fu.industry]}" if fu.industry in rows else "A16"
+
+
+def _row_key(spec: SheetSpec, values: list[str]) -> Any:
+    if spec.kind == "kpis":
+        return (values[1], values[2])
+    return values[1]
+
+
+def _read_sheet(spec, rows, by_industry, units, period, agency, problems: _Problems) -> None:
+    seen: dict[tuple[str, Any], int] = {}
+    for row_number in range(FIRST_DATA_ROW, len(rows) + 1):
+        cells = rows[row_number - 1]
+        for index, cell in enumerate(cells, start=1):
+            if cell[1] == "f":
+                problems.add(
+                    spec.name, f"{get_column_letter(index)}{row_number}", "不接受公式，請直接輸入數值或文字。"
+                )
+            elif cell[1] == "e":
+                problems.add(
+                    spec.name, f"{get_column_letter(index)}{row_number}", f"儲存格為錯誤值 {cell[0]}。"
+                )
+        if all(c[0] is None or (isinstance(c[0], str) and not c[0].strip()) for c in cells):
+            continue
+        keys = [_code(_cell(rows, row_number, c)[0]) for c in range(1, spec.key_columns + 1)]
+        industry = keys[0]
+        key = _row_key(spec, keys)
+        where = f"B{row_number}" if spec.kind != "kpis" else f"C{row_number}"
+        fu = by_industry.get(industry)
+        if fu is None:
+            problems.add(spec.name, f"A{row_number}", f"產業「{industry}」不在本填報檔的填報範圍內。")
+            continue
+        unit = units[fu.submission_id]
+        if key not in unit.lines[spec.kind]:
+            problems.add(
+                spec.name, where, _unknown_line_message(spec.kind, key, unit.submission, period, agency)
+            )
+            continue
+        if (industry, key) in seen:
+            problems.add(spec.name, where, f"與第 {seen[(industry, key)]} 列重複。")
+            continue
+        seen[(industry, key)] = row_number
+        values = {}
+        for index, column in enumerate(spec.columns, start=1):
+            if not column.field:
+                continue
+            coordinate = f"{get_column_letter(index)}{row_number}"
+            fu.cells[(spec.kind, key, column.field)] = (spec.name, coordinate)
+            cell = _cell(rows, row_number, index)
+            if cell[1] in ("f", "e"):
+                continue
+            try:
+                values[column.field] = _parse(column.field, cell)
+            except _Bad as bad:
+                problems.add(spec.name, coordinate, str(bad))
+        fu.rows[spec.kind][key] = values
+
+
+def _unknown_line_message(kind: str, key: Any, submission: Submission, period, agency) -> str:
+    """Why a row's code is not part of the submission: unknown, or another agency's."""
+    from sixcore.plan import models as plan
+
+    industry = submission.industry
+    others = Submission.objects.filter(period=period, industry=industry).exclude(agency=agency)
+    if kind == "kpis":
+        measure_code, code = key
+        label = f"指標 {code}"
+        kpis = plan.KPI.objects.filter(measure__industry=industry, code=code)
+        exact = kpis.filter(measure__code=measure_code)
+        if not kpis.exists():
+            return f"未知的指標代碼「{code}」（產業 {industry.code}）。"
+        if not exact.exists():
+            return f"指標 {code} 不屬於措施 {measure_code}。"
+        owners = others.filter(kpi_reports__kpi__in=exact)
+    elif kind == "work_items":
+        schedule, _, code = str(key).partition("/")
+        label = f"工作項目 {key}"
+        items = plan.WorkItem.objects.filter(schedule__industry=industry, schedule__code=schedule, code=code)
+        if not items.exists():
+            return f"未知的工作代碼「{key}」（產業 {industry.code}，格式如 1-1/1.1.1）。"
+        owners = others.filter(work_item_reports__work_item__in=items)
+    else:
+        label = f"措施 {key}"
+        measures = plan.Measure.objects.filter(industry=industry, code=key)
+        if not measures.exists():
+            return f"未知的措施代碼「{key}」（產業 {industry.code}）。"
+        owners = others.filter(measure_reports__measure__in=measures)
+    names = sorted({s.agency.name for s in owners.select_related("agency")})
+    if names:
+        return f"{label}屬於其他機關（{'、'.join(names)}），不能由{agency.name}填報。"
+    return f"{label}不在{agency.name}本期的填報範圍內。"
+
+
+def _check_work_items(fu: _FileUnit, unit: _Unit, at: date, problems: _Problems) -> None:
+    """落後原因 and 因應對策 for every item that would lag; a completion date for every item done."""
+    for key, values in fu.rows["work_items"].items():
+        report = unit.lines["work_items"][key]
+        current = _line_state(report, "work_items")
+        would = {**current, **values}
+        probe = SimpleNamespace(status=would["status"], percent=would["percent"], work_item=report.work_item)
+        if is_lagging(probe, at):
+            planned = planned_percent(report.work_item.start, report.work_item.end, at)
+            actual = "—" if would["percent"] is None else would["percent"]
+            for name, label in (("lag_reason", "落後原因"), ("remedy", "因應對策")):
+                if not would[name]:
+                    sheet, cell = fu.cells[("work_items", key, name)]
+                    problems.add(
+                        sheet,
+                        cell,
+                        f"工作項目 {key} 落後（預定 {planned}%，實際 {actual}%），須填寫{label}。",
+                    )
+        if would["status"] == WorkItemStatus.DONE and would["completed_on"] is None:
+            sheet, cell = fu.cells[("work_items", key, "completed_on")]
+            problems.add(sheet, cell, f"工作項目 {key} 狀態為已完成，須填寫完成日期。")
+
+
+@dataclass
+class _Write:
+    fu: _FileUnit
+    submission: Submission
+    expected_version: int
+    changes: dict[str, dict[str, dict[str, Any]]]
+    count: int
+
+
+def _changes(fu: _FileUnit, unit: _Unit) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """The fields whose file value differs from the database, as save_lines wants them."""
+    changes: dict[str, dict[str, dict[str, Any]]] = {}
+    count = 0
+    for kind, rows in fu.rows.items():
+        for key, values in rows.items():
+            current = _line_state(unit.lines[kind][key], kind)
+            diff = {name: value for name, value in values.items() if current[name] != value}
+            if diff:
+                # KPIs as MEASURE/CODE: a plain code is ambiguous where it repeats (6.2.2 under 6.1 and 6.2).
+                code = f"{key[0]}/{key[1]}" if kind == "kpis" else key
+                changes.setdefault(kind, {})[code] = diff
+                count += len(diff)
+    return changes, count
+
+
+def _check_permissions_and_versions(
+    file_units, units, period, agency, user, problems: _Problems, result
+) -> list[_Write]:
+    """Who may write, whether the period is open, and the stale-version rule; the writes to make."""
+    if not period_writable(period, agency):
+        problems.add(SHEET_INFO, "B2", f"{period.label}已截止（鎖定），不能再上傳；如需補正請洽國發會。")
+    if not (getattr(user, "is_authenticated", False) and user.role in EDITOR_ROLES):
+        problems.add(SHEET_INFO, "B3", "您的帳號沒有填報權限（僅機關填報人員可上傳）。")
+    elif agency.pk not in agency_scope(user):
+        problems.add(SHEET_INFO, "B3", f"您不能上傳{agency.name}的填報資料。")
+    writes = []
+    for fu in file_units:
+        unit = units[fu.submission_id]
+        s = unit.submission
+        changes, count = _changes(fu, unit)
+        outcome = SubmissionOutcome(s.pk, s.industry.code, s.industry.name, count, s.version, s.version)
+        if not changes:
+            result.unchanged.append(outcome)
+            continue
+        if s.status != SubmissionStatus.DRAFT:
+            problems.add(
+                SHEET_INFO,
+                fu.info_cell,
+                f"產業 {s.industry.code} 的填報狀態為「{SUBMISSION_STATUS_LABELS.get(s.status, s.status)}」，"
+                "只有草稿可以修改。",
+            )
+            continue
+        if not _version_ok(fu, unit):
+            problems.add(
+                SHEET_INFO,
+                fu.info_cell,
+                f"產業 {s.industry.code} 的填報在您下載後已被修改（下載時版本 {fu.version}，目前版本 {s.version}），"
+                "為避免覆蓋他人的修改，本次上傳未寫入任何資料；請重新下載後再填寫。",
+            )
+            continue
+        writes.append(_Write(fu, s, s.version, changes, count))
+    return writes
+
+
+def _version_ok(fu: _FileUnit, unit: _Unit) -> bool:
+    """The stale-version rule for a submission the file would change.
+
+    Same version as downloaded: fine. Otherwise the content must be what it was at download time (the
+    hash in the hidden sheet): a version can move without the content changing (a save without changes,
+    a return for revision), and then nobody's work can be lost. A file whose values all equal the
+    current ones never gets here (no changes → nothing written), which is what makes re-uploading the
+    same file after a successful upload a no-op instead of a conflict.
+    """
+    return fu.version == unit.submission.version or fu.content == _state_hash(unit.lines)
+
+
+def _apply(writes: list[_Write], user, problems: _Problems, result: ImportResult) -> None:
+    """All changed submissions in one transaction; any failure (a concurrent save) rolls all of them back."""
+    done = []
+    try:
+        with transaction.atomic():
+            for w in writes:
+                saved = save_lines(w.submission, user, w.expected_version, w.changes)
+                done.append(
+                    SubmissionOutcome(
+                        saved.pk,
+                        saved.industry.code,
+                        saved.industry.name,
+                        w.count,
+                        w.expected_version,
+                        saved.version,
+                    )
+                )
+    except ConflictError as exc:
+        problems.add(
+            SHEET_INFO,
+            _info_cell(writes, exc.submission.pk),
+            "寫入時發現他人剛修改了同一份填報，本次上傳未寫入任何資料；請重新下載後再填寫。",
+        )
+    except PermissionDenied:
+        problems.add(
+            SHEET_INFO, "B2", "寫入時權限檢查未通過（填報期間已鎖定或填報已送出），本次上傳未寫入任何資料。"
+        )
+    except LineErrors as exc:
+        for error in exc.errors:
+            problems.add("", "", f"{error['line']} {error['field']}：{error['message']}")
+    else:
+        result.changed = done
+
+
+def _info_cell(writes: list[_Write], submission_id: int) -> str:
+    return next((w.fu.info_cell for w in writes if w.submission.pk == submission_id), "")
+
+
+def summary_text(result: ImportResult) -> str:
+    """One line for logs and messages."""
+    if not result.ok:
+        return f"{len(result.problems) + result.truncated} 項錯誤，未寫入任何資料"
+    fields = sum(o.fields_changed for o in result.changed)
+    return f"已更新 {len(result.changed)} 份填報（{fields} 個欄位），{len(result.unchanged)} 份無變更"

@@ -1,0 +1,199 @@
+"""``sixcore demo`` — demo users and deterministic synthetic submissions (示範資料) for 110Q1 … 112Q2.
+
+Every generated submission is flagged ``is_demo`` and every text says 示範資料, so demo data can never
+pass for real figures. The same command run twice produces the same data (seeded generator; existing
+demo submissions of a period are left as they are).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command, get_commands
+from django.core.management.base import CommandError, CommandParser
+from django.db import transaction
+
+from sixcore.accounts.choices import AgencyKind, Role
+from sixcore.accounts.models import Agency, User
+from sixcore.core.changelog import ChangeLoggedCommand
+from sixcore.core.roc import RocDateError, parse_quarter
+from sixcore.plan.models import AnnualTarget, BudgetLine
+from sixcore.progress import workflow
+from sixcore.progress.choices import BudgetUnit, WorkItemStatus
+from sixcore.progress.clock import as_of
+from sixcore.progress.models import CycleSettings, ReportingPeriod, Submission
+from sixcore.progress.services import ensure_submissions, save_lines
+
+DEMO = "（示範資料）"
+AS_OF = date(2023, 8, 1)  # 112/8/1: mid-program, 112Q2 reports due 112/7/15 are in
+FIRST, LAST = (110, 1), (112, 2)
+
+
+class Command(ChangeLoggedCommand):
+    help = "Create demo users and deterministic synthetic quarterly reports (示範資料), 110Q1–112Q2."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--password", help="Password of every demo user (default: a random one, printed once)."
+        )
+        parser.add_argument("--seed", type=int, default=110, help="Seed of the synthetic data.")
+        parser.add_argument("--until", default="112Q2", help="Last quarter to generate (default 112Q2).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from sixcore.plan.models import Program
+
+        if not Program.objects.exists():
+            raise CommandError("no program loaded: run 'sixcore plan load' first")
+        password = options["password"] or secrets.token_urlsafe(12)
+        users = self._users(password)
+        settings = CycleSettings.get()
+        settings.as_of = AS_OF
+        settings.save()
+        try:
+            until = parse_quarter(options["until"])
+        except RocDateError as exc:
+            raise CommandError(f"--until: {exc}") from None
+        generated = 0
+        for period in ReportingPeriod.objects.all():
+            key = (period.roc_year, period.quarter)
+            if FIRST <= key <= min(until, LAST) and not period.submissions.exists():
+                rng = random.Random(f"{options['seed']}-{period.code}")  # noqa: S311 - demo data, not security
+                generated += self._period(period, users, rng, latest=key == min(until, LAST))
+        self.stdout.write(
+            f"demo users: ndc (NDC administrator), ndc_reviewer, <agency>_editor for {len(users) - 2} agencies"
+        )
+        if not options["password"]:
+            self.stdout.write(f"password of every demo user (shown once): {password}")
+        self.stdout.write(
+            f"as-of date set to {AS_OF.isoformat()} (112/8/1); {generated} demo submissions generated (示範資料)"
+        )
+        if "supplies" in get_commands():
+            call_command("supplies", "demo", stdout=self.stdout)
+
+    def _users(self, password: str) -> dict[str, User]:
+        # Every demo user has the same password: hash it once (PBKDF2 is deliberately slow).
+        encoded = make_password(password)
+        users = {}
+        specs = [("ndc", Role.NDC_ADMIN, "ndc"), ("ndc_reviewer", Role.NDC_REVIEWER, "ndc")]
+        for agency in Agency.objects.filter(
+            parent__isnull=True, kind__in=[AgencyKind.CORE, AgencyKind.MINISTRY]
+        ):
+            specs.append((f"{agency.code}_editor", Role.AGENCY_EDITOR, agency.code))
+        for username, role, agency_code in specs:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "role": role,
+                    "agency": Agency.objects.get(code=agency_code),
+                    "first_name": f"{username}{DEMO}",
+                },
+            )
+            if created or password:
+                user.password = encoded
+                user.save(update_fields=["password"])
+            users[username] = user
+        return users
+
+    @transaction.atomic
+    def _period(
+        self, period: ReportingPeriod, users: dict[str, User], rng: random.Random, latest: bool
+    ) -> int:
+        due = period.due_date
+        with as_of(due - timedelta(days=20)):
+            submissions = ensure_submissions(period, is_demo=True)
+        budget = {(b.industry_id, b.year): b.amount for b in BudgetLine.objects.filter(year=period.roc_year)}
+        for submission in submissions:
+            editor = users.get(f"{submission.agency.code}_editor")
+            if editor is None:
+                continue
+            day = due - timedelta(days=rng.randint(1, 12))
+            with as_of(day):
+                save_lines(submission, editor, submission.version, self._lines(submission, rng, budget, day))
+            fate = rng.random()
+            if latest and fate < 0.15:
+                continue  # still a draft: not submitted on time
+            late = fate > 0.93
+            with as_of(due + timedelta(days=3) if late else day):
+                workflow.submit(submission, editor, f"{DEMO}送出")
+            if latest and fate < 0.35:
+                with as_of(due + timedelta(days=4)):
+                    workflow.return_for_revision(
+                        submission, users["ndc_reviewer"], f"{DEMO}請補充落後原因及佐證資料"
+                    )
+                continue
+            if latest and fate < 0.55:
+                continue  # submitted, awaiting review
+            with as_of(due + timedelta(days=10)):
+                workflow.approve(submission, users["ndc_reviewer"], f"{DEMO}同意備查")
+        return len(submissions)
+
+    def _lines(self, submission: Submission, rng: random.Random, budget: dict, day: date) -> dict[str, dict]:
+        period = submission.period
+        share = Decimal(period.quarter) / 4
+        lines: dict[str, dict[str, dict[str, Any]]] = {
+            "measures": {},
+            "kpis": {},
+            "work_items": {},
+            "budget": {},
+        }
+        for report in submission.measure_reports.select_related("measure"):
+            code = report.measure.code
+            lines["measures"][code] = {
+                "progress": f"{DEMO}{period.label}「{report.measure.name}」依期程推動，完成本季預定工作。",
+                "highlights": f"{DEMO}{code} 本季辦理說明會 {rng.randint(1, 3)} 場，促成合作 {rng.randint(0, 2)} 案。",
+                "next_quarter": f"{DEMO}持續辦理{report.measure.name}相關工作。",
+            }
+            industry_budget = budget.get((submission.industry_id, period.roc_year), Decimal(0))
+            annual = (industry_budget / max(submission.measure_reports.count(), 1)).quantize(Decimal("0.01"))
+            allocated = (annual * share).quantize(Decimal("0.01"))
+            rate = Decimal(rng.choice([72, 85, 91, 95, 98, 100])) / 100
+            lines["budget"][code] = {
+                "unit": BudgetUnit.HUNDRED_MILLION,
+                "annual_budget": annual,
+                "allocated": allocated,
+                "executed": (allocated * rate).quantize(Decimal("0.01")),
+            }
+        targets = {
+            a.kpi_id: a.target
+            for a in AnnualTarget.objects.filter(kpi__reports__submission=submission, year=period.roc_year)
+        }
+        for report in submission.kpi_reports.select_related("kpi__measure"):
+            target = targets.get(report.kpi_id) or {}
+            if target.get("kind") == "milestone" or not target:
+                lines["kpis"][f"{report.kpi.measure.code}/{report.kpi.code}"] = {
+                    "done": period.quarter == 4 or rng.random() < 0.4,
+                    "note": DEMO,
+                }
+                continue
+            goal = Decimal(str(target.get("value") or target.get("min") or 1))
+            progress = share if target.get("kind") == "per_period" or period.quarter < 4 else Decimal(1)
+            factor = Decimal(rng.choice([60, 80, 95, 100, 105, 120])) / 100
+            lines["kpis"][f"{report.kpi.measure.code}/{report.kpi.code}"] = {
+                "value": (goal * progress * factor).quantize(Decimal("0.01")),
+                "note": DEMO,
+            }
+        for report in submission.work_item_reports.select_related("work_item__schedule"):
+            item = report.work_item
+            planned = workflow.planned_percent(item.start, item.end, day) or Decimal(0)
+            behind = Decimal(rng.choice([0, 0, 0, 5, 15, 25]))
+            percent = max(Decimal(0), planned - behind).quantize(Decimal("1"))
+            values: dict[str, Any] = {"percent": percent}
+            if percent >= 100:
+                values |= {"status": WorkItemStatus.DONE, "completed_on": min(item.end, day)}
+            elif behind >= 15:
+                values |= {
+                    "status": WorkItemStatus.LAGGING,
+                    "lag_reason": f"{DEMO}廠商申請案件審查時程延長",
+                    "remedy": f"{DEMO}增加審查會議頻率，預計下季趕上進度",
+                }
+            elif percent == 0:
+                values["status"] = WorkItemStatus.NOT_STARTED
+            else:
+                values["status"] = WorkItemStatus.ON_TRACK
+            lines["work_items"][f"{item.schedule.code}/{item.code}"] = values
+        return lines

@@ -1,0 +1,284 @@
+"""Web views of the quarterly cycle. Thin: rules live in workflow.py, services.py and accounts/policy.py."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from sixcore.accounts.policy import is_ndc, is_ndc_admin, submission_policy
+from sixcore.core.changelog import history_context
+from sixcore.core.roc import RocDateError
+from sixcore.plan.models import AnnualTarget
+
+from . import workflow
+from .choices import SubmissionStatus, WorkItemStatus
+from .clock import today
+from .forms import AttachmentForm, CommentForm, ReopenPeriodForm, changes_from_post
+from .models import Attachment, PeriodReopening, ReportingPeriod, Submission
+from .periods import period_state
+from .services import ConflictError, LineErrors, save_lines
+
+TRANSITIONS = {
+    "submit": workflow.submit,
+    "consolidate": workflow.consolidate,
+    "approve": workflow.approve,
+    "return": workflow.return_for_revision,
+    "reopen": workflow.reopen,
+}
+
+
+def _current_period(request: HttpRequest) -> ReportingPeriod:
+    code = request.GET.get("period")
+    if code:
+        try:
+            return ReportingPeriod.by_code(code)
+        except (ReportingPeriod.DoesNotExist, RocDateError):
+            raise Http404(_("No reporting period %(code)s.") % {"code": code}) from None
+    # Default: the latest period whose quarter has ended by "today", else the first.
+    now = today()
+    periods = [p for p in ReportingPeriod.objects.all() if p.end <= now or p.start <= now]
+    return periods[-1] if periods else ReportingPeriod.objects.first()
+
+
+@login_required
+def submission_list(request: HttpRequest) -> HttpResponse:
+    """The submissions of a period that the user may see, with completeness and timeliness."""
+    period = _current_period(request)
+    submissions = list(
+        submission_policy.visible(request.user, period.submissions.all())
+        .select_related("industry", "agency", "period")
+        .order_by("industry__code", "agency__order")
+    )
+    all_units = period.submissions.all()
+    counts = Counter(all_units.values_list("status", flat=True))
+    not_submitted = (
+        all_units.filter(status=SubmissionStatus.DRAFT)
+        .select_related("agency", "industry")
+        .order_by("industry__code")
+        if is_ndc(request.user)
+        else []
+    )
+    late = [s for s in submissions if s.submitted_late]
+    return render(
+        request,
+        "progress/submission_list.html",
+        {
+            "period": period,
+            "periods": ReportingPeriod.objects.all(),
+            "state": period_state(period, request.user.agency),
+            "submissions": submissions,
+            "counts": {status: counts.get(status, 0) for status in SubmissionStatus.values},
+            "total": sum(counts.values()),
+            "not_submitted": not_submitted,
+            "late": late,
+            "can_bulk_approve": is_ndc(request.user),
+            "is_ndc_admin": is_ndc_admin(request.user),
+            "reopen_form": ReopenPeriodForm() if is_ndc_admin(request.user) else None,
+            "today": today(),
+        },
+    )
+
+
+def _visible_submission(request: HttpRequest, pk: int) -> Submission:
+    queryset = submission_policy.visible(request.user, Submission.objects.filter(pk=pk))
+    # Another agency's draft is "not found", not "forbidden": its existence is not disclosed.
+    return get_object_or_404(queryset.select_related("period", "industry", "agency"))
+
+
+def _lines_context(submission: Submission) -> dict:
+    year = submission.period.roc_year
+    kpi_reports = list(
+        submission.kpi_reports.select_related("kpi__measure").prefetch_related(
+            Prefetch(
+                "kpi__annual_targets",
+                queryset=AnnualTarget.objects.filter(year=year).select_related("cell"),
+                to_attr="this_year",
+            )
+        )
+    )
+    at = min(submission.period.end, today())
+    item_reports = list(submission.work_item_reports.select_related("work_item__schedule"))
+    for report in item_reports:
+        report.planned = workflow.planned_percent(report.work_item.start, report.work_item.end, at)
+        report.lagging = workflow.is_lagging(report, at)
+    return {
+        "measure_reports": list(submission.measure_reports.select_related("measure")),
+        "kpi_reports": kpi_reports,
+        "item_reports": item_reports,
+        "budget_reports": list(submission.budget_reports.select_related("measure")),
+        "attachments": list(submission.attachments.all()),
+        "work_item_statuses": WorkItemStatus.choices,
+    }
+
+
+@login_required
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read, edit (own draft), and move a submission through the workflow; its history."""
+    submission = _visible_submission(request, pk)
+    user = request.user
+    conflict = None
+    errors: list[dict] = []
+    if request.method == "POST":
+        if not submission_policy.can_edit(user, submission):
+            raise PermissionDenied(_("You may not edit this submission."))
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = -1
+        try:
+            save_lines(submission, user, version, changes_from_post(request.POST))
+        except ConflictError as exc:
+            conflict = exc
+            submission.refresh_from_db()
+        except LineErrors as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
+            return redirect("progress:submission", pk=submission.pk)
+    context = {
+        "submission": submission,
+        "can_edit": submission_policy.can_edit(user, submission),
+        "can_submit": submission_policy.can_submit(user, submission),
+        "can_consolidate": submission_policy.can_consolidate(user, submission),
+        "can_review": submission_policy.can_review(user, submission),
+        "can_reopen": submission_policy.can_reopen(user, submission),
+        **history_context(submission),
+        "comment_form": CommentForm(),
+        "attachment_form": AttachmentForm(),
+        "errors": errors,
+        "conflict": conflict,
+        "posted": request.POST if (errors or conflict) else None,
+        "problems": workflow.completeness_problems(submission)
+        if submission.status == SubmissionStatus.DRAFT
+        else [],
+        **_lines_context(submission),
+    }
+    return render(
+        request,
+        "progress/submission_detail.html",
+        context,
+        status=409 if conflict else (400 if errors else 200),
+    )
+
+
+@login_required
+def submission_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if action not in TRANSITIONS:
+        raise Http404
+    submission = _visible_submission(request, pk)
+    comment = request.POST.get("comment", "")[:4000]
+    try:
+        TRANSITIONS[action](submission, request.user, comment)
+    except workflow.IncompleteSubmission as exc:
+        for problem in exc.problems:
+            messages.error(request, problem)
+    except workflow.InvalidTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: %(status)s.") % {"status": submission.get_status_display()})
+    return redirect("progress:submission", pk=submission.pk)
+
+
+@login_required
+def bulk_approve(request: HttpRequest) -> HttpResponse:
+    """NDC approves several submitted reports at once; each is its own transition (all or nothing)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not is_ndc(request.user):
+        raise PermissionDenied
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    period = request.POST.get("period", "")
+    try:
+        with transaction.atomic():
+            for submission in Submission.objects.filter(pk__in=ids):
+                workflow.approve(submission, request.user, request.POST.get("comment", ""))
+    except (workflow.InvalidTransition, PermissionDenied) as exc:
+        messages.error(request, _("Nothing was approved: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(request, _("%(n)s submissions approved.") % {"n": len(ids)})
+    return redirect(f"{reverse('progress:submissions')}?period={period}")
+
+
+@login_required
+def reopen_period(request: HttpRequest, code: str) -> HttpResponse:
+    """NDC administrators reopen a locked period for one agency, with a reason."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not is_ndc_admin(request.user):
+        raise PermissionDenied
+    try:
+        period = ReportingPeriod.by_code(code)
+    except (ReportingPeriod.DoesNotExist, RocDateError):
+        raise Http404 from None
+    form = ReopenPeriodForm(request.POST)
+    if form.is_valid():
+        PeriodReopening.objects.create(period=period, opened_by=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            _("%(period)s reopened for %(agency)s.")
+            % {"period": period.label, "agency": form.cleaned_data["agency"]},
+        )
+    else:
+        for field, errors in form.errors.items():
+            messages.error(
+                request, f"{form.fields[field].label if field in form.fields else field}: {' '.join(errors)}"
+            )
+    return redirect(f"{reverse('progress:submissions')}?period={period.code}")
+
+
+@login_required
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    submission = _visible_submission(request, pk)
+    if not submission_policy.can_edit(request.user, submission):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        Attachment.objects.create(
+            submission=submission,
+            file=upload,
+            original_name=upload.name[:255],
+            content_type=upload.content_type or "application/octet-stream",
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=request.user,
+        )
+        messages.success(request, _("Attached %(name)s.") % {"name": upload.name})
+    else:
+        for error in form.errors.get("file", []):
+            messages.error(request, error)
+    return redirect("progress:submission", pk=submission.pk)
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    submission = _visible_submission(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, submission=submission)
+    # Always a download, never rendered inline: an uploaded file is never served as a page.
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,220 @@
+"""Submission transitions: draft → submitted → consolidated → approved, or returned to draft.
+
+Each transition is atomic, locks the submission row, checks the actor's rights and the current state,
+records who/when/comment, bumps ``version`` (so concurrent editors notice) and writes a named action to
+the change log. Views, the API and commands call these; nothing else sets ``status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sixcore.accounts.choices import Role
+from sixcore.accounts.policy import agency_scope, is_ndc, is_ndc_admin, led_industry_ids
+from sixcore.evaluation import rules
+
+from .choices import SubmissionStatus, WorkItemStatus
+from .clock import now, today
+from .models import Submission
+from .periods import period_writable
+
+
+class InvalidTransition(Exception):
+    """The submission is not in a state that allows this step (HTTP 409)."""
+
+
+@dataclass
+class IncompleteSubmission(Exception):
+    """The submission cannot be submitted yet; ``problems`` lists what is missing (HTTP 400)."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(self.problems)
+
+
+def planned_percent(start: date | None, end: date | None, at: date) -> Decimal | None:
+    """Planned percent of a work item at ``at`` (see evaluation.rules.planned_percent); None without dates."""
+    if not start or not end:
+        return None
+    return rules.planned_percent(start, end, at)
+
+
+def is_lagging(report, at: date) -> bool:
+    """Marked lagging, or behind plan by more than the green lag threshold (evaluation rules)."""
+    if report.status == WorkItemStatus.LAGGING:
+        return True
+    if report.percent is None or report.status in (WorkItemStatus.DONE, WorkItemStatus.SUSPENDED):
+        return False
+    planned = planned_percent(report.work_item.start, report.work_item.end, at)
+    return (
+        planned is not None
+        and rules.lag_light(rules.schedule_lag(planned, report.percent)) != rules.Light.GREEN
+    )
+
+
+def completeness_problems(submission: Submission) -> list[str]:
+    """What must be filled in before the agency can submit (落後原因/因應對策 wherever an item lags)."""
+    problems = []
+    at = min(submission.period.end, today())
+    for report in submission.work_item_reports.select_related("work_item"):
+        if is_lagging(report, at) and not (report.lag_reason.strip() and report.remedy.strip()):
+            problems.append(
+                _("Work item %(code)s lags: 落後原因 and 因應對策 are required.")
+                % {"code": report.work_item.code}
+            )
+        if report.status == WorkItemStatus.DONE and report.completed_on is None:
+            problems.append(
+                _("Work item %(code)s is done: give its completion date.") % {"code": report.work_item.code}
+            )
+    return problems
+
+
+def _transition(
+    submission: Submission,
+    user,
+    action: str,
+    allowed_from: tuple[str, ...],
+    to: str,
+    allowed: Callable[[Submission], bool],
+    comment: str = "",
+    before_save: Callable[[Submission], None] | None = None,
+) -> Submission:
+    from sixcore.core.changelog import logged_transition
+
+    with transaction.atomic():
+        locked = (
+            Submission.objects.select_for_update().select_related("period", "agency").get(pk=submission.pk)
+        )
+        if not allowed(locked):
+            raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": action})
+        if locked.status not in allowed_from:
+            raise InvalidTransition(
+                _("Cannot %(action)s a submission that is %(status)s.")
+                % {"action": action, "status": locked.get_status_display()}
+            )
+        if before_save:
+            before_save(locked)
+        with logged_transition(locked, f"submission.{action}", comment):
+            locked.status = to
+            locked.version += 1
+            locked.save()
+    submission.refresh_from_db()
+    return submission
+
+
+def _own_editor(user, submission: Submission) -> bool:
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.role in (Role.AGENCY_EDITOR, Role.INDUSTRY_LEAD)
+        and submission.agency_id in agency_scope(user)
+    )
+
+
+def submit(submission: Submission, user, comment: str = "") -> Submission:
+    """The agency sends its draft to review. Refused when lagging items lack a reason and remedy."""
+
+    def check(locked: Submission) -> None:
+        if not period_writable(locked.period, locked.agency):
+            raise InvalidTransition(_("The period %(period)s is locked.") % {"period": locked.period.label})
+        if problems := completeness_problems(locked):
+            raise IncompleteSubmission(problems)
+        locked.submitted_at, locked.submitted_by = now(), user
+
+    return _transition(
+        submission,
+        user,
+        "submit",
+        (SubmissionStatus.DRAFT,),
+        SubmissionStatus.SUBMITTED,
+        lambda s: _own_editor(user, s),
+        comment,
+        check,
+    )
+
+
+def consolidate(submission: Submission, user, comment: str = "") -> Submission:
+    """The industry lead unit takes the agency's report into the industry's consolidated report."""
+
+    def stamp(locked: Submission) -> None:
+        locked.consolidated_at, locked.consolidated_by = now(), user
+
+    return _transition(
+        submission,
+        user,
+        "consolidate",
+        (SubmissionStatus.SUBMITTED,),
+        SubmissionStatus.CONSOLIDATED,
+        lambda s: s.industry_id in led_industry_ids(user) or is_ndc(user),
+        comment,
+        stamp,
+    )
+
+
+def approve(submission: Submission, user, comment: str = "") -> Submission:
+    """NDC approves: the data is locked and published."""
+
+    def stamp(locked: Submission) -> None:
+        locked.approved_at, locked.approved_by = now(), user
+
+    return _transition(
+        submission,
+        user,
+        "approve",
+        (SubmissionStatus.SUBMITTED, SubmissionStatus.CONSOLIDATED),
+        SubmissionStatus.APPROVED,
+        lambda s: is_ndc(user),
+        comment,
+        stamp,
+    )
+
+
+def return_for_revision(submission: Submission, user, comment: str) -> Submission:
+    """NDC (or the industry lead, before consolidation) sends the report back to the agency with a comment."""
+
+    def stamp(locked: Submission) -> None:
+        # Checked after the rights: an unauthorised caller learns nothing from a 400.
+        if not comment.strip():
+            raise IncompleteSubmission([_("A comment is required when returning a submission.")])
+        locked.returned_at, locked.returned_by, locked.return_comment = now(), user, comment
+
+    return _transition(
+        submission,
+        user,
+        "return",
+        (SubmissionStatus.SUBMITTED, SubmissionStatus.CONSOLIDATED),
+        SubmissionStatus.DRAFT,
+        lambda s: (
+            is_ndc(user)
+            or (s.status == SubmissionStatus.SUBMITTED and s.industry_id in led_industry_ids(user))
+        ),
+        comment,
+        stamp,
+    )
+
+
+def reopen(submission: Submission, user, reason: str) -> Submission:
+    """An NDC administrator reopens approved data for correction, with a reason."""
+
+    def check(_locked: Submission) -> None:
+        # Checked after the rights: an unauthorised caller learns nothing from a 400.
+        if not reason.strip():
+            raise IncompleteSubmission([_("A reason is required to reopen approved data.")])
+
+    return _transition(
+        submission,
+        user,
+        "reopen",
+        (SubmissionStatus.APPROVED,),
+        SubmissionStatus.DRAFT,
+        lambda s: is_ndc_admin(user),
+        reason,
+        check,
+    )

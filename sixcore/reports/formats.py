@@ -1,0 +1,32 @@
+"""Render a :class:`~sixcore.reports.builder.QuarterlyReport` in one of its formats."""
+
+from __future__ import annotations
+
+from .builder import QuarterlyReport
+
+REPORT_FORMATS = ("docx", "pdf", "xlsx")
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def render_report(report: QuarterlyReport, fmt: str) -> bytes:
+    if fmt == "docx":
+        from .docx import render_docx
+
+        return render_docx(report)
+    if fmt == "pdf":
+        from .pdf import render_pdf
+
+        return render_pdf(report)
+    if fmt == "xlsx":
+        from .xlsx import render_xlsx
+
+        return render_xlsx(report)
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def report_filename(report: QuarterlyReport, fmt: str) -> str:
+    return f"sixcore-quarterly-{report.period}{'-demo' if report.is_demo else ''}.{fmt}"

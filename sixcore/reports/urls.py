@@ -1,0 +1,17 @@
+"""/reports/quarterly/111Q2.pdf (docx, pdf, xlsx) and /reports/export/plan.csv (csv zip, xlsx, json)."""
+
+from django.urls import re_path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    re_path(
+        r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>docx|pdf|xlsx)$", views.quarterly, name="quarterly"
+    ),
+    re_path(
+        r"^export/(?P<dataset>plan|submissions|evaluation)\.(?P<fmt>csv|xlsx|json)$",
+        views.export,
+        name="export",
+    ),
+]

@@ -1,0 +1,297 @@
+"""REST API of the supplies watch under /api/supplies/.
+
+Public: the registry (items, minimums) and the aggregated statuses and item-level alerts. Companies'
+figures (observations, reporters, assignments, reporter-level alerts) only for NDC and the users of
+the item's responsible agency. Writes through :mod:`sixcore.supplies.policy`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sixcore.accounts.policy import EDITOR_ROLES, is_ndc
+
+from .. import policy
+from ..choices import ObservationSource
+from ..importer import import_file
+from ..models import Alert, Assignment, Minimum, Observation, Reporter, SupplyItem
+from ..registry import ensure_seeded
+from ..services import compute_statuses, items_queryset
+from .serializers import (
+    AlertSerializer,
+    AssignmentSerializer,
+    ImportRequestSerializer,
+    ImportResultSerializer,
+    MinimumSerializer,
+    ObservationSerializer,
+    ReporterSerializer,
+    StatusRowSerializer,
+    SupplyItemSerializer,
+)
+
+AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Judge as of this date (default: today).")
+
+
+def _as_of(request: Request) -> date:
+    from sixcore.progress.clock import today
+
+    value = request.query_params.get("as_of")
+    if not value:
+        return today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({"as_of": "expected YYYY-MM-DD"}) from None
+
+
+def _require_edit(user, item: SupplyItem) -> None:
+    if not policy.can_edit(user, item):
+        raise PermissionDenied(
+            "only NDC administrators and editors of the item's responsible agency may write it"
+        )
+
+
+class StatusView(APIView):
+    """Every item's current cover against its minimum (public, aggregated)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[AS_OF], responses=StatusRowSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        ensure_seeded()
+        rows = [s.as_row() for s in compute_statuses(_as_of(request))]
+        return Response(rows)
+
+
+@extend_schema(tags=["supplies"])
+class SupplyItemViewSet(viewsets.ModelViewSet):
+    """The monitored items with their minimums; written by NDC and the responsible agency."""
+
+    serializer_class = SupplyItemSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+    def get_queryset(self):
+        return items_queryset()
+
+    def perform_create(self, serializer) -> None:
+        if not policy.can_create_items(self.request.user):
+            raise PermissionDenied("only NDC administrators register new items")
+        serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.instance)
+        agency = serializer.validated_data.get("responsible_agency")
+        if (
+            agency is not None
+            and agency != serializer.instance.responsible_agency
+            and not policy.can_create_items(self.request.user)
+        ):
+            raise PermissionDenied("only NDC administrators move an item to another agency")
+        serializer.save()
+
+    def perform_destroy(self, instance: SupplyItem) -> None:
+        if not policy.can_create_items(self.request.user):
+            raise PermissionDenied("only NDC administrators delete items")
+        instance.delete()
+
+
+@extend_schema(tags=["supplies"], parameters=[OpenApiParameter("item", OpenApiTypes.STR)])
+class MinimumViewSet(viewsets.ModelViewSet):
+    """Minimums by date (public read)."""
+
+    serializer_class = MinimumSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        queryset = Minimum.objects.select_related("item").order_by("item__order", "effective_from")
+        if code := self.request.query_params.get("item"):
+            queryset = queryset.filter(item__code=code)
+        return queryset
+
+    def perform_create(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.validated_data["item"])
+        serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.instance.item)
+        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
+        serializer.save()
+
+    def perform_destroy(self, instance: Minimum) -> None:
+        _require_edit(self.request.user, instance.item)
+        instance.delete()
+
+
+@extend_schema(tags=["supplies"])
+class ReporterViewSet(viewsets.ModelViewSet):
+    """Reporters (companies, associations, agencies, stockpile tiers); signed-in users only."""
+
+    serializer_class = ReporterSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    lookup_field = "code"
+
+    def get_queryset(self):
+        queryset = Reporter.objects.select_related("agency").order_by("code")
+        if is_ndc(self.request.user):
+            return queryset
+        own = policy.responsible_agency_ids(self.request.user)
+        return queryset.filter(items__responsible_agency__in=own).distinct()
+
+    def _check(self) -> None:
+        user = self.request.user
+        if not (policy.is_ndc_admin(user) or user.role in EDITOR_ROLES):
+            raise PermissionDenied("only NDC administrators and agency editors register reporters")
+
+    def perform_create(self, serializer) -> None:
+        self._check()
+        serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        self._check()
+        serializer.save()
+
+    def perform_destroy(self, instance: Reporter) -> None:
+        if not policy.is_ndc_admin(self.request.user):
+            raise PermissionDenied("only NDC administrators delete reporters")
+        instance.delete()
+
+
+@extend_schema(tags=["supplies"])
+class AssignmentViewSet(viewsets.ModelViewSet):
+    """Which reporter reports which item (and a tier's safety level)."""
+
+    serializer_class = AssignmentSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        queryset = Assignment.objects.select_related("item", "reporter").order_by(
+            "item__order", "reporter__code"
+        )
+        return policy.visible_details(self.request.user, queryset)
+
+    def perform_create(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.validated_data["item"])
+        serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.instance.item)
+        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
+        serializer.save()
+
+    def perform_destroy(self, instance: Assignment) -> None:
+        _require_edit(self.request.user, instance.item)
+        instance.delete()
+
+
+@extend_schema(
+    tags=["supplies"],
+    parameters=[
+        OpenApiParameter("item", OpenApiTypes.STR),
+        OpenApiParameter("reporter", OpenApiTypes.STR),
+        OpenApiParameter("date_from", OpenApiTypes.DATE),
+        OpenApiParameter("date_to", OpenApiTypes.DATE),
+    ],
+)
+class ObservationViewSet(viewsets.ModelViewSet):
+    """Observations: read by NDC and the responsible agency; written by its editors and NDC admins."""
+
+    serializer_class = ObservationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        queryset = Observation.objects.select_related("item", "reporter").order_by(
+            "item__order", "date", "reporter__code"
+        )
+        queryset = policy.visible_details(self.request.user, queryset)
+        params = self.request.query_params
+        if params.get("item"):
+            queryset = queryset.filter(item__code=params["item"])
+        if params.get("reporter"):
+            queryset = queryset.filter(reporter__code=params["reporter"])
+        try:
+            if params.get("date_from"):
+                queryset = queryset.filter(date__gte=date.fromisoformat(params["date_from"]))
+            if params.get("date_to"):
+                queryset = queryset.filter(date__lte=date.fromisoformat(params["date_to"]))
+        except ValueError:
+            raise ValidationError({"date": "expected YYYY-MM-DD"}) from None
+        return queryset
+
+    def perform_create(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.validated_data["item"])
+        serializer.save(source=ObservationSource.API)
+
+    def perform_update(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.instance.item)
+        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
+        serializer.save()
+
+    def perform_destroy(self, instance: Observation) -> None:
+        _require_edit(self.request.user, instance.item)
+        instance.delete()
+
+
+@extend_schema(
+    tags=["supplies"], parameters=[OpenApiParameter("state", OpenApiTypes.STR, enum=["open", "all"])]
+)
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Alert episodes; reporter-level ones only for NDC and the responsible agency."""
+
+    serializer_class = AlertSerializer
+    permission_classes = [permissions.AllowAny]
+
+    def get_queryset(self):
+        queryset = Alert.objects.select_related("item", "reporter").order_by("closed_on", "-opened_on", "pk")
+        if not is_ndc(self.request.user):
+            own = policy.responsible_agency_ids(self.request.user)
+            queryset = queryset.filter(Q(reporter__isnull=True) | Q(item__responsible_agency__in=own))
+        if self.request.query_params.get("state", "all") == "open":
+            queryset = queryset.filter(closed_on__isnull=True)
+        return queryset
+
+
+class ImportView(APIView):
+    """Import a CSV/XLSX of observations: all rows or none (400 with every bad row)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=ImportRequestSerializer, responses={201: ImportResultSerializer, 400: ImportResultSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": "a CSV or XLSX file is required"})
+        content = upload.read()
+        from ..importer import item_codes
+
+        try:
+            codes = item_codes(upload.name, content)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported by the importer
+            codes = set()
+        for item in SupplyItem.objects.filter(code__in=codes):
+            _require_edit(request.user, item)
+        result = import_file(name=upload.name, content=content, user=request.user)
+        body = {
+            "file": result.file,
+            "rows": result.rows,
+            "created": result.created,
+            "unchanged": result.unchanged,
+            "errors": [{"file": e.file, "row": e.row, "reason": e.reason} for e in result.errors],
+        }
+        if result.errors:
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)

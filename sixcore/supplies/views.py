@@ -1,0 +1,326 @@
+"""Pages of the supplies watch: dashboard, item chart, alerts, observation entry, import, registry edit.
+
+Aggregated figures are public; a company's own figures show only to NDC and the responsible agency
+(see policy.py). Each page reads in a bounded number of queries (tests assert it). Labels are written
+in Traditional Chinese directly in the templates (the zh_Hant catalogue belongs to another module).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from sixcore.core.changelog import history_context
+
+from . import policy, rules
+from .choices import AlertKind, ObservationSource, Status
+from .importer import import_file
+from .models import Alert, Minimum, Observation, Reporter, SupplyItem
+from .registry import ensure_seeded
+from .services import STATUS_LABELS, compute_statuses, item_series, items_queryset, measure_label
+
+
+def _as_of(request: HttpRequest) -> date:
+    from sixcore.progress.clock import today
+
+    value = request.GET.get("as_of")
+    if value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return today()
+
+
+def _number(value: Decimal | None, places: int = 2) -> float | None:
+    return rules.finite_or_none(value, places)
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Every item's cover against its minimum, coloured; overdue reporters; open alerts."""
+    ensure_seeded()
+    as_of = _as_of(request)
+    statuses = compute_statuses(as_of)
+    detail_ids = {s.item.pk for s in statuses if policy.can_read_details(request.user, s.item)}
+    rows = []
+    for s in statuses:
+        ratio = None
+        if s.cover is not None and s.minimum:
+            ratio = _number(s.cover * 100 / s.minimum, 1) if s.cover.is_finite() else None
+        rows.append(
+            {
+                "status": s,
+                "measure": measure_label(s.item.minimum_kind),
+                "cover": _number(s.cover),
+                "days": _number(s.days_of_cover, 1),
+                "ratio": ratio,
+                "label": STATUS_LABELS[s.status],
+                "details": s.item.pk in detail_ids,
+            }
+        )
+    chart = {
+        "items": [r["status"].item.name for r in rows if r["ratio"] is not None],
+        "ratios": [r["ratio"] for r in rows if r["ratio"] is not None],
+        "statuses": [r["status"].status for r in rows if r["ratio"] is not None],
+    }
+    overdue = [(s, r) for s in statuses for r in s.overdue_reporters]
+    counts = {key: sum(1 for s in statuses if s.status == key) for key in Status.values}
+    return render(
+        request,
+        "supplies/dashboard.html",
+        {
+            "as_of": as_of,
+            "rows": rows,
+            "chart": chart,
+            "overdue": overdue,
+            "detail_ids": detail_ids,
+            "counts": counts,
+            "status_labels": STATUS_LABELS,
+            "can_import": policy.editable_items(request.user, SupplyItem.objects.all()).exists()
+            if request.user.is_authenticated
+            else False,
+        },
+    )
+
+
+def item_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One item: chart of its cover with the stepping minimum, the same figures as a table, its
+    minimums and sources, and (for NDC and the responsible agency) each reporter's standing."""
+    ensure_seeded()
+    item = get_object_or_404(items_queryset(), code=code)
+    as_of = _as_of(request)
+    start = as_of - timedelta(days=730)
+    if request.GET.get("start"):
+        try:
+            start = date.fromisoformat(request.GET["start"])
+        except ValueError:
+            pass
+    status = compute_statuses(as_of, [item])[0]
+    series = item_series(item, start, as_of)
+    schedule = [(m.effective_from, m.value) for m in item.minimums.all()]
+    steps = rules.minimum_steps(schedule, start, as_of)
+    chart = {
+        "name": item.name,
+        "measure": measure_label(item.minimum_kind),
+        "dates": [row["date"].isoformat() for row in series],
+        "cover": [_number(row["cover"]) for row in series],
+        "minimum": [
+            [start.isoformat(), _number(steps[0][1])],
+            *[[d.isoformat(), _number(v)] for d, v in steps[1:]],
+            [as_of.isoformat(), _number(rules.minimum_on(schedule, as_of))],
+        ],
+        "price": [_number(row["price"]) for row in series] if item.price_unit else [],
+        "price_unit": item.price_unit,
+    }
+    details = policy.can_read_details(request.user, item)
+    return render(
+        request,
+        "supplies/item.html",
+        {
+            "item": item,
+            "as_of": as_of,
+            "start": start,
+            "status": status,
+            "status_label": STATUS_LABELS[status.status],
+            "measure": measure_label(item.minimum_kind),
+            "cover": _number(status.cover),
+            "days": _number(status.days_of_cover, 1),
+            "series": series,
+            "chart": chart,
+            "details": details,
+            "can_edit": policy.can_edit(request.user, item),
+            "minimums": list(item.minimums.all()),
+            "status_labels": STATUS_LABELS,
+            **(history_context(item, limit=30) if details else {}),
+        },
+    )
+
+
+def alerts(request: HttpRequest) -> HttpResponse:
+    """Alert episodes, open first. Reporter-level alerts only for NDC and the responsible agency."""
+    queryset = Alert.objects.select_related("item", "reporter").order_by(
+        "closed_on", "-opened_on", "item__order"
+    )
+    if not policy.is_ndc(request.user):
+        own = policy.responsible_agency_ids(request.user)
+        queryset = queryset.filter(Q(reporter__isnull=True) | Q(item__responsible_agency__in=own))
+    state = request.GET.get("state", "open")
+    if state == "open":
+        queryset = queryset.filter(closed_on__isnull=True)
+    return render(
+        request,
+        "supplies/alerts.html",
+        {"alerts": list(queryset[:500]), "state": state, "kinds": dict(AlertKind.choices)},
+    )
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+class ObservationForm(forms.ModelForm):
+    """One observation, entered on the web; the unit is the item's (shown, not typed)."""
+
+    class Meta:
+        model = Observation
+        fields = ["item", "reporter", "date", "production", "imports", "consumption", "stock", "price"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        labels = {
+            "item": "品項",
+            "reporter": "申報者",
+            "date": "日期",
+            "production": "生產量",
+            "imports": "進口量",
+            "consumption": "銷售量／消費量",
+            "stock": "存量",
+            "price": "價格",
+        }
+
+    def __init__(self, *args: Any, user: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["item"].queryset = policy.editable_items(user, SupplyItem.objects.all())
+        self.fields["reporter"].queryset = Reporter.objects.all()
+
+    def clean_date(self) -> date:
+        value = self.cleaned_data["date"]
+        if value > self.today:
+            raise forms.ValidationError(f"日期 {value.isoformat()} 晚於今天 ({self.today.isoformat()})")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("production", "imports", "consumption", "stock", "price"):
+            if data.get(name) is not None and data[name] < 0:
+                self.add_error(name, "不得為負數")
+        item, reporter = data.get("item"), data.get("reporter")
+        if item and reporter and not reporter.assignment_set.filter(item=item).exists():
+            self.add_error("reporter", f"{reporter} 未登記申報 {item}")
+        return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def observation_new(request: HttpRequest) -> HttpResponse:
+    """Enter one observation (editors of the responsible agency, NDC administrators)."""
+    from sixcore.progress.clock import today
+
+    if not policy.editable_items(request.user, SupplyItem.objects.all()).exists():
+        raise PermissionDenied("只有責任機關的編輯者或國發會管理者可以填報")
+    form = ObservationForm(request.POST or None, user=request.user, today=today())
+    if request.method == "POST" and form.is_valid():
+        observation = form.save(commit=False)
+        observation.source = ObservationSource.WEB
+        try:
+            with transaction.atomic():
+                observation.save()
+        except IntegrityError:
+            form.add_error(None, "重複的申報：同一品項、申報者與日期已有資料")
+        else:
+            return redirect("supplies:item", code=observation.item.code)
+    return render(request, "supplies/observation_form.html", {"form": form})
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV 或 XLSX 檔案")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_view(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV/XLSX of observations; every bad row is listed and nothing is written."""
+    editable = policy.editable_items(request.user, SupplyItem.objects.all())
+    if not editable.exists():
+        raise PermissionDenied("只有責任機關的編輯者或國發會管理者可以匯入")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    forbidden: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read()
+        allowed = set(editable.values_list("code", flat=True))
+        forbidden = _items_outside(upload.name, content, allowed)
+        if not forbidden:
+            result = import_file(name=upload.name, content=content, user=request.user)
+    return render(request, "supplies/import.html", {"form": form, "result": result, "forbidden": forbidden})
+
+
+def _items_outside(name: str, content: bytes, allowed: set[str]) -> list[str]:
+    """Item codes in the file the user may not write (checked before anything is validated)."""
+    from .importer import item_codes
+
+    try:
+        codes = item_codes(name, content)
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by the importer itself
+        return []
+    known = set(SupplyItem.objects.filter(code__in=codes).values_list("code", flat=True))
+    return sorted(code for code in codes & known if code not in allowed)
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = SupplyItem
+        fields = [
+            "name",
+            "unit",
+            "price_unit",
+            "frequency",
+            "grace_days",
+            "minimum_kind",
+            "basis",
+            "window_days",
+            "forecast_points",
+            "price_warning_pct",
+            "price_window",
+            "notes",
+        ]
+
+
+class MinimumForm(forms.ModelForm):
+    class Meta:
+        model = Minimum
+        fields = ["effective_from", "value", "basis_text", "line"]
+        widgets = {"effective_from": forms.DateInput(attrs={"type": "date"})}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Edit an item's registry entry and add a minimum step (audited by the change log)."""
+    item = get_object_or_404(SupplyItem.objects.select_related("responsible_agency"), code=code)
+    if not policy.can_edit(request.user, item):
+        raise PermissionDenied("只有國發會或責任機關的編輯者可以修改登錄資料")
+    form = ItemForm(
+        request.POST if request.POST.get("form") == "item" else None, instance=item, prefix="item"
+    )
+    minimum_form = MinimumForm(
+        request.POST if request.POST.get("form") == "minimum" else None, prefix="minimum"
+    )
+    if request.method == "POST":
+        if request.POST.get("form") == "item" and form.is_valid():
+            form.save()
+            return redirect("supplies:item", code=item.code)
+        if request.POST.get("form") == "minimum" and minimum_form.is_valid():
+            minimum = minimum_form.save(commit=False)
+            minimum.item = item
+            try:
+                with transaction.atomic():
+                    minimum.save()
+            except IntegrityError:
+                minimum_form.add_error("effective_from", "這一天已有下限")
+            else:
+                return redirect("supplies:item", code=item.code)
+    return render(
+        request,
+        "supplies/item_edit.html",
+        {"item": item, "form": form, "minimum_form": minimum_form, "minimums": list(item.minimums.all())},
+    )

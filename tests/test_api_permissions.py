@@ -1,0 +1,155 @@
+"""Role × endpoint matrix of the cycle API: no cross-agency read of a draft, no cross-agency write.
+
+The draft under test is 經濟部's report for industry 3 (生物及醫療科技, led by 科技部), so the industry lead
+is another agency than the owner and every role is distinct.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from sixcore.progress.models import Submission
+from tests.factories import editor, industry_lead, ndc_admin, ndc_reviewer, open_period, viewer
+
+ROLES = {
+    "anonymous": lambda: None,
+    "owner viewer": lambda: viewer("moea"),
+    "owner editor": lambda: editor("moea"),
+    "other editor": lambda: editor("motc"),
+    "other viewer": lambda: viewer("motc"),
+    "industry lead": lambda: industry_lead("most"),
+    "ndc reviewer": ndc_reviewer,
+    "ndc admin": ndc_admin,
+}
+# Who reads the draft (policy: owning agency, the industry's lead unit, NDC).
+READS_DRAFT = {"owner viewer", "owner editor", "industry lead", "ndc reviewer", "ndc admin"}
+# What a PATCH of its lines answers.
+PATCH_STATUS = {
+    "anonymous": 401,
+    "owner viewer": 403,
+    "owner editor": 200,
+    "other editor": 404,
+    "other viewer": 404,
+    "industry lead": 403,
+    "ndc reviewer": 403,
+    "ndc admin": 403,
+}
+
+
+@pytest.fixture
+def draft(program, monkeypatch):
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-07-05")
+    period = open_period("111Q2")
+    return Submission.objects.get(period=period, industry__code="3", agency__code="moea")
+
+
+def client_for(role: str) -> APIClient:
+    client = APIClient()
+    user = ROLES[role]()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reading_a_draft(draft, role):
+    client = client_for(role)
+    detail = client.get(f"/api/progress/submissions/{draft.pk}/")
+    listed = client.get("/api/progress/submissions/?period=111Q2&industry=3&limit=1000").json()["results"]
+    kpis = client.get("/api/progress/kpi-reports/?period=111Q2&industry=3&agency=moea&limit=1000").json()
+    if role in READS_DRAFT:
+        assert detail.status_code == 200
+        assert draft.pk in [row["id"] for row in listed]
+        assert kpis["count"] == draft.kpi_reports.count()
+    else:
+        assert detail.status_code == 404
+        assert draft.pk not in [row["id"] for row in listed]
+        assert kpis["count"] == 0
+        # Nothing of another agency's drafts leaks: only published rows and the caller's own drafts.
+        assert all(row["status"] == "approved" or row["agency"] == "motc" for row in listed)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_writing_lines_of_a_draft(draft, role):
+    response = client_for(role).patch(
+        f"/api/progress/submissions/{draft.pk}/lines/",
+        {"version": draft.version, "kpis": {draft.kpi_reports.first().kpi.code: {"note": role}}},
+        format="json",
+    )
+    assert response.status_code == PATCH_STATUS[role], response.content
+    draft.refresh_from_db()
+    written = draft.kpi_reports.exclude(note="").count()
+    assert written == (1 if role == "owner editor" else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_kpi_actual_post_by_role(draft, role):
+    # A KPI only 經濟部 reports on (科技部, the industry lead's own agency, may write its own line).
+    kpi = (
+        draft.kpi_reports.exclude(kpi__agencies__code__startswith="most")
+        .select_related("kpi__measure")
+        .first()
+        .kpi
+    )
+    response = client_for(role).post(
+        "/api/progress/kpi-reports/",
+        {"kpi": kpi.code, "measure": kpi.measure.code, "period": "111Q2", "note": role},
+        format="json",
+    )
+    expected = {"anonymous": 401, "owner editor": 201}.get(role, 403)
+    assert response.status_code == expected, response.content
+    assert draft.kpi_reports.exclude(note="").count() == (1 if role == "owner editor" else 0)
+
+
+@pytest.mark.parametrize(
+    ("role", "step", "expected"),
+    [
+        ("anonymous", "submit", 401),
+        ("owner viewer", "submit", 403),
+        ("other editor", "submit", 404),
+        ("industry lead", "submit", 403),
+        ("ndc reviewer", "submit", 403),
+        ("ndc reviewer", "approve", 409),  # a draft cannot be approved
+        ("owner editor", "approve", 403),
+        ("other editor", "approve", 404),
+        ("industry lead", "consolidate", 409),  # nothing submitted yet
+        ("ndc admin", "reopen", 409),
+        ("owner editor", "submit", 200),
+    ],
+)
+def test_transitions_by_role(draft, role, step, expected):
+    response = client_for(role).post(
+        f"/api/progress/submissions/{draft.pk}/{step}/", {"comment": "c", "reason": "r"}, format="json"
+    )
+    assert response.status_code == expected, response.content
+    draft.refresh_from_db()
+    assert draft.status == ("submitted" if expected == 200 else "draft")
+
+
+def test_industry_lead_writes_its_own_agencys_report(draft):
+    own = Submission.objects.get(period=draft.period, industry__code="3", agency__code="most")
+    response = client_for("industry lead").patch(
+        f"/api/progress/submissions/{own.pk}/lines/",
+        {"version": own.version, "kpis": {own.kpi_reports.first().kpi.code: {"note": "ok"}}},
+        format="json",
+    )
+    assert response.status_code == 200
+
+
+def test_approved_reports_are_public_but_not_writable(draft):
+    client_for("owner editor").post(f"/api/progress/submissions/{draft.pk}/submit/", {}, format="json")
+    client_for("ndc reviewer").post(f"/api/progress/submissions/{draft.pk}/approve/", {}, format="json")
+    anonymous = client_for("anonymous")
+    assert anonymous.get(f"/api/progress/submissions/{draft.pk}/").status_code == 200
+    assert draft.pk in [
+        r["id"] for r in anonymous.get("/api/progress/submissions/?status=approved").json()["results"]
+    ]
+    draft.refresh_from_db()
+    for role in ("other editor", "owner editor"):
+        response = client_for(role).patch(
+            f"/api/progress/submissions/{draft.pk}/lines/",
+            {"version": draft.version, "kpis": {}},
+            format="json",
+        )
+        assert response.status_code == 403

@@ -1,0 +1,199 @@
+"""The evaluation service against the real program and generated reports: figures of known KPIs,
+the lead agency's actual, the revision in force, scope (anonymous sees approved only), early warning."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from sixcore.evaluation import rules, service
+from sixcore.evaluation.rules import Light
+from sixcore.progress.choices import SubmissionStatus
+from sixcore.progress.models import KPIReport, Submission
+from tests.factories import editor, open_period
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from portfolio import build_portfolio  # noqa: E402
+
+
+def report(period, agency: str, value, status=SubmissionStatus.APPROVED, kpi="1.2.2", industry="1"):
+    """Set one agency's actual of a KPI and the submission's status (directly: the workflow is tested elsewhere)."""
+    submission = Submission.objects.get(period=period, industry__code=industry, agency__code=agency)
+    KPIReport.objects.filter(
+        submission=submission, kpi__code=kpi, kpi__measure__code=kpi.rsplit(".", 1)[0]
+    ).update(value=value)
+    Submission.objects.filter(pk=submission.pk).update(status=status)
+    return submission
+
+
+def kpi(evaluation, code="1.2.2", measure="1.2"):
+    return next(k for k in evaluation.kpis if k.kpi == code and k.measure == measure)
+
+
+@pytest.fixture
+def q2(program):
+    return open_period("111Q2")
+
+
+def test_expected_actual_and_light_of_a_known_kpi(q2):
+    # 1.2.2: 110 per period 4 項, 111 cumulative 9 項 → the first cumulative year starts from 0: 9 × 2/4.
+    report(q2, "moea", "4.5")
+    result = kpi(service.evaluate_period(q2))
+    assert (result.expected, result.actual, result.achievement, result.light) == (
+        Decimal("4.5"),
+        Decimal("4.5"),
+        Decimal("1.0000"),
+        Light.GREEN,
+    )
+    assert result.kind == "cumulative" and result.reported_by == "moea"
+    assert result == kpi(service.evaluate_period("111Q2"))  # a code works as well as the period
+
+
+def test_the_lead_agencys_actual_counts(q2):
+    report(q2, "moea", "4")  # 經濟部 is 1.2.2's first agency
+    report(q2, "most", "9")
+    result = kpi(service.evaluate_period(q2))
+    assert (
+        result.actual == Decimal(4)
+        and result.achievement == Decimal("0.8889")
+        and result.light == Light.YELLOW
+    )
+
+
+def test_scope_anonymous_sees_approved_only(q2):
+    report(q2, "moea", "4", status=SubmissionStatus.DRAFT)
+    report(q2, "most", "4.5")
+    everything = kpi(service.evaluate_period(q2))
+    public = kpi(service.evaluate_period(q2, AnonymousUser()))
+    assert everything.actual == Decimal(4)  # the lead's draft, for NDC and scripts
+    assert public.actual == Decimal("4.5") and public.light == Light.GREEN  # the approved report only
+    assert kpi(service.evaluate_period(q2, published_only=True)).actual == Decimal("4.5")
+    assert kpi(service.evaluate_period(q2, editor("moea"))).actual == Decimal(4)  # its own draft
+    assert service.evaluate_period(q2, AnonymousUser()).completeness.visible == 1
+
+
+def test_nothing_reported_is_white(q2):
+    result = kpi(service.evaluate_period(q2, AnonymousUser()))
+    assert result.light == Light.WHITE and result.actual is None and result.expected == Decimal("4.5")
+
+
+def test_revision_in_force(q2):
+    assert service.evaluate_period(q2).revision == 0
+    later = build_portfolio(1, effective_from="112Q1")
+    assert service.evaluate_period(q2).revision == 0
+    assert service.evaluate_period(open_period("112Q1")).revision == later.revision
+
+
+def test_red_streak_makes_the_measure_high_risk(q2):
+    q1 = open_period("111Q1")
+    report(q1, "moea", "1")  # expected 2.25: red
+    report(q2, "moea", "1")  # expected 4.5: red
+    evaluation = service.evaluate_period(q2)
+    risk = next(r for r in evaluation.risks if r.measure == "1.2")
+    assert risk.tier == rules.RiskTier.HIGH and rules.RED_STREAK in {s["rule"] for s in risk.signals}
+    assert evaluation.risks[0].tier == rules.RiskTier.HIGH
+    assert kpi(evaluation).forecast is not None
+
+
+def test_rollups_count_every_kpi(q2):
+    report(q2, "moea", "4.5")
+    evaluation = service.evaluate_period(q2)
+    for by in service.ROLLUP_KINDS:
+        assert evaluation.rollups[by]
+    industry = {r.key: r for r in evaluation.rollups["industry"]}
+    assert sum(r.items for r in industry.values()) == len(evaluation.kpis)
+    assert industry["1"].counts["green"] >= 1
+    assert industry["1"].weighted_achievement == Decimal("1.0000")
+
+
+def test_data_quality_flags(q2):
+    from sixcore.progress.models import WorkItemReport
+
+    # An item that started by 111/01 and runs past 111/06 is planned above 0 % at the end of 111Q2.
+    line = WorkItemReport.objects.filter(
+        submission__period=q2, work_item__start__lte=date(2022, 1, 1), work_item__end__gte=date(2022, 12, 1)
+    ).first()
+    WorkItemReport.objects.filter(pk=line.pk).update(percent=0, lag_reason="")
+    evaluation = service.evaluate_period(q2)
+    ref = f"{line.work_item.schedule.code}/{line.work_item.code}"
+    item = next(w for w in evaluation.work_items if f"{w.schedule}/{w.code}" == ref)
+    assert item.lag > 0 and item.light != Light.WHITE
+    assert any(f.code == rules.LAG_WITHOUT_REASON and f.ref == ref for f in evaluation.flags)
+
+
+def test_kpi_history_over_every_period(q2):
+    report(q2, "moea", "4.5")
+    history = service.kpi_history("1.2", "1.2.2")
+    assert len(history["rows"]) == 16
+    row = next(r for r in history["rows"] if r["period"] == "111Q2")
+    assert row["light"] == Light.GREEN and row["actual"] == Decimal("4.5")
+    assert service.kpi_history("1.2", "9.9.9") is None
+
+
+# --- KPI lights of many periods (evaluate_kpi_lights) ---------------------------------------------
+
+
+def _same_as_evaluate_period(lights, period, user=None, published_only=False):
+    evaluation = service.evaluate_period(period, user, published_only=published_only)
+    by_kpi = lights[(period.roc_year, period.quarter)]
+    assert list(by_kpi) == [(k.measure, k.key) for k in evaluation.kpis]  # the revision's KPIs, in plan order
+    for k in evaluation.kpis:
+        result = by_kpi[(k.measure, k.key)]
+        assert (result.expected, result.actual, result.achievement, result.light, result.reason) == (
+            k.expected,
+            k.actual,
+            k.achievement,
+            k.light,
+            k.reason,
+        ), (k.measure, k.key)
+
+
+def test_kpi_lights_of_many_periods_match_evaluate_period(q2):
+    from portfolio import generate_reports
+
+    q1, q4 = open_period("111Q1"), open_period("112Q4")
+    generate_reports([q1, q4])
+    report(q2, "moea", "4")
+    report(q2, "most", "9")  # the lead's (moea) actual counts
+    report(q1, "moea", None)
+    report(q1, "most", "3", status=SubmissionStatus.DRAFT)  # no lead figure: the next report's
+    lights = service.evaluate_kpi_lights([q1, "111Q2", q4])
+    assert list(lights) == [(111, 1), (111, 2), (112, 4)]
+    assert lights[(111, 2)][("1.2", "1.2.2")].actual == Decimal(4)
+    assert lights[(111, 1)][("1.2", "1.2.2")].actual == Decimal(3)
+    for period in (q1, q2, q4):
+        _same_as_evaluate_period(lights, period)
+    public = service.evaluate_kpi_lights([q1, q2, q4], AnonymousUser())
+    assert public[(111, 1)][("1.2", "1.2.2")].actual != Decimal(3)  # the draft is not public
+    for period in (q1, q2, q4):
+        _same_as_evaluate_period(public, period, AnonymousUser())
+        _same_as_evaluate_period(
+            service.evaluate_kpi_lights([period], published_only=True), period, published_only=True
+        )
+
+
+def test_kpi_lights_use_the_revision_in_force_and_a_fixed_number_of_queries(q2):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from portfolio import generate_reports
+
+    generate_reports([q2])
+    with CaptureQueriesContext(connection) as seed:
+        service.evaluate_kpi_lights([q2])
+    later = build_portfolio(3, effective_from="112Q1")
+    q5 = open_period("112Q1")
+    generate_reports([q5])
+    with CaptureQueriesContext(connection) as both:
+        lights = service.evaluate_kpi_lights([q2, q5])
+    assert len(seed.captured_queries) == len(both.captured_queries) == 8
+    assert ("1.2x2", "1.2.2") in lights[(112, 1)] and ("1.2x2", "1.2.2") not in lights[(111, 2)]
+    assert service.evaluate_period(q5).revision == later.revision
+    for period in (q2, q5):
+        _same_as_evaluate_period(lights, period)
+    with pytest.raises(service.ReportingPeriod.DoesNotExist):
+        service.evaluate_kpi_lights(["099Q1"])

@@ -1,0 +1,210 @@
+"""Quarterly report (docx, pdf, xlsx) and open-data exports: read back, a real office client, formula
+injection, web permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from sixcore.plan.models import KPI, AnnualTarget
+from sixcore.progress.choices import SubmissionStatus
+from sixcore.progress.models import MeasureReport, Submission
+from sixcore.reports import exports
+from sixcore.reports.builder import build_quarterly_report
+from sixcore.reports.formats import render_report
+
+PERIOD = "110Q2"
+NEEDS_PDFTOTEXT = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+
+
+@pytest.fixture
+def demo(program, monkeypatch):
+    monkeypatch.delenv("SIXCORE_AS_OF", raising=False)
+    call_command("demo", "--password", "demo-password-123", "--until", PERIOD)
+    return program
+
+
+def _known_kpi(program):
+    kpi = KPI.objects.get(measure__industry__program=program, measure__code="1.1", code="1.1.1")
+    year = AnnualTarget.objects.get(kpi=kpi, year=110).cell.text
+    return kpi, year
+
+
+def test_quarterly_report_formats_read_back(demo, tmp_path):
+    import docx
+    import openpyxl
+
+    report = build_quarterly_report(PERIOD)
+    assert report.is_demo and len(report.chapters) == 6
+    defense = next(c for c in report.chapters if c.code == "4")
+    assert len(defense.kpi_sections) == 2  # 航空與船艦, 太空
+    kpi, year_text = _known_kpi(demo)
+
+    # docx: real headings and a KPI table row with its target texts.
+    document = docx.Document(io.BytesIO(render_report(report, "docx")))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "壹、摘要" in headings and "1. 資訊及數位產業" in headings and "辦理情形" in headings
+    rows = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
+    row = next(r for r in rows if r[0] == "1.1.1")
+    assert row[1] == kpi.full_term_text and row[2] == year_text
+    assert "示範資料" in document.sections[0].header.paragraphs[0].text
+    (tmp_path / "report-word.docx").write_bytes(render_report(report, "docx"))
+
+    # xlsx: sheets, frozen header, a known cell, the light as text.
+    content = render_report(report, "xlsx")
+    (tmp_path / "report-excel.xlsx").write_bytes(content)
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    assert {"封面", "燈號摘要", "預算執行", "關鍵績效指標", "工作項目狀態", "資料品質檢核"} <= set(
+        workbook.sheetnames
+    )
+    sheet = workbook["關鍵績效指標"]
+    assert sheet.freeze_panes == "A3" and "示範資料" in sheet["A1"].value
+    header = [c.value for c in sheet[2]]
+    found = next(
+        r for r in sheet.iter_rows(min_row=3, values_only=True) if r[header.index("編號")] == "1.1.1"
+    )
+    assert found[header.index("全期目標")] == kpi.full_term_text
+    assert found[header.index("燈號")] in {"綠燈", "黃燈", "紅燈", "白燈"}
+    assert sheet.conditional_formatting  # fills for the lights
+
+    # pdf: searchable Chinese text.
+    pdf = render_report(report, "pdf")
+    assert pdf.startswith(b"%PDF")
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(  # noqa: S603 - fixed arguments
+            [shutil.which("pdftotext"), "-layout", str(tmp_path / "report.pdf"), "-"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+        assert "資訊及數位產業" in text and "示範資料" in text and "第 2 頁" in text
+        squeezed = "".join(text.split())
+        assert "".join(kpi.full_term_text.split())[:20] in squeezed
+
+    # A real client: LibreOffice converts both without error.
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is not installed")
+        return
+    profile = tmp_path / "lo-profile"
+    for name in ("report-word.docx", "report-excel.xlsx"):
+        result = subprocess.run(  # noqa: S603 - fixed arguments
+            [
+                soffice,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(tmp_path / "out"),
+                str(tmp_path / name),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+        converted = tmp_path / "out" / (Path(name).stem + ".pdf")
+        assert converted.exists() and converted.stat().st_size > 1000
+
+
+def test_formula_injection_is_neutralised(demo):
+    import openpyxl
+
+    payload = '=HYPERLINK("http://evil.example","click")'
+    report = MeasureReport.objects.filter(
+        submission__period__roc_year=110, submission__period__quarter=2
+    ).first()
+    report.progress = payload
+    report.save()
+    Submission.objects.filter(pk=report.submission_id).update(status=SubmissionStatus.APPROVED)
+
+    tables = exports.submission_tables(published_only=True)
+    archive = zipfile.ZipFile(io.BytesIO(exports.to_csv_zip(tables, "x")))
+    raw = archive.read("x/measure_reports.csv")
+    assert raw.startswith("\ufeff".encode())
+    cells = [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
+    assert "'" + payload in cells and payload not in cells
+    assert "x/data_dictionary.csv" in archive.namelist()
+
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(tables)))
+    values = [c.value for row in book["measure_reports"].iter_rows() for c in row]
+    assert "'" + payload in values and not any(isinstance(v, str) and v.startswith("=") for v in values)
+
+    # The quarterly workbook too.
+    workbook = openpyxl.load_workbook(io.BytesIO(render_report(build_quarterly_report(PERIOD), "xlsx")))
+    narrative = [c.value for row in workbook["執行情形"].iter_rows() for c in row if c.value]
+    assert "'" + payload in narrative and payload not in narrative
+
+
+def test_web_downloads_permissions(demo, client):
+    from sixcore.accounts.models import User
+
+    url = f"/reports/quarterly/{PERIOD}.pdf"
+    assert client.get(url).status_code == 403  # not every submission is approved yet
+    assert client.get("/reports/quarterly/109Q1.docx").status_code == 404
+    client.force_login(User.objects.get(username="ndc"))
+    response = client.get(f"/reports/quarterly/{PERIOD}.docx")
+    assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"PK"
+    page = client.get(f"/dashboard/?period={PERIOD}")
+    assert f"/reports/quarterly/{PERIOD}.pdf".encode() in page.content
+    client.logout()
+    assert (
+        f"/reports/quarterly/{PERIOD}.pdf".encode() not in client.get(f"/dashboard/?period={PERIOD}").content
+    )
+
+    Submission.objects.filter(period__roc_year=110, period__quarter=2).update(
+        status=SubmissionStatus.APPROVED
+    )
+    response = client.get(f"/reports/quarterly/{PERIOD}.xlsx")
+    assert response.status_code == 200
+
+
+def test_exports_public_scope(demo, client):
+    from sixcore.accounts.models import User
+
+    drafts = Submission.objects.exclude(status=SubmissionStatus.APPROVED)
+    assert drafts.exists()
+    response = client.get("/reports/export/submissions.json")
+    assert response.status_code == 200
+    data = json.loads(b"".join(response.streaming_content))
+    statuses = {s["status"] for s in data["tables"]["submissions"]}
+    assert statuses == {"approved"}
+    assert "submissions" in data["dictionary"]
+
+    client.force_login(User.objects.get(username="ndc"))
+    data = json.loads(b"".join(client.get("/reports/export/submissions.json").streaming_content))
+    assert len({s["status"] for s in data["tables"]["submissions"]}) > 1
+    client.logout()
+
+    response = client.get("/reports/export/plan.csv")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = {Path(n).name for n in archive.namelist()}
+    assert {"kpis.csv", "annual_targets.csv", "work_items.csv", "data_dictionary.csv"} <= names
+    kpis = next(n for n in archive.namelist() if n.endswith("/kpis.csv"))
+    assert "資訊及數位產業" in archive.read(
+        next(n for n in archive.namelist() if n.endswith("/industries.csv"))
+    ).decode("utf-8-sig")
+    assert archive.read(kpis).startswith("\ufeff".encode())
+    evaluation = client.get(f"/reports/export/evaluation.xlsx?period={PERIOD}")
+    assert evaluation.status_code == 200
+
+
+def test_commands(demo, tmp_path):
+    out = tmp_path / "q.xlsx"
+    call_command("report", "quarterly", "--period", PERIOD, "--format", "xlsx", "--output", str(out))
+    assert out.read_bytes()[:2] == b"PK"
+    out = tmp_path / "e.json"
+    call_command("export", "evaluation", "--period", PERIOD, "--format", "json", "--output", str(out))
+    assert "kpis" in json.loads(out.read_text(encoding="utf-8"))["tables"]
