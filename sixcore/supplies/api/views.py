@@ -61,6 +61,26 @@ def _require_edit(user, item: SupplyItem) -> None:
         )
 
 
+class ItemScopedWritesMixin:
+    """Writes of rows that belong to a supply item: only editors of that item (before and after an
+    update that moves the row to another item) may create, change or delete them."""
+
+    create_values: dict = {}
+
+    def perform_create(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.validated_data["item"])
+        serializer.save(**self.create_values)
+
+    def perform_update(self, serializer) -> None:
+        _require_edit(self.request.user, serializer.instance.item)
+        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
+        serializer.save()
+
+    def perform_destroy(self, instance) -> None:
+        _require_edit(self.request.user, instance.item)
+        instance.delete()
+
+
 class StatusView(APIView):
     """Every item's current cover against its minimum (public, aggregated)."""
 
@@ -107,7 +127,7 @@ class SupplyItemViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["supplies"], parameters=[OpenApiParameter("item", OpenApiTypes.STR)])
-class MinimumViewSet(viewsets.ModelViewSet):
+class MinimumViewSet(ItemScopedWritesMixin, viewsets.ModelViewSet):
     """Minimums by date (public read)."""
 
     serializer_class = MinimumSerializer
@@ -118,19 +138,6 @@ class MinimumViewSet(viewsets.ModelViewSet):
         if code := self.request.query_params.get("item"):
             queryset = queryset.filter(item__code=code)
         return queryset
-
-    def perform_create(self, serializer) -> None:
-        _require_edit(self.request.user, serializer.validated_data["item"])
-        serializer.save()
-
-    def perform_update(self, serializer) -> None:
-        _require_edit(self.request.user, serializer.instance.item)
-        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
-        serializer.save()
-
-    def perform_destroy(self, instance: Minimum) -> None:
-        _require_edit(self.request.user, instance.item)
-        instance.delete()
 
 
 @extend_schema(tags=["supplies"])
@@ -168,7 +175,7 @@ class ReporterViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["supplies"])
-class AssignmentViewSet(viewsets.ModelViewSet):
+class AssignmentViewSet(ItemScopedWritesMixin, viewsets.ModelViewSet):
     """Which reporter reports which item (and a tier's safety level)."""
 
     serializer_class = AssignmentSerializer
@@ -180,19 +187,6 @@ class AssignmentViewSet(viewsets.ModelViewSet):
         )
         return policy.visible_details(self.request.user, queryset)
 
-    def perform_create(self, serializer) -> None:
-        _require_edit(self.request.user, serializer.validated_data["item"])
-        serializer.save()
-
-    def perform_update(self, serializer) -> None:
-        _require_edit(self.request.user, serializer.instance.item)
-        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
-        serializer.save()
-
-    def perform_destroy(self, instance: Assignment) -> None:
-        _require_edit(self.request.user, instance.item)
-        instance.delete()
-
 
 @extend_schema(
     tags=["supplies"],
@@ -203,7 +197,7 @@ class AssignmentViewSet(viewsets.ModelViewSet):
         OpenApiParameter("date_to", OpenApiTypes.DATE),
     ],
 )
-class ObservationViewSet(viewsets.ModelViewSet):
+class ObservationViewSet(ItemScopedWritesMixin, viewsets.ModelViewSet):
     """Observations: read by NDC and the responsible agency; written by its editors and NDC admins."""
 
     serializer_class = ObservationSerializer
@@ -229,18 +223,7 @@ class ObservationViewSet(viewsets.ModelViewSet):
             raise ValidationError({"date": "expected YYYY-MM-DD"}) from None
         return queryset
 
-    def perform_create(self, serializer) -> None:
-        _require_edit(self.request.user, serializer.validated_data["item"])
-        serializer.save(source=ObservationSource.API)
-
-    def perform_update(self, serializer) -> None:
-        _require_edit(self.request.user, serializer.instance.item)
-        _require_edit(self.request.user, serializer.validated_data.get("item", serializer.instance.item))
-        serializer.save()
-
-    def perform_destroy(self, instance: Observation) -> None:
-        _require_edit(self.request.user, instance.item)
-        instance.delete()
+    create_values = {"source": ObservationSource.API}
 
 
 @extend_schema(
