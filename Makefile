@@ -56,17 +56,16 @@ test-postgres: install
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: suite ran on SQLite only"; \
 	fi
 
-## Benchmarks (not part of `make test`): each prints its figures with the command; docs/PERFORMANCE.md
-## records them with the machine and date. PostgreSQL ones use throw-away databases named bench_*.
+## Benchmarks (not part of `make test`): bench/run_all.py runs every bench/ script with --json, measures
+## each one's peak RSS and rewrites the generated table of docs/PERFORMANCE.md (the rest is kept).
+## `make bench BENCH_ARGS="--quick"` for a smoke test, BENCH_ARGS="--only web" for one benchmark.
+## PostgreSQL ones use throw-away databases named bench_*; the web ones need wrk (Debian package).
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432/bench_sixcore
+BENCH_ARGS ?=
 bench: install assets messages
-	$(BIN)/python bench/bench_plan_load.py --repeat 5
-	$(BIN)/python bench/bench_plan_load.py --repeat 5 --database-url $(BENCH_PG)
-	$(BIN)/python bench/bench_excel_import.py
-	$(BIN)/python bench/bench_evaluation.py
-	$(BIN)/python bench/bench_supplies.py
-	$(BIN)/python bench/bench_submissions_page.py --database-url $(BENCH_PG)
-	@if [ -f bench/bench_reports.py ]; then $(BIN)/python bench/bench_reports.py; fi
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -q wrk || \
+		echo "wrk is not installed (apt-get install wrk): the web benchmarks will fail and say so" >&2
+	$(BIN)/python bench/run_all.py --database-url $(BENCH_PG) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules sixcore/static/vendor $(MO)

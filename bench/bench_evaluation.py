@@ -2,20 +2,26 @@
 
 For each scale (1 = the seed program; N = ``bench/portfolio.py``'s N× synthetic portfolio) a fresh
 database (SQLite, or the PostgreSQL one named by ``--database-url``, recreated) gets the program and
-seeded reports for all 16 periods.  Then, interleaved run by run:
+seeded reports for all 16 periods.  Then, interleaved run by run (``--repeat``, default 5; medians):
 
 * ours: ``service.evaluate_kpi_lights`` for the 16 periods, from the database (the queries and the
-  conversion of the rows included), i.e. the same work as the DuckDB query;
+  conversion of the rows included): expected value, actual, achievement and light of every KPI;
 * DuckDB: the same rows (annual targets of the revision in force, KPI report lines with the agency
-  rank that decides which actual counts) exported to Parquet, and one SQL query computing expected
-  values, achievement and lights for the 16 periods (timed: connection + the query over the Parquet
-  files);
+  rank that decides which actual counts) exported to Parquet beforehand (not timed), and one SQL
+  query computing expected values, achievements and lights for the 16 periods (timed: a fresh
+  connection, reading the Parquet files, the query and fetching its rows into Python);
 * separately, the whole dashboard evaluation: ``service.evaluate_period`` for each of the 16 periods
   (KPIs, forecasts, work items, budget, roll-ups, early warning, flags);
-* checks: DuckDB, ``evaluate_kpi_lights`` and ``evaluate_period`` give the same light for every KPI
-  and period.
+* checks (the run fails when they do not hold): DuckDB gives the same light as ours for every KPI and
+  period, and ``evaluate_kpi_lights`` the same expected value, actual, achievement and light as
+  ``evaluate_period`` (the same ``Decimal`` digits).
 
-    python bench/bench_evaluation.py --scales 1,10,100            # medians of 5 runs (scale 1), 3 (others)
+Wall and CPU time are printed for both sides (CPU of all threads: DuckDB uses several), with the load
+average.  ``--json PATH`` writes the rows of the suite's format (``bench/run_all.py``); with
+``--scales`` also how our time grows with N against linear growth.
+
+    python bench/bench_evaluation.py --scales 1,10 [--json rows.json]
+    python bench/bench_evaluation.py --scale 100 [--repeat 3 --full-repeat 0]
     python bench/bench_evaluation.py --scales 1 --database-url postgres://postgres@127.0.0.1:5432/bench_eval
 
 Each scale runs in its own process (``--scale N``).
@@ -24,12 +30,15 @@ Each scale runs in its own process (``--scale N``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,9 +81,43 @@ SELECT kpi, roc_year, quarter,
     WHEN achievement >= 1.00 THEN 'green'
     WHEN achievement >= 0.80 THEN 'yellow'
     ELSE 'red'
-  END AS light
+  END AS light{extra}
 FROM j
 """
+
+# The roll-ups (``evaluate_period``'s ``rollups``): the lights query above with each KPI's achievement
+# (a milestone done counts 1, due and not done 0), every KPI of the revision in every period (those
+# without a target that year are white), then per grouping, group and period: the count of each light
+# and the average achievement, each capped at 120 %, over the KPIs that have one (4 places).
+ROLLUP_SQL = (
+    "WITH x AS ("
+    + LIGHT_SQL.replace(
+        "{extra}",
+        """,
+  CASE WHEN kind = 'milestone' THEN CASE WHEN done OR value > 0 THEN 1
+                                         WHEN (done = false OR value = 0) AND expected = 1 THEN 0 END
+       ELSE achievement END AS achievement""",
+    )
+    + """),
+k AS (SELECT * FROM read_parquet('{kpis}')),
+l AS (
+  SELECT k.kpi, p.roc_year, p.quarter, coalesce(x.light, 'white') AS light, x.achievement
+  FROM k CROSS JOIN read_parquet('{periods}') p
+  LEFT JOIN x ON x.kpi = k.kpi AND x.roc_year = p.roc_year AND x.quarter = p.quarter
+),
+g AS (
+  SELECT 'industry' AS kind, k.industry AS grp, l.* FROM l JOIN k USING (kpi)
+  UNION ALL SELECT 'strategy', k.strategy, l.* FROM l JOIN k USING (kpi)
+  UNION ALL SELECT 'measure', k.measure, l.* FROM l JOIN k USING (kpi)
+  UNION ALL SELECT 'agency', a.agency, l.* FROM l JOIN read_parquet('{agencies}') a USING (kpi)
+)
+SELECT kind, grp, roc_year, quarter,
+  count(*) FILTER (WHERE light = 'green'), count(*) FILTER (WHERE light = 'yellow'),
+  count(*) FILTER (WHERE light = 'red'), count(*) FILTER (WHERE light = 'white'), count(*),
+  round(sum(CASE WHEN achievement > 1.2 THEN 1.2 ELSE achievement END) / count(achievement), 4)  -- not least(): it skips NULL
+FROM g GROUP BY kind, grp, roc_year, quarter
+"""
+)
 
 
 def setup(scale: int, home: Path, database_url: str | None = None) -> None:
@@ -110,7 +153,8 @@ def setup(scale: int, home: Path, database_url: str | None = None) -> None:
 
 
 def export(folder: Path) -> dict[str, str]:
-    """The rows DuckDB needs, to Parquet: targets of the revision in force, periods, report lines."""
+    """The rows DuckDB needs, to Parquet: targets of the revision in force, periods, report lines,
+    and the groups of the roll-ups (KPIs with their industry, strategy and measure; KPI agencies)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -163,10 +207,48 @@ def export(folder: Path) -> dict[str, str]:
         reports["rank"].append(-1 if r[4] == lead.get(key) else r[5] * 100_000 + r[4])
         reports["value"].append(None if r[6] is None else float(r[6]))
         reports["done"].append(r[7])
+    # The groups of the roll-ups: each KPI's industry, strategy and measure, and its agencies as
+    # reporting units (a sub-unit counts as its ministry; an agency outside them as itself).
+    kpis = {"kpi": [], "industry": [], "strategy": [], "measure": []}
+    for measure, code, industry, seq in plan.KPI.objects.filter(
+        measure__industry__program=program
+    ).values_list("measure__code", "code", "measure__industry__code", "measure__strategy__seq"):
+        kpis["kpi"].append(f"{measure}/{code}")
+        kpis["industry"].append(industry)
+        kpis["strategy"].append(f"{industry}.S{seq}")
+        kpis["measure"].append(measure)
+    from sixcore.accounts.models import Agency
+    from sixcore.progress.services import REPORTING_KINDS
+
+    agency = {
+        pk: (code, parent, kind)
+        for pk, code, parent, kind in Agency.objects.values_list("pk", "code", "parent_id", "kind")
+    }
+
+    def reporting_code(pk: int) -> str:
+        top = pk
+        while agency[top][1] is not None:
+            top = agency[top][1]
+        return agency[top][0] if agency[top][2] in REPORTING_KINDS else agency[pk][0]
+
+    links: dict[str, list] = {"kpi": [], "agency": []}
+    links_seen: set[tuple[str, str]] = set()
+    for measure, code, agency_pk in (
+        plan.KPIAgency.objects.filter(kpi__measure__industry__program=program)
+        .order_by("order")
+        .values_list("kpi__measure__code", "kpi__code", "agency_id")
+    ):
+        pair = (f"{measure}/{code}", reporting_code(agency_pk))
+        if pair not in links_seen:
+            links_seen.add(pair)
+            links["kpi"].append(pair[0])
+            links["agency"].append(pair[1])
     files = {}
     for name, data in (
         ("targets", rows),
         ("reports", reports),
+        ("kpis", kpis),
+        ("agencies", links),
         ("periods", {"roc_year": [p.roc_year for p in periods], "quarter": [p.quarter for p in periods]}),
     ):
         files[name] = str(folder / f"{name}.parquet")
@@ -174,107 +256,295 @@ def export(folder: Path) -> dict[str, str]:
     return files
 
 
-def lights(repeat: int, full_repeat: int, files: dict[str, str]):
-    """Medians of ``repeat`` runs of ours (KPI lights) and DuckDB, interleaved, and of ``full_repeat``
-    runs of the whole evaluation; the lights of each side."""
-    from sixcore.evaluation.service import evaluate_kpi_lights, evaluate_period
+def _timed(call):
+    """``call()`` with its wall and CPU time (CPU of every thread of the process: DuckDB's included)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def measure(repeat: int, full_repeat: int, files: dict[str, str]) -> dict:
+    """Ours and DuckDB, interleaved run by run (``repeat`` runs each): the KPI lights, then the
+    roll-ups; then ``full_repeat`` runs of the whole evaluation; the times and each side's results."""
+    from sixcore.evaluation.service import evaluate_kpi_lights, evaluate_kpi_rollups, evaluate_period
     from sixcore.progress.models import ReportingPeriod
 
-    ours_times, duck_times, full_times = [], [], []
+    times: dict[str, list[float]] = defaultdict(list)
+
+    def run(name: str, call):
+        wall, cpu, result = _timed(call)
+        times[name].append(wall)
+        times[f"{name}_cpu"].append(cpu)
+        return result
+
     for _ in range(repeat):
-        duck_time, duck_lights = duck(files)
-        duck_times.append(duck_time)
-        started = time.perf_counter()
-        result = evaluate_kpi_lights(ReportingPeriod.objects.all())
-        ours_times.append(time.perf_counter() - started)
-    our_lights = {
-        (f"{measure}/{code}", year, quarter): str(evaluation.light)
+        duck_lights = run("duck", lambda: duck(LIGHT_SQL.format(extra="", **files)))
+        result = run("ours", lambda: evaluate_kpi_lights(ReportingPeriod.objects.all()))
+        duck_rollups = run("duck_rollups", lambda: duck(ROLLUP_SQL.format(**files)))
+        rollups = run("ours_rollups", lambda: evaluate_kpi_rollups(ReportingPeriod.objects.all()))
+    ours = {
+        (f"{measure}/{code}", year, quarter): light
         for (year, quarter), by_kpi in result.items()
-        for (measure, code), evaluation in by_kpi.items()
+        for (measure, code), light in by_kpi.items()
     }
-    full_lights, evaluations = {}, []
+    full, evaluations = {}, []
     for _ in range(full_repeat):
-        started = time.perf_counter()
-        evaluations = [evaluate_period(p) for p in ReportingPeriod.objects.all()]
-        full_times.append(time.perf_counter() - started)
+        evaluations = run("full", lambda: [evaluate_period(p) for p in ReportingPeriod.objects.all()])
+    full_rollups = {}
     for evaluation in evaluations:
         for k in evaluation.kpis:
-            full_lights[(f"{k.measure}/{k.key}", evaluation.roc_year, evaluation.quarter)] = str(k.light)
-    return (
-        statistics.median(ours_times),
-        statistics.median(duck_times),
-        statistics.median(full_times) if full_times else float("nan"),
-        our_lights,
-        duck_lights,
-        full_lights,
-        (min(ours_times), min(duck_times)),
-    )
+            full[(f"{k.measure}/{k.key}", evaluation.roc_year, evaluation.quarter)] = (
+                k.expected,
+                k.actual,
+                k.achievement,
+                k.light,
+            )
+        full_rollups[(evaluation.roc_year, evaluation.quarter)] = evaluation.rollups
+    return {
+        "times": times,
+        "ours": ours,
+        "duck": {(kpi, y, q): light for kpi, y, q, light in duck_lights},
+        "full": full,
+        "rollups": rollups,
+        "duck_rollups": duck_rollups,
+        "full_rollups": full_rollups,
+    }
 
 
-def duck(files: dict[str, str]):
+def duck(sql: str) -> list[tuple]:
+    """A fresh DuckDB connection running ``sql`` (over the Parquet files), its rows fetched."""
     import duckdb
 
-    sql = LIGHT_SQL.format(**files)
-    started = time.perf_counter()
     connection = duckdb.connect()
     rows = connection.execute(sql).fetchall()
     connection.close()
-    return time.perf_counter() - started, {(kpi, y, q): light for kpi, y, q, light in rows}
+    return rows
 
 
-def run_scale(scale: int, repeat: int, full_repeat: int, database_url: str | None = None) -> None:
+def rollup_differences(ours: dict, reference: list[tuple]) -> tuple[int, int]:
+    """(groups whose light counts differ or that one side lacks, groups whose average achievement
+    differs by more than 0.0001) between our roll-ups and DuckDB's rows."""
+    theirs = {
+        (kind, group, year, quarter): (
+            {"green": g, "yellow": y, "red": r, "white": w},
+            items,
+            None if average is None else Decimal(str(average)),
+        )
+        for kind, group, year, quarter, g, y, r, w, items, average in reference
+    }
+    mine = {
+        (kind, row.key, year, quarter): (row.counts, row.items, row.weighted_achievement)
+        for (year, quarter), by_kind in ours.items()
+        for kind, rows in by_kind.items()
+        for row in rows
+    }
+    counts = len(set(mine) ^ set(theirs))
+    averages = 0
+    for key in set(mine) & set(theirs):
+        (my_counts, my_items, my_average), (their_counts, their_items, their_average) = mine[key], theirs[key]
+        if my_counts != their_counts or my_items != their_items:
+            counts += 1
+        if (my_average is None) != (their_average is None) or (
+            my_average is not None and abs(my_average - their_average) > Decimal("0.0001")
+        ):
+            averages += 1
+    return counts, averages
+
+
+def run_scale(scale: int, repeat: int, full_repeat: int, database_url: str | None = None) -> list[dict]:
+    """Build, export and measure one scale; print the figures; return the rows of the suite's format."""
+    import duckdb
+
     with tempfile.TemporaryDirectory(prefix="bench_eval_") as tmp:
         folder = Path(tmp)
         print(f"scale {scale}:", flush=True)
         setup(scale, folder, database_url)
         files = export(folder)
-        ours_time, duck_time, full_time, ours_l, duck_l, full_l, best = lights(repeat, full_repeat, files)
-        differ = sum(1 for key, light in ours_l.items() if duck_l.get(key, "white") != light)
-        differ_full = (
-            sum(1 for key, light in full_l.items() if ours_l.get(key) != light)
-            + len(set(ours_l) ^ set(full_l))
-            if full_l
-            else "not run"
-        )
+        found = measure(repeat, full_repeat, files)
+    times, ours, full = found["times"], found["ours"], found["full"]
+    median = {name: statistics.median(values) for name, values in times.items()}
+    load = os.getloadavg()
+    print(
+        f"  {len(ours):,} KPI lights; medians of {repeat} runs, ours and DuckDB {duckdb.__version__} interleaved:"
+    )
+    for name, label in (
+        ("", "KPI lights"),
+        ("_rollups", "KPI roll-ups (lights + by industry, strategy, measure, agency)"),
+    ):
+        mine, theirs = f"ours{name}", f"duck{name}"
         print(
-            f"  KPI evaluations: {len(ours_l)}; KPI lights: ours {ours_time:.3f} s, DuckDB {duck_time:.3f} s, "
-            f"ratio {ours_time / duck_time:.2f}× (best runs {best[0]:.3f} s / {best[1]:.3f} s, "
-            f"{best[0] / best[1]:.2f}×; medians of {repeat}); whole evaluation (evaluate_period ×16) "
-            f"{full_time:.3f} s (median of {full_repeat}); lights differing from DuckDB: {differ}, "
-            f"between our two paths: {differ_full}",
+            f"    {label}: ours {median[mine]:.3f} s wall / {median[mine + '_cpu']:.3f} s CPU, DuckDB "
+            f"{median[theirs]:.3f} s wall / {median[theirs + '_cpu']:.3f} s CPU (all its threads); ratio "
+            f"{median[mine] / median[theirs]:.2f}× wall, {median[mine + '_cpu'] / median[theirs + '_cpu']:.2f}× CPU "
+            f"(best runs {min(times[mine]):.3f} s / {min(times[theirs]):.3f} s = "
+            f"{min(times[mine]) / min(times[theirs]):.2f}×)",
             flush=True,
         )
+    print(f"  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores)", flush=True)
+    differ_duck = sum(1 for key, light in ours.items() if found["duck"].get(key, "white") != str(light.light))
+    counts, averages = rollup_differences(found["rollups"], found["duck_rollups"])
+    # Our two paths: every value identical (repr: the same Decimal digits), not only the light.
+    differ_full = (
+        sum(1 for key, values in full.items() if repr(tuple(ours.get(key, ()))) != repr(values))
+        + len(set(ours) ^ set(full))
+        + sum(
+            1
+            for when, rolled in found["full_rollups"].items()
+            if repr(found["rollups"][when]) != repr(rolled)
+        )
+        if full
+        else None
+    )
+    print(
+        f"  differences: lights vs DuckDB {differ_duck}; roll-up groups vs DuckDB: light counts {counts}, "
+        f"average achievement (> 0.0001) {averages}; evaluate_kpi_lights/evaluate_kpi_rollups vs "
+        f"evaluate_period (every value): {'not run' if differ_full is None else differ_full}",
+        flush=True,
+    )
+    if "full" in median:
+        print(
+            f"  whole evaluation (evaluate_period ×16: lights, work items, budget, roll-ups, early "
+            f"warning, flags): {median['full']:.3f} s wall / {median['full_cpu']:.3f} s CPU "
+            f"(median of {full_repeat})",
+            flush=True,
+        )
+    if differ_duck or counts or averages or differ_full:
+        raise SystemExit("the two sides disagree: the figures above compare different work")
+    database = "postgresql" if database_url else "sqlite"
+    size = f"{scale}× the seed ({len(ours) // 16:,} KPIs × 16 periods = {len(ours):,} KPI lights)"
+    command = command_line(scale, repeat, full_repeat, database_url)
+    fewer = f" (only {repeat} runs)" if repeat < 5 else ""
+    rows = []
+    for name, what in (
+        ("", "evaluation: all KPI lights of 16 periods, from the database"),
+        (
+            "_rollups",
+            "evaluation: KPI roll-ups (light counts, capped average achievement) by industry, strategy, "
+            "measure and agency for 16 periods, from the database",
+        ),
+    ):
+        ratio = median[f"ours{name}"] / median[f"duck{name}"]
+        rows.append(
+            {
+                "what": what + fewer,
+                "size": size,
+                "database": database,
+                "ours_s": round(median[f"ours{name}"], 4),
+                "runs": repeat,
+                "reference": f"one DuckDB {duckdb.__version__} query over the same rows in Parquet",
+                "reference_s": round(median[f"duck{name}"], 4),
+                "ratio": round(ratio, 2),
+                "target": "≤ 2× DuckDB",
+                "met": ratio <= 2,
+                "command": command,
+            }
+        )
+    if "full" in median:
+        fewer = f" (only {full_repeat} runs)" if full_repeat < 5 else ""
+        rows.append(
+            {
+                "what": f"evaluation: the whole dashboard evaluation of 16 periods (evaluate_period){fewer}",
+                "size": size,
+                "database": database,
+                "ours_s": round(median["full"], 4),
+                "runs": full_repeat,
+                "reference": None,
+                "reference_s": None,
+                "ratio": None,
+                "target": None,
+                "met": None,
+                "command": command,
+            }
+        )
+    return rows
+
+
+def command_line(scale: int, repeat: int, full_repeat: int, database_url: str | None) -> str:
+    """The command reproducing one scale's rows."""
+    parts = ["python", "bench/bench_evaluation.py", "--scale", str(scale), "--repeat", str(repeat)]
+    parts += ["--full-repeat", str(full_repeat)]
+    if database_url:
+        parts += ["--database-url", database_url]
+    return " ".join(parts)
+
+
+def growth_rows(rows: list[dict], command: str) -> list[dict]:
+    """How our time for the KPI lights grows with N: t(N) against N × t(1) (linear)."""
+    lights = [row for row in rows if row["what"].startswith("evaluation: all KPI lights")]
+    scales = [int(row["size"].split("×", 1)[0]) for row in lights]
+    if 1 not in scales:
+        return []
+    base = lights[scales.index(1)]["ours_s"]
+    result = []
+    for scale, row in zip(scales, lights, strict=True):
+        if scale == 1:
+            continue
+        linear = scale * base
+        print(f"growth: {scale}× takes {row['ours_s'] / base:.1f}× the time of 1× (linear: {scale}×)")
+        result.append(
+            {
+                "what": "evaluation: growth of the KPI-lights time with the portfolio (t(N) vs N × t(1))",
+                "size": f"1× → {scale}×",
+                "database": row["database"],
+                "ours_s": row["ours_s"],
+                "runs": row["runs"],
+                "reference": f"{scale} × the 1× time (linear growth)",
+                "reference_s": round(linear, 4),
+                "ratio": round(row["ours_s"] / linear, 2),
+                "target": "≤ 1 (linear or better)",
+                "met": row["ours_s"] <= linear,
+                "command": command,
+            }
+        )
+    return result
+
+
+def write_rows(path: str | None, rows: list[dict]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="KPI lights vs DuckDB")
     parser.add_argument("--scales", default=None, help="comma-separated, e.g. 1,10,100 (one process each)")
     parser.add_argument("--scale", type=int, default=1, help="1 = the seed program; N = N× synthetic")
-    parser.add_argument("--repeat", type=int, default=None, help="default: 5 at scale 1, else 3")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each side, interleaved (median)")
     parser.add_argument(
         "--full-repeat",
         type=int,
         default=None,
-        help="runs of evaluate_period ×16 (default --repeat; 0 skips it)",
+        help="runs of evaluate_period ×16 (default: --repeat at 1×, 3 up to 10×, else 1; 0 skips it)",
     )
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database named bench*, recreated")
+    parser.add_argument("--json", default=None, help="write the rows of the suite's format to this file")
     args = parser.parse_args()
     if args.scales:
-        for scale in (int(s) for s in args.scales.split(",")):
-            command = [sys.executable, __file__, "--scale", str(scale)]
-            for option in ("repeat", "full_repeat", "database_url"):
-                if getattr(args, option) is not None:
-                    command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-            subprocess.run(command, check=True)
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="bench_eval_rows_") as tmp:
+            for scale in (int(s) for s in args.scales.split(",")):
+                out = Path(tmp) / f"{scale}.json"
+                command = [sys.executable, __file__, "--scale", str(scale), "--json", str(out)]
+                for option in ("repeat", "full_repeat", "database_url"):
+                    if getattr(args, option) is not None:
+                        command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+                subprocess.run(command, check=True)
+                rows += json.loads(out.read_text(encoding="utf-8"))
+        again = ["python", "bench/bench_evaluation.py", "--scales", args.scales]
+        for option in ("repeat", "full_repeat", "database_url"):
+            if getattr(args, option) is not None:
+                again += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+        rows += growth_rows(rows, " ".join(again))
+        write_rows(args.json, rows)
         return
-    repeat = args.repeat or (5 if args.scale == 1 else 3)
+    full_repeat = args.full_repeat
+    if full_repeat is None:
+        full_repeat = args.repeat if args.scale == 1 else 3 if args.scale <= 10 else 1
     if args.database_url:
         sys.path.insert(0, str(ROOT / "bench"))
         from _db import recreate_postgres_database
 
         recreate_postgres_database(args.database_url)
-    full_repeat = repeat if args.full_repeat is None else args.full_repeat
-    run_scale(args.scale, repeat, full_repeat, args.database_url)
+    write_rows(args.json, run_scale(args.scale, args.repeat, full_repeat, args.database_url))
 
 
 if __name__ == "__main__":

@@ -107,7 +107,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Bounded: an absurd ?limit= must be a page, not an SQL overflow (sixcore/api/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "sixcore.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 200,
 }
 SPECTACULAR_SETTINGS = {
@@ -170,8 +171,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     HOME.mkdir(parents=True, exist_ok=True)
     # WAL lets readers proceed while a load or import writes; the timeout waits out short write locks.
+    # IMMEDIATE: a transaction takes the write lock when it begins, waiting up to the timeout. With the
+    # default (deferred) a transaction that read first and then writes fails at once with "database is
+    # locked" when another wrote meanwhile: concurrent saves answered 500 (tests/test_live_concurrency.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
@@ -254,3 +262,10 @@ if PROFILE == "production":
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
     LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "INFO")
+
+# Fault injection for tests/test_fault.py (a request that hangs inside its write transaction until the
+# test kills the server): a test server only, never production.
+if os.environ.get("SIXCORE_FAULT_INJECT"):
+    if PROFILE == "production":
+        raise RuntimeError("SIXCORE_FAULT_INJECT is for test servers, not SIXCORE_PROFILE=production")
+    MIDDLEWARE.insert(0, "sixcore.core.faults.FaultInjectionMiddleware")

@@ -512,3 +512,104 @@ def test_diff_lists_exactly_the_fields_that_differ(before, after):
         if k not in before or k not in after or before[k] != after[k]
     }
     assert diff == expected
+
+
+# --- bulk updates (written with plain SQL, described for the log) ----------------------------------
+
+
+def _content(change: ObjectChange) -> tuple:
+    return (
+        change.user_id,
+        change.user_name,
+        change.source,
+        change.action,
+        change.changed_object_type_id,
+        change.changed_object_id,
+        change.object_repr,
+        change.related_objects,
+        change.prechange_data,
+        change.postchange_data,
+        change.message,
+        sorted(change.relations.values_list("content_type_id", "object_id")),
+    )
+
+
+def _bulk_entry(agency: Agency, before: dict, group: Any = None) -> Any:
+    from sixcore.core.changelog import BulkUpdate, serialize_values
+
+    values = {f.attname: f.value_from_object(agency) for f in Agency._meta.concrete_fields}
+    parent = agency.parent
+    return BulkUpdate(
+        Agency,
+        agency.pk,
+        str(agency),
+        before,
+        serialize_values(Agency, values),
+        ((Agency, parent.pk, str(parent)),),
+        group=group,
+    )
+
+
+def test_serialize_values_is_serialize_object_without_the_instance(log, ministry):
+    from sixcore.core.changelog import serialize_values, snapshot
+    from sixcore.plan.models import WorkItem
+
+    values = {f.attname: f.value_from_object(ministry) for f in Agency._meta.concrete_fields}
+    assert serialize_values(Agency, values) == snapshot(ministry)  # "order" excluded by the log fixture
+    assert "order" not in serialize_values(Agency, values)
+    with pytest.raises(TypeError):
+        serialize_values(WorkItem, {})  # many-to-many lists live in the database only
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["insert-returning", "orm"])
+def test_record_bulk_updates_writes_what_record_updates_writes(log, ministry, alice, returning, monkeypatch):
+    from django.db import connection
+
+    from sixcore.core.changelog import record_bulk_updates, record_updates, snapshot
+
+    units = [Agency.objects.create(code=f"unit-{i}", name=f"單位{i}", parent=ministry) for i in range(3)]
+    since = Log()
+    with change_context(user=alice, source="api") as context:
+        befores = [snapshot(unit) for unit in units]
+        for unit in units:
+            unit.name += "（改）"
+        with transaction.atomic():
+            for unit in units:  # the write itself; the log is the same whether it was one statement or three
+                Agency.objects.filter(pk=unit.pk).update(name=unit.name)
+            assert record_updates(list(zip(units, befores, strict=True)), message="批次") == 3
+            expected = [_content(c) for c in since.changes()]
+            transaction.set_rollback(True)
+        # Without RETURNING of many rows (not SQLite or PostgreSQL), the log goes through the ORM.
+        features = type(connection.features)
+        monkeypatch.setattr(features, "can_return_rows_from_bulk_insert", property(lambda self: returning))
+        entries = [_bulk_entry(unit, before) for unit, before in zip(units, befores, strict=True)]
+        entries.append(_bulk_entry(units[0], snapshot(units[0])))  # before == after: skipped
+        assert record_bulk_updates(entries, message="批次") == 3
+    written = list(since.changes())
+    assert [_content(c) for c in written] == expected
+    assert {c.request_id for c in written} == {context.request_id}
+    assert all(history_for(ministry).filter(pk=c.pk).exists() for c in written)
+
+
+def test_record_bulk_updates_outside_a_context_uses_a_request_id_per_group(log, ministry):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sixcore.core.changelog import record_bulk_updates, snapshot
+
+    units = [Agency.objects.create(code=f"u-{i}", name=f"單位{i}", parent=ministry) for i in range(4)]
+    befores = [snapshot(unit) for unit in units]
+    for unit in units:
+        unit.name += "（改）"
+    since = Log()
+    entries = [
+        _bulk_entry(unit, before, group=i % 2)
+        for i, (unit, before) in enumerate(zip(units, befores, strict=True))
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        assert record_bulk_updates(entries) == 4
+    assert len(queries) == 2  # one INSERT … RETURNING and one INSERT of relations, whatever the number
+    written = list(since.changes())
+    assert all(c.source == "system" and c.user is None for c in written)
+    assert written[0].request_id == written[2].request_id != written[1].request_id == written[3].request_id
+    assert record_bulk_updates([_bulk_entry(units[0], snapshot(units[0]))]) == 0

@@ -929,8 +929,11 @@ def test_batch_path_is_identical_to_evaluate_kpi_and_to_the_per_call_reference(
         for p in PERIODS
     )
     batch = _outcome(lambda: r.evaluate_kpi_series(series, PERIODS, actuals, thresholds))
+    light = _outcome(lambda: r.kpi_light_series(series, PERIODS, actuals, thresholds))
     if numeric_bool:  # a bool actual for a numeric KPI is refused, on every path
-        assert batch is TypeError
+        assert batch is TypeError and light is TypeError
+    else:
+        assert batch is not TypeError and light is not TypeError
     for period in PERIODS:
         one = _outcome(lambda p=period: r.evaluate_kpi(targets, *p, actuals.get(p), thresholds))
         reference = _outcome(
@@ -940,6 +943,8 @@ def test_batch_path_is_identical_to_evaluate_kpi_and_to_the_per_call_reference(
         assert _outcome(lambda p=period: r.evaluate_kpi(series, *p, actuals.get(p), thresholds)) == one
         if batch is not TypeError:
             assert batch[period] == one, period
+        if light is not TypeError and one is not TypeError:
+            _assert_same_light(light[period], one, period)
         for bound in ("lower", "upper"):
             assert r.expected_value(series, *period, mode, bound=bound) == r.expected_value(
                 targets, *period, mode, bound=bound
@@ -964,3 +969,139 @@ def test_target_series_reads_the_targets_once_and_is_accepted_everywhere():
         r.evaluate_kpi_series(series, [(111, 5)], {})
     with pytest.raises(ValueError):
         r.TargetSeries({110: {"kind": "cumulativ", "value": 1}})
+
+
+def _assert_same_light(light, evaluation, period):
+    """A ``KpiLight`` carries exactly ``evaluate_kpi``'s numbers: equal and with the same digits."""
+    full = (evaluation.expected, evaluation.actual, evaluation.achievement, evaluation.light)
+    assert tuple(light) == full, period
+    assert [repr(v) for v in light] == [repr(v) for v in full], period
+
+
+@settings(max_examples=300)
+@given(
+    targets=annual_targets(),
+    actuals=st.dictionaries(st.sampled_from(PERIODS), actual_values),
+    # Actuals set just at, above and below the light boundaries of the period's expected value,
+    # rounded to the 4 places the database keeps (where the rounding of the achievement decides).
+    near=st.dictionaries(
+        st.sampled_from(PERIODS),
+        st.sampled_from(
+            # Boundaries, then ties of the 5th place (ROUND_HALF_UP rounds them up, HALF_EVEN may not).
+            [
+                D("0.8"),
+                D("1"),
+                D("0.79995"),
+                D("0.99995"),
+                D("0.79994"),
+                D("1.00005"),
+                D("0.99985"),
+                D("0.79985"),
+            ]
+        ),
+    ),
+    mode=modes,
+    green=st.sampled_from([D("1.00"), D("0.90"), D("1.10")]),
+    gap=st.sampled_from([D("0.20"), D("0"), D("0.05")]),
+)
+def test_light_path_is_identical_to_evaluate_kpi(targets, actuals, near, mode, green, gap):
+    """``kpi_light_series``/``kpi_lights`` (no reason text, inlined ratio and light) against
+    ``evaluate_kpi``: the same expected value, actual, achievement (Decimal, 4 places, same digits)
+    and light for every period, or the same error."""
+    thresholds = Thresholds(kpi_green=green, kpi_yellow=green - gap, interpolation=mode)
+    for period, factor in near.items():
+        expected = r.expected_value(targets, *period, mode)
+        if expected is not None and r.TargetSeries(targets).kind(period[0]) != "milestone":
+            actuals[period] = (expected * factor).quantize(D("0.0001"))
+    lights = _outcome(lambda: r.kpi_light_series(targets, PERIODS, actuals, thresholds))
+    core = _outcome(
+        lambda: r.kpi_lights(
+            r.TargetSeries(targets), PERIODS, [actuals.get(p) for p in PERIODS], thresholds, mode
+        )
+    )
+    if lights is TypeError:
+        assert core is TypeError
+        assert TypeError in [
+            _outcome(lambda p=p: r.evaluate_kpi(targets, *p, actuals.get(p), thresholds)) for p in PERIODS
+        ]
+        return
+    assert list(lights) == PERIODS and list(lights.values()) == core
+    for period in PERIODS:
+        _assert_same_light(
+            lights[period], r.evaluate_kpi(targets, *period, actuals.get(period), thresholds), period
+        )
+
+
+def test_light_path_examples():
+    lights = r.kpi_light_series(
+        CUM, [(111, 1), (111, 2), (112, 4), (109, 1)], {(111, 1): 18, (111, 2): D("20.0000")}
+    )
+    assert lights[(111, 1)] == r.KpiLight(D(15), D(18), D("1.2000"), Light.GREEN)
+    assert lights[(111, 2)] == r.KpiLight(D(20), D("20.0000"), D("1.0000"), Light.GREEN)
+    tie = r.kpi_light_series(CUM, [(111, 2)], {(111, 2): D("19.9970")})[(111, 2)]  # 0.99985: half up
+    assert tie == r.KpiLight(D(20), D("19.9970"), D("0.9999"), Light.YELLOW)
+    assert lights[(112, 4)] == r.KpiLight(None, None, None, Light.WHITE)  # no target for 112
+    assert lights[(109, 1)].light is Light.WHITE
+    done = r.kpi_light_series({111: milestone()}, [(111, 3), (111, 4)], {(111, 3): False, (111, 4): False})
+    assert list(done.values()) == [
+        r.KpiLight(None, D(0), None, Light.WHITE),  # not due before the end of 111
+        r.KpiLight(D(1), D(0), D("0.0000"), Light.RED),
+    ]
+    with pytest.raises(TypeError):
+        r.kpi_light_series(CUM, [(111, 1)], {(111, 1): True})  # a bool for a numeric KPI
+    with pytest.raises(ValueError):
+        r.kpi_light_series(CUM, [(111, 5)], {})
+
+
+@settings(max_examples=200)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(list(Light)),
+            st.one_of(st.none(), ratios, st.sampled_from([D("1.2"), D("1.2000"), D("1.20001")])),
+        ),
+        max_size=30,
+    ),
+    cap=st.sampled_from([D("1.2"), D("1"), D("0.5")]),
+)
+def test_roll_up_lights_is_roll_up_with_weight_one(rows, cap):
+    thresholds = Thresholds(achievement_cap=cap)
+    fast = r.roll_up_lights(rows, thresholds)
+    slow = r.roll_up([(key, light, ach, None) for key, light, ach in rows], thresholds)
+    assert fast == slow
+    assert repr(fast) == repr(slow)  # the same digits (e.g. 1.2 capped vs 1.2000 kept)
+
+
+def test_roll_up_lights_rejects_an_unknown_light():
+    with pytest.raises(ValueError):
+        r.roll_up_lights([("a", "blue", None)])
+    assert r.roll_up_lights([("a", "green", D("0.5"))])["a"].counts[Light.GREEN] == 1
+
+
+@settings(max_examples=200)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d"]),
+            st.sampled_from(list(Light)),
+            st.one_of(st.none(), ratios, st.sampled_from([D("1.2"), D("1.2000"), D("3")])),
+        ),
+        max_size=40,
+    ),
+    groups=st.dictionaries(
+        st.sampled_from(["a", "b", "c", "d"]), st.lists(st.sampled_from(["x", "y", "z"]), max_size=3)
+    ),
+)
+def test_tallies_of_parts_merge_into_the_roll_up_of_the_whole(rows, groups):
+    """Rolling parts up, then merging them into bigger groups, is rolling the rows up directly."""
+    parts = r.tally_lights(rows)
+    merged = r.merge_tallies(
+        (group, tally) for part, tally in parts.items() for group in groups.get(part, [])
+    )
+    direct = r.roll_up(
+        [(group, light, ach, None) for part, light, ach in rows for group in groups.get(part, [])]
+    )
+    assert r.roll_up_tallies(merged) == direct
+    assert repr(r.roll_up_tallies(merged)) == repr(direct)
+    assert list(r.roll_up_tallies(parts)) == list(dict.fromkeys(part for part, _, _ in rows))

@@ -414,3 +414,79 @@ def test_upload_needs_an_editor_and_a_csrf_token(period, moea, moea_editor):
     assert strict.post(UPLOAD, {"file": io.BytesIO(data)}).status_code == 403
     page = strict.get(UPLOAD)
     assert page.status_code == 200 and "csrfmiddlewaretoken" in page.content.decode()
+
+
+def test_import_queries_do_not_grow_with_the_number_of_lines(period, moea, moea_editor):
+    """Lines are read in one query per kind and written in one statement per kind and changed fields."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sixcore.core.models import ObjectChange
+
+    submission = Submission.objects.get(period=period, agency=moea, industry__code="1")
+    codes = list(submission.measure_reports.values_list("measure__code", flat=True))
+    assert len(codes) >= 3
+    counts, logged = [], []
+    for text, chosen in (("暖身", codes[:1]), ("只改一列", codes[:1]), ("每一列都改", codes)):
+        data = edit(
+            excel.build_workbook(period, moea, moea_editor),
+            [("辦理情形", ("1", code), "辦理情形", text) for code in chosen],
+        )
+        before = ObjectChange.objects.count()
+        with CaptureQueriesContext(connection) as queries:
+            result = excel.import_workbook(data, moea_editor)
+        assert result.ok and result.changed[0].fields_changed == len(chosen)
+        counts.append(len(queries))
+        logged.append(ObjectChange.objects.count() - before)
+    assert counts[1] == counts[2]  # the first import also fills per-process caches
+    assert logged[1:] == [1, len(codes)]  # one change-log entry per changed line
+
+
+def _with_meta(data: bytes, cell: str, value: object) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
+    wb[excel.SHEET_META][cell] = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "message"),
+    [
+        # The hidden sheet names another agency or period than its submissions belong to.
+        ("B3", "most", "與系統不符"),
+        ("B2", "111Q1", "與系統不符"),
+        # Names nobody knows, or no period at all.
+        ("B3", "no-such-agency", "無法辨識"),
+        ("B2", "111Q9", "無法辨識"),
+        ("B2", "九九", "無法辨識"),
+    ],
+)
+def test_hidden_sheet_must_name_the_period_and_agency_of_its_submissions(
+    period, moea, moea_editor, cell, value, message
+):
+    """The period and agency are taken from the locked submissions only when the file's codes match
+    them; otherwise they are looked up, and an unknown or mismatched one refuses the whole file."""
+    open_period("111Q1")
+    _submission, measure, kpi, works = first_lines(period, moea)
+    data = _with_meta(
+        filled(excel.build_workbook(period, moea, moea_editor), measure, kpi, works), cell, value
+    )
+    before = versions(period, moea)
+    result = excel.import_workbook(data, moea_editor)
+    assert not result.ok and not result.changed
+    assert any(message in p.message for p in result.problems), [p.as_dict() for p in result.problems]
+    assert versions(period, moea) == before
+    measure.refresh_from_db()
+    assert measure.progress == ""
+
+
+def test_hidden_sheet_may_name_the_period_in_gregorian_years(period, moea, moea_editor):
+    _submission, measure, kpi, works = first_lines(period, moea)
+    data = _with_meta(
+        filled(excel.build_workbook(period, moea, moea_editor), measure, kpi, works), "B2", "2022Q2"
+    )
+    result = excel.import_workbook(data, moea_editor)
+    assert result.ok and result.period == period and result.agency == moea
+    measure.refresh_from_db()
+    assert measure.progress == "完成第一期研發補助審查 3 件"

@@ -149,6 +149,11 @@ def test_every_message_has_a_translation():
     )
     untranslated = [m for m, s in entries[1:] if s.strip() == '""']
     assert len(entries) > 100 and untranslated == []
+    # A fuzzy entry is not compiled (the page shows English) and is usually another message's text.
+    assert "#, fuzzy" not in po.read_text(encoding="utf-8")
+    placeholder = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+    mismatched = [m for m, s in entries[1:] if set(placeholder.findall(m)) != set(placeholder.findall(s))]
+    assert mismatched == []
 
 
 def test_kpi_history_only_for_ndc(client, program):

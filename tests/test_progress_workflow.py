@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from sixcore.core.changelog import history_for
 from sixcore.progress import workflow
 from sixcore.progress.choices import SubmissionStatus, WorkItemStatus
-from sixcore.progress.models import Submission
+from sixcore.progress.models import CycleSettings, Submission
 from sixcore.progress.services import ConflictError, LineErrors, save_lines
 from tests.factories import editor, industry_lead, ndc_admin, ndc_reviewer, open_period, viewer
 
@@ -250,3 +250,188 @@ def test_remind_rejects_a_bad_period(db):
 
     with pytest.raises(CommandError, match="--period"):
         call_command("remind", "--period", "111Q5")
+
+
+# --- the batched write path: same audit content, all or nothing, queries independent of the lines ----
+
+EVERY_KIND = {
+    "measures": {"1.2": {"progress": "本季完成審查 3 件", "highlights": "亮點"}},
+    "budget": {"1.2": {"unit": "千元", "allocated": "250,000", "executed": "200000.5"}},
+}
+
+
+def _changes_for(submission) -> dict:
+    kpi = submission.kpi_reports.select_related("kpi__measure").first()
+    works = list(submission.work_item_reports.select_related("work_item__schedule")[:2])
+    key = [f"{w.work_item.schedule.code}/{w.work_item.code}" for w in works]
+    return {
+        **EVERY_KIND,
+        "kpis": {
+            f"{kpi.kpi.measure.code}/{kpi.kpi.code}": {"value": "3", "done": "是", "evidence": "附件一"}
+        },
+        "work_items": {
+            key[0]: {"percent": "100", "status": "done", "completed_on": "111/6/30"},
+            key[1]: {"percent": 12.5, "status": "落後", "lag_reason": "原因", "remedy": "對策"},
+        },
+    }
+
+
+def _former_save_lines(submission, changes) -> None:
+    """What save_lines did before it was batched: ORM lines, one UPDATE and snapshot per line, then
+    record_updates. Kept here as the reference for the change log's content."""
+    from sixcore.core.changelog import record_updates, snapshot
+    from sixcore.progress.services import LINE_FIELDS
+
+    locked = Submission.objects.select_related("period", "agency").get(pk=submission.pk)
+    lines = {
+        "measures": {r.measure.code: r for r in locked.measure_reports.select_related("measure")},
+        "kpis": {
+            f"{r.kpi.measure.code}/{r.kpi.code}": r for r in locked.kpi_reports.select_related("kpi__measure")
+        },
+        "work_items": {
+            f"{r.work_item.schedule.code}/{r.work_item.code}": r
+            for r in locked.work_item_reports.select_related("work_item__schedule")
+        },
+        "budget": {r.measure.code: r for r in locked.budget_reports.select_related("measure")},
+    }
+    logged = []
+    for kind, rows in changes.items():
+        for code, values in rows.items():
+            line = lines[kind][code]
+            line.submission = locked
+            parsed = {name: LINE_FIELDS[kind][name](value) for name, value in values.items()}
+            changed = {name: value for name, value in parsed.items() if getattr(line, name) != value}
+            if changed:
+                before = snapshot(line)
+                for name, value in changed.items():
+                    setattr(line, name, value)
+                type(line).objects.filter(pk=line.pk).update(**changed)
+                logged.append((line, before))
+    record_updates(logged)
+
+
+def _log_since(pk: int) -> list[tuple]:
+    from sixcore.core.models import ObjectChange
+
+    return [
+        (
+            c.user_id,
+            c.user_name,
+            c.request_id,
+            c.source,
+            c.action,
+            c.changed_object_type_id,
+            c.changed_object_id,
+            c.object_repr,
+            c.related_objects,
+            c.prechange_data,
+            c.postchange_data,
+            c.message,
+            sorted(c.relations.values_list("content_type_id", "object_id")),
+        )
+        for c in ObjectChange.objects.filter(pk__gt=pk).order_by("pk")
+    ]
+
+
+def test_batched_save_writes_the_change_log_the_per_line_save_wrote(moea_sub):
+    from django.db import transaction
+
+    from sixcore.core.changelog import change_context
+    from sixcore.core.models import ObjectChange
+
+    user = editor("moea")
+    changes = _changes_for(moea_sub)
+    CycleSettings.get()  # created (and logged) on first use by the permission check
+    start = ObjectChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with change_context(user=user, source="web") as context:
+        with transaction.atomic():
+            _former_save_lines(moea_sub, changes)
+            expected = _log_since(start)
+            transaction.set_rollback(True)
+        save_lines(moea_sub, user, moea_sub.version, changes)
+    written = _log_since(start)
+    assert len(written) == 5 and written == expected  # one entry per changed line
+    assert {row[2] for row in written} == {context.request_id}
+    # Each entry names the line, its submission and its plan object, with every field before and after.
+    kpi_entry = next(row for row in written if row[9].get("value") is None and "kpi" in row[9])
+    assert kpi_entry[10]["value"] == "3" and kpi_entry[10]["done"] is True and kpi_entry[7].endswith(": 3")
+
+
+def test_batched_save_without_a_context_uses_one_request_id_per_submission(moea_sub, period):
+    from sixcore.core.models import ObjectChange
+    from sixcore.progress.services import LineWrite, save_many
+
+    user = editor("moea")
+    other = Submission.objects.get(period=period, industry__code="2", agency__code="moea")
+    other_code = other.measure_reports.select_related("measure").first().measure.code
+    CycleSettings.get()
+    start = ObjectChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    save_many(
+        user,
+        [
+            LineWrite(moea_sub, moea_sub.version, EVERY_KIND),
+            LineWrite(other, other.version, {"measures": {other_code: {"progress": "二"}}}),
+        ],
+    )
+    changes = list(ObjectChange.objects.filter(pk__gt=start))
+    by_submission = {}
+    for change in changes:
+        by_submission.setdefault(change.related_objects[0]["id"], set()).add(change.request_id)
+        assert change.source == "system" and change.user is None
+    assert len(by_submission) == 2 and all(len(ids) == 1 for ids in by_submission.values())
+    assert len({next(iter(ids)) for ids in by_submission.values()}) == 2
+
+
+def test_a_stale_submission_refuses_the_whole_batch(moea_sub, period):
+    from sixcore.core.models import ObjectChange
+    from sixcore.progress.services import LineWrite, save_many
+
+    user = editor("moea")
+    other = Submission.objects.get(period=period, industry__code="2", agency__code="moea")
+    code = other.measure_reports.select_related("measure").first().measure.code
+    save_lines(other, user, other.version, {"measures": {code: {"progress": "先存的"}}})
+    before = (ObjectChange.objects.count(), moea_sub.version)
+    with pytest.raises(ConflictError):
+        save_many(
+            user,
+            [
+                LineWrite(moea_sub, moea_sub.version, EVERY_KIND),
+                LineWrite(other, other.version - 1, {"measures": {code: {"progress": "覆蓋"}}}),
+            ],
+        )
+    moea_sub.refresh_from_db()
+    assert (ObjectChange.objects.count(), moea_sub.version) == before
+    assert moea_sub.measure_reports.get(measure__code="1.2").progress == ""
+    assert other.measure_reports.get(measure__code=code).progress == "先存的"
+
+
+def test_a_bad_value_anywhere_writes_nothing_in_the_batch(moea_sub):
+    from sixcore.core.models import ObjectChange
+
+    user = editor("moea")
+    changes = _changes_for(moea_sub)
+    changes["budget"]["1.2"]["executed"] = "很多"
+    before = ObjectChange.objects.count()
+    with pytest.raises(LineErrors) as excinfo:
+        save_lines(moea_sub, user, moea_sub.version, changes)
+    assert [(e["line"], e["field"]) for e in excinfo.value.errors] == [("budget 1.2", "executed")]
+    assert ObjectChange.objects.count() == before
+    assert moea_sub.measure_reports.get(measure__code="1.2").progress == ""
+
+
+def test_save_queries_do_not_grow_with_the_number_of_lines(moea_sub):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = editor("moea")
+    codes = list(moea_sub.measure_reports.values_list("measure__code", flat=True))
+    assert len(codes) >= 3
+    counts = []
+    for text, chosen in (("暖身", codes[:1]), ("一", codes[:1]), ("全部", codes)):
+        moea_sub.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            save_lines(
+                moea_sub, user, moea_sub.version, {"measures": {c: {"progress": text} for c in chosen}}
+            )
+        counts.append(len(queries))
+    assert counts[1] == counts[2]  # the first save also fills per-process caches

@@ -171,6 +171,92 @@ def test_web_downloads_permissions(demo, client):
     assert response.status_code == 200
 
 
+def test_pdf_download_is_generated_in_the_background(
+    demo, client, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """The PDF request only queues a job (no worker held for seconds); a worker process makes the file."""
+    from sixcore.accounts.models import User
+    from sixcore.reports import jobs
+    from sixcore.reports.models import ReportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    launched = []
+    monkeypatch.setattr(
+        jobs, "launch", lambda: launched.append(1)
+    )  # the test database is not visible to a subprocess
+    client.force_login(User.objects.get(username="ndc"))
+    with django_capture_on_commit_callbacks(execute=True):  # the worker starts once the job is committed
+        response = client.get(f"/reports/quarterly/{PERIOD}.pdf")
+    assert response.status_code == 302
+    job = ReportJob.objects.get()
+    assert response["Location"] == f"/reports/jobs/{job.pk}/"
+    assert (job.status, job.fmt, job.scope) == ("queued", "pdf", "ndc") and launched == [1]
+    # The same request while it is queued shares the job instead of generating the file twice.
+    assert client.get(f"/reports/quarterly/{PERIOD}.pdf")["Location"] == response["Location"]
+    assert ReportJob.objects.count() == 1
+
+    page = client.get(response["Location"])
+    assert page.status_code == 202 and page["Refresh"] == "2"
+    assert "報告產製中" in page.content.decode()
+    client.logout()
+    assert client.get(response["Location"]).status_code == 404  # another scope: not yours
+    client.force_login(User.objects.get(username="ndc"))
+
+    call_command("report", "job")  # the worker: runs every queued job, then exits
+    job.refresh_from_db()
+    assert job.status == "done" and job.size > 1000 and job.filename.endswith("-demo.pdf"), job.error
+    page = client.get(response["Location"])
+    assert page.status_code == 302 and page["Location"] == f"/reports/jobs/{job.pk}/file"
+    download = client.get(page["Location"])
+    content = b"".join(download.streaming_content)
+    assert download["Content-Type"] == "application/pdf" and content.startswith(b"%PDF")
+    assert len(content) == job.size and jobs.file_path(job).exists()
+
+    # A new request generates from the current data again: a finished job is never reused.
+    client.get(f"/reports/quarterly/{PERIOD}.pdf")
+    assert ReportJob.objects.filter(status="queued").count() == 1
+
+
+def test_report_job_failure_and_stale_worker(demo, client, monkeypatch, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sixcore.accounts.models import User
+    from sixcore.progress.models import ReportingPeriod
+    from sixcore.reports import jobs
+    from sixcore.reports.models import ReportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(jobs, "launch", lambda: None)
+    ndc = User.objects.get(username="ndc")
+    period = ReportingPeriod.by_code(PERIOD)
+    job = jobs.request_job(period, "bogus", ndc)  # render_report rejects the format: the job fails
+    assert jobs.run_pending() == 1
+    job.refresh_from_db()
+    assert job.status == "failed" and "bogus" in job.error and not jobs.file_path(job).exists()
+    client.force_login(ndc)
+    page = client.get(f"/reports/jobs/{job.pk}/")
+    assert page.status_code == 410 and "報告產製失敗" in page.content.decode()
+    assert client.get(f"/reports/jobs/{job.pk}/file").status_code == 404
+
+    # A worker that died leaves its job "running": after STALE_AFTER it no longer holds a slot.
+    stuck = ReportJob.objects.create(period=period, fmt="pdf", scope="ndc", status="running")
+    ReportJob.objects.filter(pk=stuck.pk).update(started=timezone.now() - jobs.STALE_AFTER - timedelta(1))
+    fresh = jobs.request_job(period, "pdf", ndc)
+    assert fresh.pk != stuck.pk
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and stuck.error == "worker timed out"
+    # With every slot taken by live workers, a new worker leaves the job queued for them.
+    ReportJob.objects.bulk_create(
+        ReportJob(period=period, fmt="pdf", scope=f"busy{i}", status="running", started=timezone.now())
+        for i in range(jobs.CONCURRENCY)
+    )
+    assert jobs.run_pending() == 0
+    fresh.refresh_from_db()
+    assert fresh.status == "queued"
+
+
 def test_exports_public_scope(demo, client):
     from sixcore.accounts.models import User
 

@@ -233,6 +233,13 @@ def test_web_observation_entry(client, demo):
     reporter = Reporter.objects.get(code="demo-gas-a")
     form = {"item": gas.pk, "reporter": reporter.pk, "date": "2023-06-15", "stock": "-1"}
     assert "不得為負數" in client.post("/supplies/observations/new/", form).content.decode()
+    # Within max_digits=20, but more significant digits than SQLite keeps: refused, as by the importer.
+    form["stock"] = "9999999999999999.9999"
+    response = client.post("/supplies/observations/new/", form)
+    assert response.context["form"].errors["stock"] == [
+        "存量 9999999999999999.9999 超過 15 位有效數字，無法精確儲存"
+    ]
+    assert not Observation.objects.filter(item=gas, date=date(2023, 6, 15)).exists()
     form["stock"] = "1000"
     form["date"] = "2023-07-15"
     assert "晚於今天" in client.post("/supplies/observations/new/", form).content.decode()
@@ -254,7 +261,7 @@ def test_web_import_lists_errors(client, demo):
     content = "item,reporter,date,unit,stock\nnatural-gas,demo-gas-a,2023-06-20,公噸,-3\n".encode()
     response = client.post("/supplies/import/", {"file": SimpleUploadedFile("x.csv", content)})
     html = response.content.decode()
-    assert 'id="supplies-import-errors"' in html and "stock is negative" in html
+    assert 'id="supplies-import-errors"' in html and "存量為負數（-3）" in html
     login(client, editor("mohw"))
     response = client.post("/supplies/import/", {"file": SimpleUploadedFile("x.csv", content)})
     assert 'id="supplies-import-forbidden"' in response.content.decode()
@@ -337,6 +344,14 @@ def test_observations_api_scope(client, demo):
         ).status_code
         == 400
     )
+    # Within max_digits=20, but more significant digits than SQLite keeps: refused on every database.
+    rounded = client.post(
+        "/api/supplies/observations/",
+        {**body, "stock": "9999999999999999.9999"},
+        content_type="application/json",
+    )
+    assert rounded.status_code == 400
+    assert rounded.json() == {"stock": ["存量 9999999999999999.9999 超過 15 位有效數字，無法精確儲存"]}
     created = client.post("/api/supplies/observations/", body, content_type="application/json")
     assert created.status_code == 201 and created.json()["source"] == "api"
     duplicate = client.post("/api/supplies/observations/", body, content_type="application/json")
@@ -358,6 +373,7 @@ def test_api_import(client, demo):
         "/api/supplies/import/", {"file": SimpleUploadedFile("b.csv", content.replace(b",5,", b",-5,"))}
     )
     assert bad.status_code == 400 and bad.json()["errors"][0]["row"] == 2
+    assert bad.json()["errors"][0]["reason"] == "存量為負數（-5）"  # zh-Hant, the default language
 
 
 def test_alerts_api_scope(client, demo):
@@ -365,6 +381,64 @@ def test_alerts_api_scope(client, demo):
     assert public and all(a["reporter"] is None for a in public)
     login(client, make_user(Role.NDC_ADMIN, "ndc", "ndc"))
     assert any(a["reporter"] == "demo-paper-b" for a in client.get("/api/supplies/alerts/").json()["results"])
+
+
+def test_api_messages_are_the_importers(client, demo):
+    """The API says what the importer says, in zh-Hant: unit, negative, future date, reporter, duplicate."""
+    login(client, editor("moea"))
+    body = {"item": "natural-gas", "reporter": "demo-gas-a", "date": "2023-06-21", "stock": "10"}
+
+    def errors(**changes):
+        response = client.post(
+            "/api/supplies/observations/", {**body, **changes}, content_type="application/json"
+        )
+        assert response.status_code == 400
+        return response.json()
+
+    assert errors(unit="公秉") == {"unit": ["單位「公秉」與品項的單位「公噸」不符"]}
+    assert errors(stock="-1") == {"stock": ["存量為負數（-1）"]}
+    assert errors(date="2023-07-01") == {"date": ["日期 2023-07-01 晚於今天（今天是 2023-06-30）"]}
+    assert errors(reporter="demo-paper-b") == {
+        "reporter": ["申報者「demo-paper-b」不負責申報品項「natural-gas」"]
+    }
+    assert (
+        client.post("/api/supplies/observations/", body, content_type="application/json").status_code == 201
+    )
+    assert errors() == {"date": ["重複的申報：品項、申報者與日期相同的紀錄已存在"]}
+
+
+def test_api_refuses_what_the_database_would(client, demo):
+    """400, not the database's error (a 500): a negative minimum (CHECK), a NUL in a code (PostgreSQL)."""
+    login(client, ndc_admin())
+    minimum = Minimum.objects.filter(item__code="natural-gas").first()
+    body = {"item": "natural-gas", "effective_from": "2020-01-01", "value": "-1"}
+    for method, url in [
+        ("put", f"/api/supplies/minimums/{minimum.pk}/"),
+        ("post", "/api/supplies/minimums/"),
+    ]:
+        response = getattr(client, method)(url, body, content_type="application/json")
+        assert response.status_code == 400 and set(response.json()) == {"value"}
+    minimum.refresh_from_db()
+    assert minimum.value >= 0
+    nul = {"item": "natural-gas", "reporter": "demo-gas-a\x00", "active": True}
+    response = client.post("/api/supplies/assignments/", nul, content_type="application/json")
+    assert response.status_code == 400 and set(response.json()) == {"reporter"}
+    assert client.get("/api/supplies/observations/?item=ppe%00").status_code == 400
+    for url in ("/api/supplies/items/ppe%00/", "/api/supplies/reporters/x%00/"):
+        assert client.get(url).status_code == 404
+
+
+def test_api_import_without_a_file_answers_an_import_result(client, demo):
+    login(client, editor("moea"))
+    response = client.post("/api/supplies/import/", {})
+    assert response.status_code == 400
+    assert response.json() == {
+        "file": "",
+        "rows": 0,
+        "created": 0,
+        "unchanged": 0,
+        "errors": [{"file": "", "row": 0, "reason": "請附上 CSV 或 XLSX 檔案"}],
+    }
 
 
 # --- CLI -----------------------------------------------------------------------------------------

@@ -13,8 +13,6 @@ Rules (issue #3):
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.db.models import Q, QuerySet
 
 from .choices import Role
@@ -23,13 +21,11 @@ from .models import Agency
 EDITOR_ROLES = (Role.AGENCY_EDITOR, Role.INDUSTRY_LEAD)
 
 
-@lru_cache(maxsize=1024)
-def _descendants(agency_id: int, generation: int) -> frozenset[int]:
+def _descendants(agency_id: int, parents: dict[int, int | None]) -> frozenset[int]:
     ids = {agency_id}
     frontier = [agency_id]
     while frontier:
-        children = list(Agency.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        frontier = [c for c in children if c not in ids]
+        frontier = [pk for pk, parent in parents.items() if parent in frontier and pk not in ids]
         ids.update(frontier)
     return frozenset(ids)
 
@@ -40,10 +36,19 @@ def agency_scope(user) -> frozenset[int]:
     sub-unit works on the ministry's report. Empty for anonymous users and users without an agency."""
     if not getattr(user, "is_authenticated", False) or not user.agency_id:
         return frozenset()
-    # The generation key lets tests and the loader invalidate the cache by registering new sub-units.
-    scope = _descendants(user.agency_id, Agency.objects.count())
-    top = user.agency.top_level
-    return scope | {top.pk} if top.pk != user.agency_id else scope
+    # Memoised on the user object, i.e. for one request: a process-wide cache would go stale when an
+    # agency is re-parented (and differ between app servers). The agency tree is a few dozen rows.
+    cached = getattr(user, "_sixcore_agency_scope", None)
+    if cached is not None and cached[0] == user.agency_id:
+        return cached[1]
+    parents = dict(Agency.objects.values_list("pk", "parent_id"))
+    scope = _descendants(user.agency_id, parents)
+    top = user.agency_id
+    while parents.get(top) is not None:
+        top = parents[top]
+    scope = scope | {top}
+    user._sixcore_agency_scope = (user.agency_id, scope)
+    return scope
 
 
 def is_ndc(user) -> bool:

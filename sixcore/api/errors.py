@@ -39,17 +39,21 @@ class LineErrorSerializer(serializers.Serializer):
 
 
 class LineErrorsSerializer(serializers.Serializer):
-    """400 from ``PATCH …/lines/``: every invalid value, nothing written."""
+    """400 from ``PATCH …/lines/``, nothing written: ``detail`` and ``errors`` (every invalid value) for
+    invalid lines; ``detail`` alone for a value the database refuses or a body that is not JSON; for an
+    invalid field DRF's ``{"<field>": ["message", ...]}`` instead (hence both fields optional)."""
 
-    detail = serializers.CharField()
-    errors = LineErrorSerializer(many=True)
+    detail = serializers.CharField(required=False)
+    errors = LineErrorSerializer(many=True, required=False)
 
 
 class ProblemsSerializer(serializers.Serializer):
-    """400 from a transition: what is missing (e.g. 落後原因 of a lagging work item, a comment)."""
+    """400 from a transition: what is missing (e.g. 落後原因 of a lagging work item, a comment) in
+    ``problems``; a body that is not JSON has ``detail`` alone, an invalid field DRF's
+    ``{"<field>": ["message", ...]}`` (hence both fields optional)."""
 
-    detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
+    detail = serializers.CharField(required=False)
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 VALIDATION_ERROR = OpenApiResponse(
@@ -90,10 +94,13 @@ class DomainErrorsMixin:
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if isinstance(exc, DataError):
-            # A value the database refused (e.g. a number too large for its column): the write was
-            # rolled back with the transaction.
+            # A value the database refused (a number too large for its column; on PostgreSQL, text with
+            # a NUL character): the write was rolled back with the transaction.
             return Response(
-                {"detail": "A value does not fit its field (at most 12 digits before the point, 4 after)."},
+                {
+                    "detail": "A value does not fit its field (a number has at most 12 digits before the "
+                    "point and 4 after; text may not contain NUL characters)."
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if isinstance(exc, DjangoPermissionDenied):

@@ -40,6 +40,10 @@ from sixcore.revisions.models import programs_in_force
 
 from . import errors, filters
 from . import serializers as s
+from .pagination import BoundedLimitOffsetPagination
+
+# Until settings name it DEFAULT_PAGINATION_CLASS: DRF's own lets ?limit=/?offset= overflow SQL (a 500).
+Pagination = BoundedLimitOffsetPagination
 
 # --- plan ----------------------------------------------------------------------------------------
 
@@ -61,7 +65,17 @@ def plan_schema(serializer: type, tag: str = "plan") -> Any:
     )
 
 
-class PlanRevisionMixin:
+class NulSafeLookupMixin:
+    """A path holding a NUL character names nothing (404). PostgreSQL refuses NUL in text outright (an
+    error, i.e. a 500), and no code has one, so such a lookup never reaches the database."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound()
+
+
+class PlanRevisionMixin(NulSafeLookupMixin):
     """Read one revision of the plan: ``?revision=N``, else the latest."""
 
     request: Request
@@ -93,6 +107,7 @@ class IndustryViewSet(PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
     """The six industries, with their lead units and sub-areas."""
 
     serializer_class = s.IndustrySerializer
+    pagination_class = Pagination
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
 
@@ -118,6 +133,7 @@ class MeasureViewSet(PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
     """Measures (具體措施) ``N.M``, with their agencies and KPI codes."""
 
     serializer_class = s.MeasureSerializer
+    pagination_class = Pagination
     filterset_class = filters.MeasureFilter
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
@@ -167,6 +183,7 @@ class KPIViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMix
     under 6.1 and under 6.2, so the detail is ``/api/plan/kpis/{measure}/{code}/``."""
 
     serializer_class = s.KPISerializer
+    pagination_class = Pagination
     filterset_class = filters.KPIFilter
 
     def get_queryset(self) -> QuerySet[plan.KPI]:
@@ -199,6 +216,7 @@ class WorkItemViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListMod
     """Work items (重點工作項目) of the schedule tables; detail at ``/api/plan/work-items/{schedule}/{code}/``."""
 
     serializer_class = s.WorkItemSerializer
+    pagination_class = Pagination
     filterset_class = filters.WorkItemFilter
 
     def get_queryset(self) -> QuerySet[plan.WorkItem]:
@@ -230,6 +248,7 @@ class BudgetViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModel
     """表 3: each industry's budget per year, in 億元."""
 
     serializer_class = s.BudgetLineSerializer
+    pagination_class = Pagination
     filterset_class = filters.BudgetFilter
 
     def get_queryset(self) -> QuerySet[plan.BudgetLine]:
@@ -248,10 +267,11 @@ class BudgetViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModel
     ),
     retrieve=extend_schema(tags=["plan"], responses={200: s.AgencySerializer, 404: errors.NOT_FOUND}),
 )
-class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
+class AgencyViewSet(NulSafeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """The agency register (agencies are not part of a plan revision)."""
 
     serializer_class = s.AgencySerializer
+    pagination_class = Pagination
     filterset_class = filters.AgencyFilter
     queryset = Agency.objects.select_related("parent").order_by("order", "code")
     lookup_field = "code"
@@ -280,6 +300,7 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
     """Reporting quarters with their due dates and state (for the caller's agency when signed in)."""
 
     serializer_class = s.PeriodSerializer
+    pagination_class = Pagination
     queryset = progress.ReportingPeriod.objects.order_by("roc_year", "quarter")
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
@@ -362,6 +383,9 @@ class SubmissionViewSet(errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet)
     """
 
     filterset_class = filters.SubmissionFilter
+    pagination_class = Pagination
+    # Any segment reaches the view, so that a malformed id is the API's JSON 404, not Django's HTML one.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[progress.Submission]:
         base = progress.Submission.objects.select_related("period", "industry", "agency")
@@ -495,6 +519,7 @@ class KPIReportViewSet(errors.DomainErrorsMixin, mixins.ListModelMixin, viewsets
     """KPI actuals. ``POST`` writes the caller's agency's line through ``services.save_lines``."""
 
     filterset_class = filters.KPIReportFilter
+    pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[progress.KPIReport]:
         base = progress.KPIReport.objects.select_related(

@@ -15,6 +15,7 @@ call :func:`record_action` itself.
 from __future__ import annotations
 
 import contextvars
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,11 +28,13 @@ from typing import Any, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models
+from django.db import connections, models, router
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.duration import duration_iso_string
 
 from .models import (
@@ -45,6 +48,7 @@ from .models import (
 __all__ = [
     "REQUEST_ID_HEADER",
     "AppendOnlyError",
+    "BulkUpdate",
     "ChangeContext",
     "ChangeLogMiddleware",
     "ChangeLoggedCommand",
@@ -58,7 +62,12 @@ __all__ = [
     "is_tracked",
     "logged_transition",
     "record_action",
+    "record_bulk_updates",
+    "record_updates",
     "serialize_object",
+    "serialize_value",
+    "serialize_values",
+    "snapshot",
     "track_changes",
     "untrack",
 ]
@@ -237,8 +246,13 @@ def changelog_command(command_class: CommandT) -> CommandT:
 # --- serialisation -------------------------------------------------------------------------------
 
 
+_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     """A JSON value that compares equal exactly when the field value does."""
+    if type(value) in _PLAIN_TYPES:  # the common case, one lookup (exact types: no subclass lands here)
+        return value
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Enum):
@@ -492,6 +506,238 @@ def record_updates(pairs: Iterable[tuple[models.Model, dict[str, Any] | None]], 
             ObjectChangeRelation(change=change, content_type=ct, object_id=str(other.pk))
             for change, targets in pending
             for ct, other in targets
+        ]
+    )
+    return len(pending)
+
+
+def serialize_value(value: Any) -> Any:
+    """One field value in the JSON form the snapshots hold (decimals as strings, dates ISO, …)."""
+    return _jsonable(value)
+
+
+def serialize_values(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`serialize_object` (and :func:`snapshot`) give for an instance of ``model`` whose
+    concrete fields hold ``values`` (keyed by field name or attname; foreign keys as ids), without
+    building the instance. The model's registered exclusions apply. Models with many-to-many fields
+    are refused: their lists can only be read from the database."""
+    if model._meta.many_to_many:
+        raise TypeError(f"{model.__name__} has many-to-many fields: use serialize_object")
+    tracking = _registry.get(model)
+    excluded = tracking.exclude if tracking is not None else frozenset()
+    data: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.name in excluded or field.attname in excluded:
+            continue
+        value = values[field.attname] if field.attname in values else values[field.name]
+        data[field.name] = _jsonable(value)
+    return data
+
+
+@dataclass(frozen=True)
+class BulkUpdate:
+    """An update written with plain SQL (no instance, no signal), described for the change log.
+
+    ``prechange``/``postchange`` as :func:`serialize_values` gives them, ``object_repr`` is ``str()`` of
+    the object after the change and ``related`` the ``(model, pk, str())`` of the objects its model's
+    registered ``related`` would name. Entries with the same ``group`` share a request id when no change
+    context is open (as the changes of one :func:`record_updates` call do).
+    """
+
+    model: type[models.Model]
+    pk: Any
+    object_repr: str
+    prechange: dict[str, Any]
+    postchange: dict[str, Any]
+    related: tuple[tuple[type[models.Model], Any, str], ...] = ()
+    group: Any = None
+
+
+_CHANGE_COLUMNS = (
+    "time",
+    "user",
+    "user_name",
+    "request_id",
+    "source",
+    "action",
+    "changed_object_type",
+    "changed_object_id",
+    "object_repr",
+    "related_objects",
+    "prechange_data",
+    "postchange_data",
+    "message",
+)
+
+
+def _max_params(connection: Any) -> int:
+    """Bind parameters one statement may carry on this connection."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        try:  # the compiled-in limit (32766 since SQLite 3.32), not Django's conservative 999
+            return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        except AttributeError:  # Python < 3.11
+            return connection.features.max_query_params
+    if connection.vendor == "postgresql":
+        return 65535
+    return connection.features.max_query_params or 2000
+
+
+def record_bulk_updates(changes: Iterable[BulkUpdate], message: str = "") -> int:
+    """Record updates written in bulk, with the same content :func:`record_updates` writes for them,
+    in two statements whatever their number (more only beyond the database's bind-parameter limit):
+    one multi-row ``INSERT … RETURNING`` of the changes, one multi-row ``INSERT`` of their relation rows.
+    Entries whose before and after are equal are skipped. Returns the number of changes recorded."""
+    entries = [c for c in changes if c.prechange != c.postchange]
+    if not entries:
+        return 0
+    context = _context.get()
+    if context is None:
+        source, user = ChangeSource.SYSTEM, None
+        request_ids: dict[Any, uuid.UUID] = {}
+    else:
+        source, user = context.source, context.resolve_user()
+    alias = router.db_for_write(ObjectChange)
+    connection = connections[alias]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return _record_bulk_fallback(entries, message, source, user, context)
+    fields = [ObjectChange._meta.get_field(name) for name in _CHANGE_COLUMNS]
+    prep = {f.name: f for f in fields}
+    now = prep["time"].get_db_prep_save(timezone.now(), connection)
+    user_id = user.pk if user is not None else None
+    user_name = user.get_username() if user is not None else ""
+    encoder = prep["prechange_data"].encoder
+    adapt_json = connection.ops.adapt_json_value
+    if type(connection.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
+        # The base implementation is json.dumps(value, cls=encoder), which builds an encoder per value:
+        # one encoder with the same (default) options gives the same text.
+        encode = (encoder or json.JSONEncoder)().encode
+
+        def adapt_json(value: Any, _encoder: Any) -> str:
+            return encode(value)
+
+    prepared_ids: dict[uuid.UUID, Any] = {}
+    types: dict[type[models.Model], ContentType] = {}
+
+    def content_type(model: type[models.Model]) -> ContentType:
+        if model not in types:
+            types[model] = ContentType.objects.db_manager(alias).get_for_model(model)
+        return types[model]
+
+    rows, relations = [], []
+    for entry in entries:
+        if context is None:
+            if entry.group not in request_ids:
+                request_ids[entry.group] = uuid.uuid4()
+            request_id = request_ids[entry.group]
+        else:
+            request_id = context.request_id
+        ct = types.get(entry.model) or content_type(entry.model)
+        related = []
+        targets = [(ct.pk, str(entry.pk))]
+        for model, pk, text in entry.related:
+            other = types.get(model) or content_type(model)
+            related.append({"type": f"{other.app_label}.{other.model}", "id": str(pk), "repr": text[:200]})
+            targets.append((other.pk, str(pk)))
+        rows.append(
+            (
+                now,
+                user_id,
+                user_name,
+                prepared_ids.get(request_id)
+                or prepared_ids.setdefault(
+                    request_id, prep["request_id"].get_db_prep_save(request_id, connection)
+                ),
+                source,
+                ChangeAction.UPDATE,
+                ct.pk,
+                str(entry.pk),
+                entry.object_repr[:200],
+                # What JSONField.get_db_prep_save does for a plain list or dict, without its overhead.
+                adapt_json(related, encoder),
+                adapt_json(entry.prechange, encoder),
+                adapt_json(entry.postchange, encoder),
+                message,
+            )
+        )
+        relations.append(targets)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    returning, _ = connection.ops.return_insert_columns([ObjectChange._meta.pk])
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch = max(1, _max_params(connection) // len(fields))
+    relation_sql = "INSERT INTO {} ({}, {}, {}) VALUES ".format(  # noqa: S608 - model names
+        quote(ObjectChangeRelation._meta.db_table),
+        *(
+            quote(ObjectChangeRelation._meta.get_field(n).column)
+            for n in ("change", "content_type", "object_id")
+        ),
+    )
+    with connection.cursor() as cursor:
+        ids: list[int] = []
+        for first in range(0, len(rows), batch):
+            chunk = rows[first : first + batch]
+            sql = f"INSERT INTO {quote(ObjectChange._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+            cursor.execute(
+                sql + ", ".join([one] * len(chunk)) + f" {returning}",
+                [value for row in chunk for value in row],
+            )
+            # Rows come back in VALUES order (what Django's bulk_create relies on too).
+            ids.extend(row[0] for row in cursor.fetchall())
+        # One multi-row INSERT (cheaper than executemany's statement per row on both databases).
+        params = [
+            value
+            for pk, targets in zip(ids, relations, strict=True)
+            for ct_id, object_id in targets
+            for value in (pk, ct_id, object_id)
+        ]
+        step = max(1, _max_params(connection) // 3) * 3
+        for first in range(0, len(params), step):
+            chunk = params[first : first + step]
+            cursor.execute(relation_sql + ", ".join(["(%s, %s, %s)"] * (len(chunk) // 3)), chunk)
+    return len(entries)
+
+
+def _record_bulk_fallback(
+    entries: list[BulkUpdate], message: str, source: str, user: Any, context: ChangeContext | None
+) -> int:
+    """:func:`record_bulk_updates` through the ORM, for databases that cannot return the ids of a
+    multi-row insert."""
+    request_ids: dict[Any, uuid.UUID] = {}
+    pending = []
+    for entry in entries:
+        if context is None and entry.group not in request_ids:
+            request_ids[entry.group] = uuid.uuid4()
+        request_id = context.request_id if context else request_ids[entry.group]
+        ct = ContentType.objects.get_for_model(entry.model)
+        related = [(ContentType.objects.get_for_model(model), pk, text) for model, pk, text in entry.related]
+        change = ObjectChange(
+            user=user,
+            user_name=user.get_username() if user is not None else "",
+            request_id=request_id,
+            source=source,
+            action=ChangeAction.UPDATE,
+            changed_object_type=ct,
+            changed_object_id=str(entry.pk),
+            object_repr=entry.object_repr[:200],
+            related_objects=[
+                {"type": f"{other.app_label}.{other.model}", "id": str(pk), "repr": text[:200]}
+                for other, pk, text in related
+            ],
+            prechange_data=entry.prechange,
+            postchange_data=entry.postchange,
+            message=message,
+        )
+        pending.append((change, [(ct, entry.pk)] + [(other, pk) for other, pk, _ in related]))
+    for change, _ in pending:
+        change.save()  # one by one: without RETURNING, bulk_create cannot give the ids the relations need
+    ObjectChangeRelation.objects.bulk_create(
+        [
+            ObjectChangeRelation(change=change, content_type=ct, object_id=str(pk))
+            for change, targets in pending
+            for ct, pk in targets
         ]
     )
     return len(pending)

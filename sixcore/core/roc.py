@@ -73,7 +73,7 @@ def gregorian_to_roc(year: int) -> int:
 
 # --- text normalisation -------------------------------------------------------------------------
 
-_TAG_RE = re.compile(r"<[^>]*>")
+_TAG_RE = re.compile(r"</?[A-Za-z][^>]*>")  # not "<=" or "< 5": a tag starts with a letter or "/"
 # Dash-like characters NFKC leaves alone but the document (or a typist) may use as range separator.
 _DASH_TRANS = str.maketrans({"〜": "~", "–": "-", "—": "-", "―": "-", "−": "-", "─": "-"})
 

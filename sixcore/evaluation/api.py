@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sixcore.api.errors import NOT_FOUND, VALIDATION_ERROR
 from sixcore.core.roc import RocDateError
 from sixcore.progress.models import ReportingPeriod
 
@@ -17,6 +18,8 @@ from . import service
 from .serializers import KpiEvaluationSerializer, RollUpSerializer
 
 PERIOD = OpenApiParameter("period", OpenApiTypes.STR, required=True, description="ROC quarter, e.g. 111Q2")
+# 400: no or a malformed period (or an unknown ``by``); 404: no such reporting period.
+ERRORS = {400: VALIDATION_ERROR, 404: NOT_FOUND}
 
 
 def _evaluation(request) -> service.Evaluation:
@@ -37,7 +40,11 @@ class KpiEvaluationView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[PERIOD], responses=KpiEvaluationSerializer(many=True), tags=["evaluation"])
+    @extend_schema(
+        parameters=[PERIOD],
+        responses={200: KpiEvaluationSerializer(many=True), **ERRORS},
+        tags=["evaluation"],
+    )
     def get(self, request):
         evaluation = _evaluation(request)
         return Response(KpiEvaluationSerializer(evaluation.kpis, many=True).data)
@@ -55,7 +62,7 @@ class RollUpView(APIView):
                 "by", OpenApiTypes.STR, enum=list(service.ROLLUP_KINDS), description="default industry"
             ),
         ],
-        responses=RollUpSerializer(many=True),
+        responses={200: RollUpSerializer(many=True), **ERRORS},
         tags=["evaluation"],
     )
     def get(self, request):

@@ -15,11 +15,11 @@ The caller picks the plan revision in force for the period and passes its annual
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sixcore.core.roc import quarter_bounds
 from sixcore.plan.targets import CUMULATIVE, KINDS, MILESTONE, PER_PERIOD
@@ -42,6 +42,8 @@ __all__ = [
     "BudgetEvaluation",
     "Interpolation",
     "KpiEvaluation",
+    "KpiLight",
+    "LightTally",
     "Light",
     "QualityFlag",
     "RiskAssessment",
@@ -68,15 +70,21 @@ __all__ = [
     "forecast_year_end",
     "kpi_flags",
     "kpi_light",
+    "kpi_light_series",
+    "kpi_lights",
     "lag_light",
     "linear_forecast",
+    "merge_tallies",
     "period_index",
     "planned_percent",
     "red_streak",
     "risk_signals",
     "risk_tier",
     "roll_up",
+    "roll_up_lights",
+    "roll_up_tallies",
     "schedule_lag",
+    "tally_lights",
     "target_bounds",
     "work_item_flags",
     "year_end_target",
@@ -165,8 +173,10 @@ def _dec(value: object, name: str = "value") -> Decimal | None:
     """A finite Decimal from a Decimal, int, float or numeric string; None stays None."""
     if value is None:
         return None
-    if value.__class__ is Decimal and value.is_finite():  # the common case, first
+    if value.__class__ is Decimal and value.is_finite():  # the common cases, first
         return value
+    if value.__class__ is int:  # not a bool (its class is bool)
+        return Decimal(value)
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number, not a bool")
     if isinstance(value, Decimal):
@@ -349,8 +359,7 @@ def lag_light(lag: Number | None, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
 # --- targets and expected values ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(NamedTuple):  # not a frozen dataclass: cheaper to build, and a portfolio has ~50,000
     kind: str
     lower: Decimal | None
     upper: Decimal | None
@@ -402,6 +411,13 @@ def _share(quarter: int, interpolation: Interpolation) -> Decimal:
     return ONE if quarter == 4 else ZERO
 
 
+# ``_share`` of every quarter and mode, computed once (an expected value needs one per KPI and period).
+_SHARES = {(quarter, mode): _share(quarter, mode) for quarter in (1, 2, 3, 4) for mode in Interpolation}
+
+
+_MISSING = object()
+
+
 class TargetSeries:
     """A KPI's annual targets read once: each year's kind, lower and upper bound (``Decimal``) and
     milestone year, and each year's cumulative baseline C₀ (the latest earlier cumulative target, per
@@ -451,12 +467,9 @@ class TargetSeries:
     ) -> Decimal | None:
         """``expected_value`` without argument checks (trailing zeros dropped), kept once computed."""
         key = (roc_year, quarter, interpolation, bound)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
-        value = _tidy(self._expected(roc_year, quarter, interpolation, bound))
-        self._cache[key] = value
+        value = self._cache.get(key, _MISSING)  # not try/except: most calls of a batch are misses
+        if value is _MISSING:
+            value = self._cache[key] = _tidy(self._expected(roc_year, quarter, interpolation, bound))
         return value
 
     def expected_bounds(
@@ -480,7 +493,7 @@ class TargetSeries:
         year_value = target.lower if bound == "lower" else target.upper
         if year_value is None:
             return None
-        share = _share(quarter, interpolation)
+        share = _SHARES[quarter, interpolation]
         if target.kind == PER_PERIOD:
             return year_value * share
         lower, upper = self._base[roc_year]
@@ -707,6 +720,95 @@ def _evaluate_kpi(
     )
 
 
+class KpiLight(NamedTuple):
+    """A KPI's light at the end of a quarter without the words: the ``expected``, ``actual``,
+    ``achievement`` and ``light`` of ``evaluate_kpi``'s result, the same values (``Decimal``, not
+    rounded differently, same exponent).  What a batch of lights (``kpi_lights``) returns."""
+
+    expected: Decimal | None
+    actual: Decimal | None
+    achievement: Decimal | None
+    light: Light
+
+
+RATIO_ONE = _round(ONE, RATIO_PLACES)  # a milestone done: 100 %
+RATIO_ZERO = _round(ZERO, RATIO_PLACES)  # a milestone due and not done: 0 %
+
+
+def kpi_light_series(
+    series: TargetSeries | Mapping[Any, object],
+    periods: Iterable[Period],
+    actuals_by_period: Mapping[Period, Number | bool | None],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    interpolation: Interpolation | str | None = None,
+) -> dict[Period, KpiLight]:
+    """``evaluate_kpi_series`` without the reason, ``met`` and ``exceeded``: ``{(roc_year, quarter):
+    KpiLight}``.  Each light is ``evaluate_kpi``'s (expected, actual, achievement, light) for that
+    period, exactly (a hypothesis test compares them); bad input raises as ``evaluate_kpi`` does.
+    """
+    parsed = TargetSeries.of(series)
+    mode = Interpolation(interpolation if interpolation is not None else thresholds.interpolation)
+    chosen = list(periods)
+    for roc_year, quarter in chosen:
+        _check_period(roc_year, quarter)
+    actuals = [actuals_by_period.get(period) for period in chosen]
+    return dict(zip(chosen, kpi_lights(parsed, chosen, actuals, thresholds, mode), strict=True))
+
+
+def kpi_lights(
+    series: TargetSeries,
+    periods: Sequence[Period],
+    actuals: Sequence[Number | bool | None],
+    thresholds: Thresholds,
+    mode: Interpolation,
+) -> list[KpiLight]:
+    """The core of ``kpi_light_series`` for callers judging many KPIs (``evaluate_kpi_lights``): one
+    ``KpiLight`` per period, ``actuals[i]`` being the actual of ``periods[i]``.  The periods are
+    trusted (checked once by the caller, not once per KPI).
+
+    The same steps as ``_evaluate_kpi`` in the same order (so the same values and the same errors),
+    minus what only the words need: no reason text, no upper-bound expected value, no met/exceeded.
+    Exactness is kept: every number is the ``Decimal`` ``evaluate_kpi`` would give.  ``_ratio`` and
+    ``_light_at_least`` are inlined (the hot loop of a portfolio: one pass per KPI and period); the
+    hypothesis test ``test_light_path_is_identical_to_evaluate_kpi`` holds them to the originals.
+    """
+    years = series.years
+    green, yellow = thresholds.kpi_green, thresholds.kpi_yellow
+    expected_of = series.expected
+    new = tuple.__new__  # a NamedTuple without its Python-level __new__
+    lights: list[KpiLight] = []
+    append = lights.append
+    for (roc_year, quarter), actual in zip(periods, actuals, strict=True):
+        target = years.get(roc_year)
+        if target is None:
+            append(new(KpiLight, (None, _numeric_actual(actual), None, _WHITE)))
+        elif target.kind == MILESTONE:
+            due = roc_year >= _milestone_due_year(target, roc_year) and quarter == 4
+            done = _done(actual)
+            if done is None:
+                append(new(KpiLight, (ONE if due else None, None, None, _WHITE)))
+            elif done:
+                append(new(KpiLight, (ONE if due else None, ONE, RATIO_ONE, _GREEN)))
+            elif due:
+                append(new(KpiLight, (ONE, ZERO, RATIO_ZERO, _RED)))
+            else:
+                append(new(KpiLight, (None, ZERO, None, _WHITE)))
+        else:
+            expected = expected_of(roc_year, quarter, mode, "lower")
+            value = actual if actual.__class__ is Decimal and actual.is_finite() else _dec(actual, "actual")
+            if expected is None or expected <= ZERO or value is None:
+                append(new(KpiLight, (expected, value, None, _WHITE)))
+            else:
+                ratio = (value / expected).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+                light = _GREEN if ratio >= green else _YELLOW if ratio >= yellow else _RED
+                append(new(KpiLight, (expected, value, ratio, light)))
+    return lights
+
+
+_GREEN, _YELLOW, _RED, _WHITE = Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE
+
+
 # --- schedule -------------------------------------------------------------------------------------
 
 
@@ -889,6 +991,82 @@ def roll_up(
         average = _ratio(total, weight_sum) if weight_sum > ZERO else None
         result[key] = RollUp(key, counts[key], items[key], weight_sum, average)
     return result
+
+
+@dataclass
+class LightTally:
+    """What a roll-up of rows weighing 1 adds up before averaging, so that tallies of parts can be
+    merged (``merge_tallies``) into the tally of the whole: the count of each light, the rows, and
+    Σ min(achievement, cap) over the ``achieved`` rows that have an achievement."""
+
+    counts: dict[Light, int]
+    items: int
+    total: Decimal
+    achieved: int
+
+
+def tally_lights(
+    rows: Iterable[tuple[Hashable, Light | str, Number | None]],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> dict[Hashable, LightTally]:
+    """Tallies per group key (first-seen order) of ``(group_key, light, achievement)`` rows weighing
+    1, each achievement capped at ``thresholds.achievement_cap``; an unknown light → ValueError."""
+    limit = thresholds.achievement_cap
+    groups: dict[Hashable, list] = {}  # key → [counts, items, total, achieved]: lists, for speed
+    for key, light, ach in rows:
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = [{lt: 0 for lt in Light}, 0, ZERO, 0]
+        counts = group[0]
+        if light not in counts:
+            Light(light)  # raises ValueError for an unknown light, as ``roll_up`` does
+        counts[light] += 1
+        group[1] += 1
+        if ach is not None:
+            a = _dec(ach, "achievement")
+            group[2] += a if a <= limit else limit  # ``min(a, limit)``: a itself when equal
+            group[3] += 1
+    return {key: LightTally(*group) for key, group in groups.items()}
+
+
+def merge_tallies(parts: Iterable[tuple[Hashable, LightTally]]) -> dict[Hashable, LightTally]:
+    """The tallies of groups made of parts: ``(group_key, part's tally)`` pairs summed per group key
+    (first-seen order).  Exact: the sums are ``Decimal`` additions, which do not depend on the
+    grouping (4-place achievements are far from the 28 digits of the context)."""
+    merged: dict[Hashable, LightTally] = {}
+    for key, part in parts:
+        into = merged.get(key)
+        if into is None:
+            merged[key] = LightTally(dict(part.counts), part.items, part.total, part.achieved)
+        else:
+            for light, n in part.counts.items():
+                into.counts[light] += n
+            into.items += part.items
+            into.total += part.total
+            into.achieved += part.achieved
+    return merged
+
+
+def roll_up_tallies(tallies: Mapping[Hashable, LightTally]) -> dict[Hashable, RollUp]:
+    """The ``RollUp`` of each tally: what ``roll_up`` gives for the same rows with weight 1 (Σ 1·min(a,
+    cap) is Σ min(a, cap) with the same digits; Σ 1 is the number of rows with an achievement)."""
+    result: dict[Hashable, RollUp] = {}
+    for key, tally in tallies.items():
+        weight = Decimal(tally.achieved)
+        average = _ratio(tally.total, weight) if tally.achieved else None
+        result[key] = RollUp(key, dict(tally.counts), tally.items, weight, average)
+    return result
+
+
+def roll_up_lights(
+    rows: Iterable[tuple[Hashable, Light | str, Number | None]],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> dict[Hashable, RollUp]:
+    """``roll_up`` of rows that all weigh 1, given as ``(group_key, light, achievement)``: the same
+    ``RollUp`` per group (first-seen order), with the same numbers; a test checks both agree.  Its
+    parts (``tally_lights``, ``merge_tallies``, ``roll_up_tallies``) let a caller roll many rows up
+    into small parts once and build every grouping from the parts."""
+    return roll_up_tallies(tally_lights(rows, thresholds))
 
 
 # --- forecast -------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import gc
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -810,22 +811,120 @@ def evaluate_kpi_lights(
     *,
     published_only: bool = False,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
-) -> dict[Period, dict[tuple[str, str], rules.KpiEvaluation]]:
-    """Every KPI's evaluation in each of ``periods``: ``{(roc_year, quarter): {(measure code, KPI
-    code): rules.KpiEvaluation}}``, the KPIs of the revision in force for each period in plan order.
+) -> dict[Period, dict[tuple[str, str], rules.KpiLight]]:
+    """Every KPI's light in each of ``periods``: ``{(roc_year, quarter): {(measure code, KPI code):
+    rules.KpiLight}}``, the KPIs of the revision in force for each period in plan order.
 
-    The same verdicts as ``evaluate_period(period, user, published_only=...).kpis`` (same revision,
-    scope, lead-agency rule and rules), without work items, budget, forecasts, risks or flags: a
-    fixed number of queries (8) for any number of periods and KPIs, plain tuples from
-    ``values_list`` (no model instances), each KPI's targets read once (``rules.TargetSeries``) and
-    evaluated for all its periods by ``rules.evaluate_kpi_series``.
+    The same expected value, actual, achievement and light as ``evaluate_period(period, user,
+    published_only=...).kpis`` (same revision, scope, lead-agency rule and rules; a test compares
+    them value for value), without the reason text, work items, budget, forecasts, risks or flags.
+    Built for many KPIs and periods (the benchmark against DuckDB): a fixed number of queries (8),
+    the report lines read with the DB-API cursor and only the line that counts for each KPI and
+    period converted as the ORM would (``_RawRows``), each KPI's targets read once
+    (``rules.TargetSeries``) and judged for all its periods by ``rules.kpi_lights``.
 
     The cyclic garbage collector is paused meanwhile (``_gc_paused``): the hundreds of thousands of
     small, acyclic objects built here (rows, results) would otherwise trigger repeated full
     collections whose cost grows with the heap, making time grow faster than the portfolio.
     """
     with _gc_paused():
-        return _kpi_lights(periods, user, published_only, thresholds)
+        return _kpi_lights(periods, user, published_only, thresholds)[0]
+
+
+def evaluate_kpi_rollups(
+    periods: Iterable[ReportingPeriod | str],
+    user=None,
+    *,
+    published_only: bool = False,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> dict[Period, dict[str, list[RollUpResult]]]:
+    """The KPI roll-ups of each of ``periods``: ``{(roc_year, quarter): {"industry"|"strategy"|
+    "measure"|"agency": [RollUpResult]}}``, the same as ``evaluate_period(period, user,
+    published_only=...).rollups`` (a test compares them), from ``evaluate_kpi_lights`` and the plan
+    of each revision in force (7 more queries per revision), rolled up as ``rules.roll_up_lights``
+    does (``tally_lights``, ``merge_tallies``, ``roll_up_tallies``)."""
+    with _gc_paused():
+        lights, program_of = _kpi_lights(periods, user, published_only, thresholds)
+        groups = {pk: _rollup_groups(pk) for pk in set(program_of.values())}
+        result: dict[Period, dict[str, list[RollUpResult]]] = {}
+        for when, by_kpi in lights.items():
+            labels, of_kpi = groups[program_of[when]]
+            # KPIs with the same groups (same measure, same agencies) are tallied together once,
+            # then every grouping merges those parts: exact (``rules.merge_tallies``) and in the
+            # same first-seen order, since a part's groups are those of its first KPI.
+            parts = rules.tally_lights(
+                ((of_kpi[key], light.light, light.achievement) for key, light in by_kpi.items()), thresholds
+            )
+            rolled: dict[str, list[RollUpResult]] = {}
+            for index, by in enumerate(ROLLUP_KINDS):
+                merged = rules.merge_tallies(
+                    (group, tally) for part, tally in parts.items() for group in part[index]
+                )
+                rolled[by] = [
+                    RollUpResult(
+                        str(key),
+                        labels[by].get(key, str(key)),
+                        {str(light): n for light, n in r.counts.items()},
+                        r.items,
+                        r.weighted_achievement,
+                    )
+                    for key, r in rules.roll_up_tallies(merged).items()
+                ]
+            result[when] = rolled
+        return result
+
+
+def _rollup_groups(program: int):
+    """For ``evaluate_kpi_rollups``: the labels of ``rollups_for`` and each KPI's groups in the order
+    of ``ROLLUP_KINDS`` (its industry, strategy, measure and reporting agencies, as in
+    ``evaluate_period``), for one revision."""
+    industries = dict(plan.Industry.objects.filter(program=program).values_list("code", "name"))
+    strategies = {
+        f"{industry}.S{seq}": f"{label}{name}"
+        for seq, label, name, industry in plan.Strategy.objects.filter(industry__program=program).values_list(
+            "seq", "label", "name", "industry__code"
+        )
+    }
+    measures = {
+        code: (name, industry, f"{industry}.S{seq}")
+        for code, name, industry, seq in plan.Measure.objects.filter(industry__program=program).values_list(
+            "code", "name", "industry__code", "strategy__seq"
+        )
+    }
+    agencies = _Agencies()
+    reporters: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for measure, code, agency_id in (
+        plan.KPIAgency.objects.filter(kpi__measure__industry__program=program)
+        .order_by("kpi_id", "order")
+        .values_list("kpi__measure__code", "kpi__code", "agency_id")
+    ):
+        reporter = agencies.reporter(agency_id)
+        name = reporter["code"] if reporter else agencies.code(agency_id)
+        if name not in reporters[(measure, code)]:
+            reporters[(measure, code)].append(name)
+    labels = {
+        "industry": industries,
+        "strategy": strategies,
+        "measure": {code: m[0] for code, m in measures.items()},
+        "agency": {
+            a["code"]: a["name"]
+            for a in agencies.rows.values()
+            if a["parent_id"] is None and a["kind"] in REPORTING_KINDS
+        },
+    }
+
+    of_kpi = {}
+    for measure, code in plan.KPI.objects.filter(measure__industry__program=program).values_list(
+        "measure__code", "code"
+    ):
+        _, industry, strategy = measures[measure]
+        of_kpi[(measure, code)] = (
+            (industry,),
+            (strategy,),
+            (measure,),
+            tuple(reporters.get((measure, code), ())),
+        )
+    return labels, of_kpi
 
 
 @contextmanager
@@ -838,6 +937,47 @@ def _gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+class _RawRows:
+    """A ``values_list`` queryset's rows as the DB-API cursor returns them (no per-row converters),
+    and ``converter(i)``: the function turning a raw value of column ``i`` into what ``values_list``
+    returns (Django's own converters, e.g. SQLite's REAL → ``Decimal`` quantized to the field's
+    places, 0/1 → bool, JSON text → dict).  For queries returning many rows of which few values are
+    used: only those pay for the conversion, and no per-row generator of the ORM runs."""
+
+    def __init__(self, queryset: QuerySet) -> None:
+        from django.db import connections
+
+        connection = connections[queryset.db]
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        self._compiler = compiler
+        self._converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            self.rows = cursor.fetchall()
+
+    def converter(self, index: int) -> Callable[[Any], Any]:
+        """The conversion of column ``index`` (the identity when the ORM leaves it as it is)."""
+        found = self._converters.get(index)
+        if found is None:
+            return _same
+        functions, expression = found
+        connection = self._compiler.connection
+        if len(functions) == 1:  # the usual case: one call, no wrapper of ours around it
+            return partial(functions[0], expression=expression, connection=connection)
+
+        def convert(value: Any) -> Any:
+            for function in functions:
+                value = function(value, expression, connection)
+            return value
+
+        return convert
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _kpi_lights(periods, user, published_only, thresholds):
@@ -867,20 +1007,26 @@ def _kpi_lights(periods, user, published_only, thresholds):
         in_force[period_pk] = best
     program_pks = set(in_force.values())
 
-    # Every KPI (any revision: a report filed under another revision counts by its natural key).
-    key_of: dict[int, tuple[str, str]] = {}
+    # Every KPI (any revision: a report filed under another revision counts by its natural key),
+    # its natural key numbered so that a (KPI, period) pair is one small int (a list index).
+    slot_of: dict[int, int] = {}  # KPI pk → number of its natural key
+    numbers: dict[tuple[str, str], int] = {}
     plan_kpis: dict[int, list[tuple[int, tuple[str, str]]]] = defaultdict(list)  # program → KPIs
     for pk, code, measure, program_pk in plan.KPI.objects.order_by(
         "measure__industry__code", "measure__order", "order"
     ).values_list("pk", "code", "measure__code", "measure__industry__program_id"):
-        key_of[pk] = (measure, code)
+        slot_of[pk] = numbers.setdefault((measure, code), len(numbers))
         if program_pk in program_pks:
             plan_kpis[program_pk].append((pk, (measure, code)))
     targets: dict[int, dict[int, Any]] = defaultdict(dict)
-    for kpi_pk, year, target in plan.AnnualTarget.objects.filter(
-        kpi__measure__industry__program__in=program_pks
-    ).values_list("kpi_id", "year", "target"):
-        targets[kpi_pk][year] = target
+    rows = _RawRows(
+        plan.AnnualTarget.objects.order_by()  # no model ordering: its joins and sort cost, unused
+        .filter(kpi__measure__industry__program__in=program_pks)
+        .values_list("kpi_id", "year", "target")
+    )
+    to_target = rows.converter(2)  # the JSON text decoded as the ORM does
+    for kpi_pk, year, target in rows.rows:
+        targets[kpi_pk][year] = None if target is None else to_target(target)
 
     # The lead agency of each KPI: its first agency, through its ministry.
     agency_rows = list(Agency.objects.values_list("pk", "parent_id", "kind", "order"))
@@ -899,47 +1045,66 @@ def _kpi_lights(periods, user, published_only, thresholds):
         .values_list("kpi_id", "agency_id")
     ):
         first_agency.setdefault(kpi_pk, agency_pk)
-    leads: dict[int, dict[tuple[str, str], int | None]] = {
-        program_pk: {key: reporter(first_agency[pk]) if pk in first_agency else None for pk, key in kpis}
-        for program_pk, kpis in plan_kpis.items()
-    }
+    leads: dict[int, list[int | None]] = {}  # program → lead agency by natural-key number
+    for program_pk, kpis in plan_kpis.items():
+        lead = leads[program_pk] = [None] * len(numbers)
+        for pk, _ in kpis:
+            if pk in first_agency:
+                lead[slot_of[pk]] = reporter(first_agency[pk])
 
-    # The actual of each KPI and period: the lead's figure, else the first (by agency order) with one.
+    # The line that counts for each KPI and period: the lead's figure, else the first (by agency
+    # order) with one.  Lines without a figure are left out in SQL; the rest are compared raw, in
+    # flat lists indexed by natural-key number × number of periods + period number.
     submissions = scoped_submissions(user, published_only=published_only).filter(period__in=list(chosen))
-    unit = {
-        pk: (period_pk, agency_pk)
+    column_of = {period_pk: i for i, period_pk in enumerate(chosen)}
+    width = len(column_of)
+    unit = {  # submission → (period column, agency rank, agency, the leads of its revision)
+        pk: (column_of[period_pk], rank[agency_pk], agency_pk, leads[in_force[period_pk]])
         for pk, period_pk, agency_pk in submissions.values_list("pk", "period_id", "agency_id")
     }
-    best: dict[tuple[tuple[str, str], int], tuple[int, Decimal | bool]] = {}
-    lead_in = {period_pk: leads[program_pk] for period_pk, program_pk in in_force.items()}
-    for submission_pk, kpi_pk, value, done in KPIReport.objects.filter(
-        submission__in=submissions
-    ).values_list("submission_id", "kpi_id", "value", "done"):
-        actual = value if value is not None else done
-        if actual is None:
-            continue
-        period_pk, agency_pk = unit[submission_pk]
-        key = key_of[kpi_pk]
-        order = -1 if agency_pk == lead_in[period_pk].get(key) else rank[agency_pk]
-        slot = (key, period_pk)
-        held = best.get(slot)
-        if held is None or order < held[0]:
-            best[slot] = (order, actual)
-    actuals: dict[tuple[str, str], dict[Period, Decimal | bool]] = defaultdict(dict)
-    for (key, period_pk), (_, actual) in best.items():
-        actuals[key][chosen[period_pk]] = actual
+    lines = _RawRows(
+        KPIReport.objects.order_by()  # the model's ordering would join the plan and sort every line
+        .filter(submission__in=submissions)
+        .filter(Q(value__isnull=False) | Q(done__isnull=False))
+        .values_list("submission_id", "kpi_id", "value", "done")
+    )
+    size = len(numbers) * width
+    held_order, held_value, held_done = [len(rank)] * size, [None] * size, [None] * size
+    for submission_pk, kpi_pk, value, done in lines.rows:
+        column, order, agency_pk, lead = unit[submission_pk]
+        number = slot_of[kpi_pk]
+        if agency_pk == lead[number]:
+            order = -1
+        at = number * width + column
+        if order < held_order[at]:
+            held_order[at], held_value[at], held_done[at] = order, value, done
 
     # Every KPI of each revision for all the periods it is in force, one series at a time.
-    results: dict[Period, dict[tuple[str, str], rules.KpiEvaluation]] = {when: {} for when in chosen.values()}
+    to_value, to_done = lines.converter(2), lines.converter(3)
+    mode = rules.Interpolation(thresholds.interpolation)
+    results: dict[Period, dict[tuple[str, str], rules.KpiLight]] = {when: {} for when in chosen.values()}
     for program_pk in sorted(program_pks):
-        whens = [chosen[period_pk] for period_pk, pk in in_force.items() if pk == program_pk]
+        pks = [period_pk for period_pk, pk in in_force.items() if pk == program_pk]
+        whens = [chosen[period_pk] for period_pk in pks]
+        for when in whens:
+            rules.period_index(*when)  # checked once here, trusted by ``rules.kpi_lights``
+        columns = [column_of[period_pk] for period_pk in pks]
+        outputs = [results[when] for when in whens]
         for kpi_pk, key in plan_kpis.get(program_pk, []):
+            base = slot_of[kpi_pk] * width
+            values, dones = held_value[base : base + width], held_done[base : base + width]
+            actuals = [
+                to_value(values[c])
+                if values[c] is not None
+                else (to_done(dones[c]) if dones[c] is not None else None)
+                for c in columns
+            ]
             series = rules.TargetSeries(targets.get(kpi_pk, {}))
-            for when, result in rules.evaluate_kpi_series(
-                series, whens, actuals.get(key, {}), thresholds
-            ).items():
-                results[when][key] = result
-    return results
+            for output, light in zip(
+                outputs, rules.kpi_lights(series, whens, actuals, thresholds, mode), strict=True
+            ):
+                output[key] = light
+    return results, {chosen[period_pk]: program_pk for period_pk, program_pk in in_force.items()}
 
 
 # --- roll-ups -------------------------------------------------------------------------------------
@@ -1106,6 +1271,7 @@ def to_plain(value: Any) -> Any:
 __all__ = [
     "Evaluation",
     "evaluate_kpi_lights",
+    "evaluate_kpi_rollups",
     "evaluate_period",
     "format_quarter",
     "kpi_history",

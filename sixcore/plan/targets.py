@@ -231,7 +231,8 @@ def _normalize(text: str) -> str:
     """Fold the PDF-conversion noise out of a cell text."""
     # Footnote markers (<sup>10</sup>) would otherwise read as numbers.
     text = re.sub(r"<sup>.*?</sup>", " ", text, flags=re.IGNORECASE | re.DOTALL)
-    text = re.sub(r"<[^>]*>", " ", text)
+    # A tag starts with a letter or "/": "<=0億美元" or "< 5 件" is a comparison, not markup.
+    text = re.sub(r"</?[A-Za-z][^>]*>", " ", text)
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     # LaTeX fragments such as "$\geq 24\%$".
     text = text.replace("\\geq", "≥").replace("\\leq", "≤").replace("\\%", "%").replace("$", " ")

@@ -27,7 +27,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
@@ -36,13 +36,23 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
-from sixcore.core.roc import RocDateError, format_roc_month, parse_roc_month
+from sixcore.core.roc import RocDateError, format_roc_month, parse_quarter, parse_roc_month
 
+from . import xlsx_reader
 from .choices import BudgetUnit, SubmissionStatus, WorkItemStatus
 from .clock import today
 from .models import BudgetReport, KPIReport, MeasureReport, ReportingPeriod, Submission, WorkItemReport
 from .periods import period_writable
-from .services import ConflictError, LineErrors, save_lines
+from .services import (
+    ConflictError,
+    Line,
+    LineErrors,
+    LineWrite,
+    edit_permissions,
+    load_lines,
+    lock_submissions,
+    save_many,
+)
 from .workflow import is_lagging, planned_percent
 
 FORMAT_MAGIC = "sixcore-excel"
@@ -294,6 +304,9 @@ def _normal(name: str, value: Any) -> Any:
 
 
 def _line_state(report: Any, kind: str) -> dict[str, Any]:
+    """A line's input fields in normal form; ``report`` is a model instance or a ``services.Line``."""
+    if isinstance(report, Line):
+        return {name: _normal(name, report.values[name]) for name in KIND_FIELDS[kind]}
     return {name: _normal(name, getattr(report, name)) for name in KIND_FIELDS[kind]}
 
 
@@ -606,7 +619,7 @@ class _Refused(Exception):
         self.problem = Problem(sheet, cell, message)
 
 
-Cell = tuple[Any, str, str]  # value, openpyxl data type, number format
+Cell = xlsx_reader.Cell  # value, openpyxl's data type letter, number format
 
 
 def _check_zip(data: bytes) -> None:
@@ -634,38 +647,19 @@ def _check_zip(data: bytes) -> None:
 def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
     """Every sheet's rows as (value, type, number format) cells.
 
-    Read with ``data_only=False`` on purpose: with ``data_only=True`` a formula would arrive as its cached
-    result and could not be refused.
+    Read from the sheet XML (``xlsx_reader``), not through openpyxl's cell objects: a formula arrives
+    with type ``f`` (and its cached result), so it can be refused.
     """
     _check_zip(data)
     widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, SHEET_INFO: 5}
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
-    except Exception:  # openpyxl raises many types for broken files; any of them means "cannot read"
+        return xlsx_reader.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
+    except xlsx_reader.TooManyRows as exc:
+        raise _Refused(f"工作表列數過多（上限 {MAX_ROWS_PER_SHEET} 列）。", exc.sheet) from None
+    except xlsx_reader.XlsxError as exc:
+        if exc.sheet:
+            raise _Refused("無法讀取檔案內容：活頁簿已損毀。", exc.sheet) from None
         raise _Refused("無法讀取檔案：不是有效的 Excel 活頁簿（.xlsx）檔案。") from None
-    try:
-        sheets = {}
-        for name in wb.sheetnames:
-            if name not in widths:
-                continue
-            rows = []
-            for row in wb[name].iter_rows(max_col=widths[name]):
-                if len(rows) >= MAX_ROWS_PER_SHEET:
-                    raise _Refused(f"工作表列數過多（上限 {MAX_ROWS_PER_SHEET} 列）。", name)
-                rows.append(
-                    tuple(
-                        (c.value, getattr(c, "data_type", "n"), getattr(c, "number_format", "General"))
-                        for c in row
-                    )
-                )
-            sheets[name] = rows
-        return sheets
-    except _Refused:
-        raise
-    except Exception:
-        raise _Refused("無法讀取檔案內容：活頁簿已損毀。") from None
-    finally:
-        wb.close()
 
 
 def _cell(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:
@@ -751,9 +745,8 @@ def _parse_status(cell: Cell) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return ""
     text = str(value).strip()
-    for code, label in WORK_STATUS_LABELS.items():
-        if text in (label, code.value):
-            return code.value
+    if (code := _STATUS_BY_TEXT.get(text)) is not None:
+        return code
     raise _Bad(f"未知的狀態「{text}」，請選擇：{'、'.join(WORK_STATUS_LABELS.values())}。")
 
 
@@ -762,7 +755,7 @@ def _parse_unit(cell: Cell) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return BudgetUnit.HUNDRED_MILLION.value
     text = str(value).strip()
-    if text in BudgetUnit.values:
+    if text in _UNIT_VALUES:
         return text
     raise _Bad(f"單位須為「億元」或「千元」（填的是「{text}」）。")
 
@@ -788,14 +781,21 @@ def _parse_date(cell: Cell) -> date | None:
     raise _Bad(f"不是日期：{value}（請填 111/6/30 或 2022-06-30）。")
 
 
+# A status cell's text (label or code) → the status code; built once, not per cell.
+_STATUS_BY_TEXT = {
+    **{code.value: code.value for code in WORK_STATUS_LABELS},
+    **{label: code.value for code, label in reversed(list(WORK_STATUS_LABELS.items()))},
+}
+_UNIT_VALUES = frozenset(BudgetUnit.values)
+_PARSERS = {"done": _parse_done, "status": _parse_status, "unit": _parse_unit, "completed_on": _parse_date}
+
+
 def _parse(name: str, cell: Cell) -> Any:
     if name in TEXT_FIELDS:
         return _parse_text(cell)
     if name in QUANTUM:
         return _parse_decimal(cell, name)
-    return {"done": _parse_done, "status": _parse_status, "unit": _parse_unit, "completed_on": _parse_date}[
-        name
-    ](cell)
+    return _PARSERS[name](cell)
 
 
 # --- importing: validating and applying --------------------------------------------------------------
@@ -834,50 +834,64 @@ def import_workbook(file, user) -> ImportResult:
     if meta is None:
         result.problems, result.truncated = problems.items, problems.dropped
         return result
-    period, agency, file_units = meta
-    result.period, result.agency = period, agency
+    ref, file_units = meta
 
-    submissions = {
-        s.pk: s
-        for s in Submission.objects.filter(pk__in=[u.submission_id for u in file_units]).select_related(
-            "period", "agency", "industry"
-        )
-    }
     _locate_info_cells(sheets, file_units)
-    for fu in file_units:
-        s = submissions.get(fu.submission_id)
-        if (
-            s is None
-            or s.period_id != period.pk
-            or s.agency_id != agency.pk
-            or s.industry.code != fu.industry
-        ):
-            problems.add(
-                SHEET_INFO,
-                fu.info_cell,
-                "檔案中的填報資料與系統不符（可能已被刪除或檔案被修改），請重新下載。",
-            )
-    if problems:
-        result.problems, result.truncated = problems.items, problems.dropped
-        return result
+    # One transaction from reading the lines to writing them: the submissions are locked first, so the
+    # lines validated here are the lines written (and loaded once, without model instances).
+    with transaction.atomic():
+        submissions = lock_submissions([u.submission_id for u in file_units])
+        owner = _resolve_meta(ref, submissions, file_units, problems)
+        if owner is None:
+            result.problems, result.truncated = problems.items, problems.dropped
+            return result
+        period, agency = owner
+        result.period, result.agency = period, agency
+        for fu in file_units:
+            s = submissions.get(fu.submission_id)
+            if (
+                s is None
+                or s.period_id != period.pk
+                or s.agency_id != agency.pk
+                or s.industry.code != fu.industry
+            ):
+                problems.add(
+                    SHEET_INFO,
+                    fu.info_cell,
+                    "檔案中的填報資料與系統不符（可能已被刪除或檔案被修改），請重新下載。",
+                )
+        if problems:
+            result.problems, result.truncated = problems.items, problems.dropped
+            return result
 
-    units = _load_units(list(submissions.values()))
-    by_industry = {fu.industry: fu for fu in file_units}
-    for spec in SHEETS:
-        _read_sheet(spec, sheets.get(spec.name, []), by_industry, units, period, agency, problems)
+        lines = load_lines(list(submissions))
+        units = {pk: _Unit(s, _by_file_key(lines[pk])) for pk, s in submissions.items()}
+        by_industry = {fu.industry: fu for fu in file_units}
+        for spec in SHEETS:
+            _read_sheet(spec, sheets.get(spec.name, []), by_industry, units, period, agency, problems)
 
-    at = _as_of(period)
-    for fu in file_units:
-        _check_work_items(fu, units[fu.submission_id], at, problems)
+        at = _as_of(period)
+        for fu in file_units:
+            _check_work_items(fu, units[fu.submission_id], at, problems)
 
-    writes = _check_permissions_and_versions(file_units, units, period, agency, user, problems, result)
-    if problems:
-        result.problems, result.truncated = problems.items, problems.dropped
-        result.unchanged = []
-        return result
-    _apply(writes, user, problems, result)
+        allowed = edit_permissions(user, submissions.values())
+        writes = _check_permissions_and_versions(
+            file_units, units, period, agency, user, problems, result, allowed
+        )
+        if problems:
+            result.problems, result.truncated = problems.items, problems.dropped
+            result.unchanged = []
+            return result
+        _apply(writes, user, problems, result, submissions, lines, allowed)
     result.problems, result.truncated = problems.items, problems.dropped
     return result
+
+
+def _by_file_key(lines: dict[str, dict[str, Line]]) -> dict[str, dict[Any, Line]]:
+    """A submission's lines keyed as the file's rows are: KPIs by (measure code, KPI code)."""
+    keyed: dict[str, dict[Any, Line]] = dict(lines)
+    keyed["kpis"] = {(line.measure_code, line.target_code): line for line in lines["kpis"].values()}
+    return keyed
 
 
 def _read_upload(file) -> bytes:
@@ -890,7 +904,8 @@ def _read_upload(file) -> bytes:
 
 
 def _read_meta(sheets, problems: _Problems):
-    """(period, agency, [file unit]) from the hidden sheet and the sheet structure, or None (problems added)."""
+    """(the period and agency the file names, [file unit]) from the hidden sheet and the sheet structure,
+    or None (problems added). The period and agency are resolved with the submissions (``_resolve_meta``)."""
     meta = sheets.get(SHEET_META)
     if meta is None or _cell(meta, 1, 1)[0] != FORMAT_MAGIC:
         problems.add("", "", "不是本系統產生的填報檔（缺少檔案資訊），請由系統下載填報檔後再填寫上傳。")
@@ -911,13 +926,9 @@ def _read_meta(sheets, problems: _Problems):
                     f"{get_column_letter(index)}{HEADER_ROW}",
                     f"標題列被修改：應為「{header}」，請勿增刪或搬移欄位。",
                 )
-    try:
-        period = ReportingPeriod.by_code(_code(_cell(meta, 2, 2)[0]))
-        agency = Agency.objects.get(code=_code(_cell(meta, 3, 2)[0]))
-    except Exception:  # DoesNotExist or a malformed period code: either way the file is not usable
-        problems.add("", "", "檔案資訊中的填報期間或機關無法辨識，請重新下載。")
-        return None
+    period_code, agency_code = _code(_cell(meta, 2, 2)[0]), _code(_cell(meta, 3, 2)[0])
     units = []
+    broken = False
     for row in range(5, len(meta) + 1):
         sid, industry, version, content = (_cell(meta, row, c)[0] for c in range(1, 5))
         if sid is None:
@@ -925,13 +936,57 @@ def _read_meta(sheets, problems: _Problems):
         try:
             units.append(_FileUnit(int(sid), _code(industry), int(version), _code(content)))
         except (TypeError, ValueError):
-            problems.add("", "", "檔案資訊已損毀，請重新下載。")
-            return None
+            broken = True
+            break
+    if not problems and not broken and units:
+        try:
+            key = parse_quarter(period_code)
+        except ValueError:  # RocDateError: reported by the lookup below, as before
+            key = None
+        if key is not None:
+            # Period and agency are looked up with the submissions they must match (one query after
+            # the lock, instead of two here); ``_meta_owner`` falls back to these lookups otherwise.
+            return _MetaRef(period_code, key, agency_code), units
+    if _meta_owner(period_code, agency_code, problems) is None:
+        return None
+    if broken:
+        problems.add("", "", "檔案資訊已損毀，請重新下載。")
+        return None
     if not units:
         problems.add(SHEET_INFO, "", "此填報檔沒有任何填報資料。")
-    if problems:
+    return None
+
+
+@dataclass
+class _MetaRef:
+    """The period and agency a file names (by code), to be matched against its locked submissions."""
+
+    period_code: str
+    quarter: tuple[int, int]
+    agency_code: str
+
+
+def _meta_owner(period_code: str, agency_code: str, problems: _Problems):
+    """(period, agency) named by the hidden sheet, from the database; None (problem added) if unknown."""
+    try:
+        return ReportingPeriod.by_code(period_code), Agency.objects.get(code=agency_code)
+    except Exception:  # DoesNotExist or a malformed period code: either way the file is not usable
+        problems.add("", "", "檔案資訊中的填報期間或機關無法辨識，請重新下載。")
         return None
-    return period, agency, units
+
+
+def _resolve_meta(ref: _MetaRef, submissions: dict[int, Submission], file_units, problems: _Problems):
+    """(period, agency) of the file: those of its locked submissions when they all match the codes the
+    file names (no query), else looked up by code (None and a problem if unknown)."""
+    found = [submissions.get(fu.submission_id) for fu in file_units]
+    if all(
+        s is not None
+        and (s.period.roc_year, s.period.quarter) == ref.quarter
+        and s.agency.code == ref.agency_code
+        for s in found
+    ):
+        return found[0].period, found[0].agency
+    return _meta_owner(ref.period_code, ref.agency_code, problems)
 
 
 def _locate_info_cells(sheets, file_units: list[_FileUnit]) -> None:
@@ -1038,9 +1093,10 @@ def _check_work_items(fu: _FileUnit, unit: _Unit, at: date, problems: _Problems)
         report = unit.lines["work_items"][key]
         current = _line_state(report, "work_items")
         would = {**current, **values}
-        probe = SimpleNamespace(status=would["status"], percent=would["percent"], work_item=report.work_item)
+        span = SimpleNamespace(start=report.start, end=report.end)
+        probe = SimpleNamespace(status=would["status"], percent=would["percent"], work_item=span)
         if is_lagging(probe, at):
-            planned = planned_percent(report.work_item.start, report.work_item.end, at)
+            planned = planned_percent(report.start, report.end, at)
             actual = "—" if would["percent"] is None else would["percent"]
             for name, label in (("lag_reason", "落後原因"), ("remedy", "因應對策")):
                 if not would[name]:
@@ -1081,15 +1137,22 @@ def _changes(fu: _FileUnit, unit: _Unit) -> tuple[dict[str, dict[str, dict[str, 
 
 
 def _check_permissions_and_versions(
-    file_units, units, period, agency, user, problems: _Problems, result
+    file_units, units, period, agency, user, problems: _Problems, result, allowed
 ) -> list[_Write]:
-    """Who may write, whether the period is open, and the stale-version rule; the writes to make."""
-    if not period_writable(period, agency):
-        problems.add(SHEET_INFO, "B2", f"{period.label}已截止（鎖定），不能再上傳；如需補正請洽國發會。")
-    if not (getattr(user, "is_authenticated", False) and user.role in EDITOR_ROLES):
-        problems.add(SHEET_INFO, "B3", "您的帳號沒有填報權限（僅機關填報人員可上傳）。")
-    elif agency.pk not in agency_scope(user):
-        problems.add(SHEET_INFO, "B3", f"您不能上傳{agency.name}的填報資料。")
+    """Who may write, whether the period is open, and the stale-version rule; the writes to make.
+
+    ``allowed`` is ``services.edit_permissions`` for the file's submissions (all of this period and
+    agency): if the policy lets the user edit its drafts, role, agency and period are fine; otherwise
+    (or when the file has no draft) each is checked to say which one fails.
+    """
+    drafts = [ok for (_p, _a, status), ok in allowed.items() if status == SubmissionStatus.DRAFT]
+    if not (drafts and all(drafts)):
+        if not period_writable(period, agency):
+            problems.add(SHEET_INFO, "B2", f"{period.label}已截止（鎖定），不能再上傳；如需補正請洽國發會。")
+        if not (getattr(user, "is_authenticated", False) and user.role in EDITOR_ROLES):
+            problems.add(SHEET_INFO, "B3", "您的帳號沒有填報權限（僅機關填報人員可上傳）。")
+        elif agency.pk not in agency_scope(user):
+            problems.add(SHEET_INFO, "B3", f"您不能上傳{agency.name}的填報資料。")
     writes = []
     for fu in file_units:
         unit = units[fu.submission_id]
@@ -1131,23 +1194,19 @@ def _version_ok(fu: _FileUnit, unit: _Unit) -> bool:
     return fu.version == unit.submission.version or fu.content == _state_hash(unit.lines)
 
 
-def _apply(writes: list[_Write], user, problems: _Problems, result: ImportResult) -> None:
-    """All changed submissions in one transaction; any failure (a concurrent save) rolls all of them back."""
-    done = []
+def _apply(
+    writes: list[_Write], user, problems: _Problems, result: ImportResult, locked, lines, allowed
+) -> None:
+    """All changed submissions at once; any failure rolls all of them back (save_many's savepoint in
+    the import's transaction, in which ``locked``, ``lines`` and ``allowed`` were read)."""
     try:
-        with transaction.atomic():
-            for w in writes:
-                saved = save_lines(w.submission, user, w.expected_version, w.changes)
-                done.append(
-                    SubmissionOutcome(
-                        saved.pk,
-                        saved.industry.code,
-                        saved.industry.name,
-                        w.count,
-                        w.expected_version,
-                        saved.version,
-                    )
-                )
+        versions = save_many(
+            user,
+            [LineWrite(w.submission, w.expected_version, w.changes) for w in writes],
+            locked=locked,
+            lines=lines,
+            allowed=allowed,
+        )
     except ConflictError as exc:
         problems.add(
             SHEET_INFO,
@@ -1162,7 +1221,17 @@ def _apply(writes: list[_Write], user, problems: _Problems, result: ImportResult
         for error in exc.errors:
             problems.add("", "", f"{error['line']} {error['field']}：{error['message']}")
     else:
-        result.changed = done
+        result.changed = [
+            SubmissionOutcome(
+                w.submission.pk,
+                w.submission.industry.code,
+                w.submission.industry.name,
+                w.count,
+                w.expected_version,
+                versions.get(w.submission.pk, w.expected_version),
+            )
+            for w in writes
+        ]
 
 
 def _info_cell(writes: list[_Write], submission_id: int) -> str:

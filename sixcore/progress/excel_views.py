@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, is_ndc
 from sixcore.core.roc import RocDateError
+from sixcore.core.uploads import UploadRefused, check_upload
 
 from . import excel
 from .models import ReportingPeriod
@@ -77,7 +78,13 @@ def upload(request: HttpRequest) -> HttpResponse:
     elif upload_file.size > excel.MAX_UPLOAD_BYTES:
         result = excel.ImportResult(problems=[excel.Problem("", "", "檔案過大（上限 10 MB）。")])
     else:
-        result = excel.import_workbook(upload_file, request.user)
+        try:
+            # Shared checks first (macros, zip bombs, HTML renamed .xlsx); excel.py then reads the workbook.
+            checked = check_upload(upload_file, [".xlsx"], excel.MAX_UPLOAD_BYTES, default_kind=".xlsx")
+        except UploadRefused as exc:
+            result = excel.ImportResult(problems=[excel.Problem("", "", str(exc))])
+        else:
+            result = excel.import_workbook(checked.content, request.user)
     status = 200 if result.ok else 400
     return render(
         request,

@@ -3,20 +3,22 @@ come through ``save_lines``): scope-checked, validated, atomic, and refused on a
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import submission_policy
-from sixcore.core.changelog import record_updates, snapshot
 from sixcore.core.roc import parse_quarter
 from sixcore.plan import models as plan
 
@@ -187,9 +189,17 @@ def _bool(value: Any) -> bool | None:
     raise ValueError(_("must be done / not done (是/否)"))
 
 
+_CHOICE_VALUES: dict[type, frozenset[str]] = {}  # ``choices.values`` builds a list on every access
+
+
 def _choice(choices: type, value: Any) -> str:
     if value in (None, ""):
         return ""
+    values = _CHOICE_VALUES.get(choices)
+    if values is None:
+        values = _CHOICE_VALUES[choices] = frozenset(choices.values)
+    if isinstance(value, str) and value in values:
+        return value  # the common case, without translating every label
     for choice_value, label in choices.choices:
         if value in (choice_value, str(label)):
             return choice_value
@@ -238,28 +248,259 @@ LINE_FIELDS = {
 }
 
 
-def _lines(submission: Submission) -> dict[str, dict[str, Any]]:
-    """The submission's lines by kind and natural code (measure code, KPI code, schedule/work-item code)."""
-    kpi_reports = list(submission.kpi_reports.select_related("kpi__measure"))
-    printed = Counter(r.kpi.code for r in kpi_reports)
-    kpis = {f"{r.kpi.measure.code}/{r.kpi.code}": r for r in kpi_reports}
-    # A plain KPI code works when it is unique in the submission; 6.2.2 (printed under 6.1 and under
-    # 6.2) must be written "6.1/6.2.2" or "6.2/6.2.2".
-    kpis.update({r.kpi.code: r for r in kpi_reports if printed[r.kpi.code] == 1})
-    lines = {
-        "measures": {r.measure.code: r for r in submission.measure_reports.select_related("measure")},
-        "kpis": kpis,
-        "work_items": {
-            f"{r.work_item.schedule.code}/{r.work_item.code}": r
-            for r in submission.work_item_reports.select_related("work_item__schedule")
-        },
-        "budget": {r.measure.code: r for r in submission.budget_reports.select_related("measure")},
+@dataclass
+class Line:
+    """A report line as read for validating and writing: no model instance, only what is needed.
+
+    ``values`` holds the input fields (as the database returns them); ``target_id``/``target_code`` are
+    the line's measure, KPI or work item, ``target_repr`` its ``str()`` (the change log names it).
+    """
+
+    kind: str
+    pk: int
+    submission_id: int
+    key: str  # the natural code save_lines takes: measure code, MEASURE/KPI, SCHEDULE/WORK-ITEM
+    target_id: int
+    target_code: str
+    target_repr: str
+    values: dict[str, Any]
+    measure_code: str = ""  # KPIs: the measure the KPI is printed under
+    start: date | None = None  # work items: their planned span
+    end: date | None = None
+
+
+# kind → (model, foreign key to the plan object, the plan fields a line needs, ordering)
+LINE_SOURCES: dict[str, tuple[type, str, tuple[str, ...], tuple[str, ...]]] = {
+    "measures": (MeasureReport, "measure", ("measure__code", "measure__name"), ()),
+    "kpis": (
+        KPIReport,
+        "kpi",
+        ("kpi__code", "kpi__full_term_text", "kpi__measure__code"),
+        ("submission", "kpi__measure__order", "kpi__order"),
+    ),
+    "work_items": (
+        WorkItemReport,
+        "work_item",
+        (
+            "work_item__code",
+            "work_item__title",
+            "work_item__schedule__code",
+            "work_item__start",
+            "work_item__end",
+        ),
+        ("submission", "work_item__schedule__order", "work_item__order"),
+    ),
+    "budget": (BudgetReport, "measure", ("measure__code", "measure__name"), ()),
+}
+TARGET_MODELS = {
+    "measures": plan.Measure,
+    "kpis": plan.KPI,
+    "work_items": plan.WorkItem,
+    "budget": plan.Measure,
+}
+
+
+def load_lines(submission_ids: list[int]) -> dict[int, dict[str, dict[str, Line]]]:
+    """The lines of several submissions — ``{submission id: {kind: {key: Line}}}`` — in four queries
+    (one per kind, however many lines), without model instances.
+
+    For writing, call it inside the transaction, after the submissions were locked (``lock_submissions``):
+    then the lines cannot change before the write (every line write bumps the submission's version).
+    """
+    result: dict[int, dict[str, dict[str, Line]]] = {
+        sid: {kind: {} for kind in LINE_FIELDS} for sid in submission_ids
     }
-    # The lines' parent is the locked submission itself (their change-log entries name it).
-    for rows in lines.values():
-        for row in rows.values():
-            row.submission = submission
-    return lines
+    for kind, (_model, _target, plan_fields, _ordering) in LINE_SOURCES.items():
+        names = list(LINE_FIELDS[kind])
+        target_model = TARGET_MODELS[kind]
+        for row in _line_rows(kind, submission_ids):
+            pk, sid, target_id = row[:3]
+            extra = row[3 : 3 + len(plan_fields)]
+            values = dict(zip(names, row[3 + len(plan_fields) :], strict=True))
+            if kind == "kpis":
+                code, text, measure_code = extra
+                line = Line(
+                    kind,
+                    pk,
+                    sid,
+                    f"{measure_code}/{code}",
+                    target_id,
+                    code,
+                    target_model.__str__(SimpleNamespace(code=code, full_term_text=text)),
+                    values,
+                    measure_code=measure_code,
+                )
+            elif kind == "work_items":
+                code, title, schedule, start, end = extra
+                line = Line(
+                    kind,
+                    pk,
+                    sid,
+                    f"{schedule}/{code}",
+                    target_id,
+                    code,
+                    target_model.__str__(SimpleNamespace(code=code, title=title)),
+                    values,
+                    start=start,
+                    end=end,
+                )
+            else:
+                code, name = extra
+                line = Line(
+                    kind,
+                    pk,
+                    sid,
+                    code,
+                    target_id,
+                    code,
+                    target_model.__str__(SimpleNamespace(code=code, name=name)),
+                    values,
+                )
+            result[sid][kind][line.key] = line
+    return result
+
+
+# (database alias, kind, number of submissions) → compiled SELECT and its converters
+_LINE_SQL: dict[tuple[str, str, int], tuple[str, dict]] = {}
+
+
+def _line_queryset(kind: str, submission_ids: list[int]):
+    model, target, plan_fields, ordering = LINE_SOURCES[kind]
+    queryset = model.objects.filter(submission__in=submission_ids)
+    if ordering:
+        queryset = queryset.order_by(*ordering)
+    return queryset.values_list("pk", "submission_id", f"{target}_id", *plan_fields, *LINE_FIELDS[kind])
+
+
+def _line_rows(kind: str, submission_ids: list[int]) -> list[list[Any]]:
+    """The rows of ``_line_queryset``, with the SQL compiled once per kind and number of ids.
+
+    Compiling the four joined SELECTs (and even building their querysets) cost more than running
+    them, on every upload; the compiled statement is reused with the ids as its parameters, and the
+    fields' converters (decimals from SQLite, …) are applied exactly as the ORM applies them.
+    """
+    alias = router.db_for_read(LINE_SOURCES[kind][0])
+    key = (alias, kind, len(submission_ids))
+    if key not in _LINE_SQL:
+        queryset = _line_queryset(kind, submission_ids)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        if list(params) != list(submission_ids):
+            return [list(row) for row in queryset]  # a query shape this cache does not know: plain ORM
+        converters = compiler.get_converters([col for col, _alias, _annotation in compiler.select])
+        _LINE_SQL[key] = (sql, converters)
+    sql, converters = _LINE_SQL[key]
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(submission_ids))
+        rows = cursor.fetchall()
+    return _convert(rows, converters, connection)
+
+
+def _convert(rows: list[tuple], converters: dict, connection) -> list[list[Any]]:
+    """``SQLCompiler.apply_converters`` without a compiler (converters may be handed the connection)."""
+    result = [list(row) for row in rows]
+    if converters:
+        items = list(converters.items())
+        for row in result:
+            for pos, (convs, expression) in items:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+    return result
+
+
+# (database alias, number of ids) → compiled SELECT … FOR UPDATE, its converters and how to build rows
+_LOCK_SQL: dict[tuple[str, int], tuple[str, dict, tuple]] = {}
+
+
+def _lock_queryset(submission_ids: list[int]):
+    queryset = Submission.objects.select_for_update(of=("self",))
+    return (
+        queryset.select_related("period", "agency", "industry").filter(pk__in=submission_ids).order_by("pk")
+    )
+
+
+def lock_submissions(submission_ids: list[int]) -> dict[int, Submission]:
+    """The submissions (with their period, agency and industry), locked for update until the end of the
+    transaction (one query).
+
+    The statement is compiled by the ORM once per number of ids and reused; the instances are built with
+    ``Model.from_db`` from the compiler's own description of its columns, as the ORM builds them.
+    """
+    alias = router.db_for_write(Submission)
+    connection = connections[alias]
+    key = (alias, len(submission_ids))
+    if key not in _LOCK_SQL:
+        queryset = _lock_queryset(submission_ids)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        info = compiler.klass_info
+        related_infos = info.get("related_klass_infos", [])
+        if list(params) != list(submission_ids) or any(k.get("related_klass_infos") for k in related_infos):
+            return {s.pk: s for s in queryset}  # a query shape this cache does not know: plain ORM
+        converters = compiler.get_converters([col for col, _alias, _annotation in compiler.select])
+
+        def columns(klass_info: dict) -> tuple:
+            positions = klass_info["select_fields"]
+            names = [compiler.select[i][0].target.attname for i in positions]
+            return (klass_info["model"], positions, names)
+
+        related = [(k["local_setter"], columns(k)) for k in related_infos]
+        _LOCK_SQL[key] = (sql, converters, (columns(info), related))
+    sql, converters, (main, related) = _LOCK_SQL[key]
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        # What the ORM checks: a lock outside a transaction would be released at once.
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(submission_ids))
+        rows = _convert(cursor.fetchall(), converters, connection)
+    model, positions, names = main
+    result = {}
+    for row in rows:
+        submission = model.from_db(alias, names, [row[i] for i in positions])
+        for setter, (other, other_positions, other_names) in related:
+            setter(submission, other.from_db(alias, other_names, [row[i] for i in other_positions]))
+        result[submission.pk] = submission
+    return result
+
+
+def _find_line(lines: dict[str, dict[str, Line]], kind: str, code: str) -> Line | None:
+    line = lines[kind].get(code)
+    if line is None and kind == "kpis" and "/" not in code:
+        # A plain KPI code works when it is unique in the submission; 6.2.2 (printed under 6.1 and
+        # under 6.2) must be written "6.1/6.2.2" or "6.2/6.2.2".
+        found = [candidate for candidate in lines[kind].values() if candidate.target_code == code]
+        line = found[0] if len(found) == 1 else None
+    return line
+
+
+def _permission_group(submission: Submission) -> tuple[int, int, str]:
+    return (submission.period_id, submission.agency_id, submission.status)
+
+
+def edit_permissions(user, submissions: Iterable[Submission]) -> dict[tuple[int, int, str], bool]:
+    """``submission_policy.can_edit`` for each (period, agency, status) of ``submissions``.
+
+    can_edit depends only on the user and those three (its queries are the period's state for the
+    agency and the user's agency scope), so it is asked once per combination, not per submission.
+    """
+    allowed: dict[tuple[int, int, str], bool] = {}
+    for submission in submissions:
+        group = _permission_group(submission)
+        if group not in allowed:
+            allowed[group] = submission_policy.can_edit(user, submission)
+    return allowed
+
+
+@dataclass
+class LineWrite:
+    """One submission's changes for ``save_many``: ``{kind: {code: {field: value}}}``."""
+
+    submission: Submission
+    expected_version: int
+    changes: dict[str, dict[str, dict[str, Any]]]
 
 
 def save_lines(
@@ -271,64 +512,191 @@ def save_lines(
     lines; every problem listed) or ConflictError (someone saved since ``expected_version``).
     """
     with transaction.atomic():
-        locked = (
-            Submission.objects.select_for_update().select_related("period", "agency").get(pk=submission.pk)
-        )
-        if not submission_policy.can_edit(user, locked):
-            raise PermissionDenied(
-                _("You may not edit this submission (not your agency's draft, or the period is locked).")
-            )
-        if locked.version != expected_version:
-            raise ConflictError(locked, expected_version)
-        errors = LineErrors()
-        lines = _lines(locked)
-        updates: list[tuple[Any, dict[str, Any]]] = []
-        for kind, rows in changes.items():
-            if kind not in LINE_FIELDS:
-                errors.add(kind, "", _("unknown section"))
-                continue
-            for code, values in rows.items():
-                line = lines[kind].get(code)
-                if line is None:
-                    ambiguous = kind == "kpis" and any(key.endswith(f"/{code}") for key in lines[kind])
-                    errors.add(
-                        f"{kind} {code}",
-                        "",
-                        _("printed under several measures: write MEASURE/%(code)s") % {"code": code}
-                        if ambiguous
-                        else _("not part of this submission"),
-                    )
-                    continue
-                parsed = {}
-                for name, value in values.items():
-                    parser = LINE_FIELDS[kind].get(name)
-                    if parser is None:
-                        errors.add(f"{kind} {code}", name, _("unknown field"))
-                        continue
-                    try:
-                        parsed[name] = parser(value)
-                    except ValueError as exc:
-                        errors.add(f"{kind} {code}", name, str(exc))
-                updates.append((line, parsed))
-        if errors.errors:
-            raise errors
-        # Each changed line is one plain UPDATE of its changed fields (signals are not involved: the change
-        # log gets all of them in two INSERTs through record_updates). Django's bulk_update would build a
-        # CASE per field and row, which costs far more to compile than these statements cost to run.
-        logged = []
-        for line, parsed in updates:
-            changed = {name: value for name, value in parsed.items() if getattr(line, name) != value}
-            if changed:
-                before = snapshot(line)
-                for name, value in changed.items():
-                    setattr(line, name, value)
-                type(line).objects.filter(pk=line.pk).update(**changed)
-                logged.append((line, before))
-        if not logged:
-            # Nothing changed: no new version, so nobody else's open form or download becomes stale.
-            return locked
-        record_updates(logged)
-        locked.version += 1
-        locked.save(update_fields=["version", "modified_at"])
+        locked = lock_submissions([submission.pk])
+        if submission.pk not in locked:
+            raise Submission.DoesNotExist(submission.pk)
+        save_many(user, [LineWrite(submission, expected_version, changes)], locked=locked)
     submission.refresh_from_db()
     return submission
+
+
+def save_many(
+    user,
+    writes: list[LineWrite],
+    *,
+    locked: dict[int, Submission] | None = None,
+    lines: dict[int, dict[str, dict[str, Line]]] | None = None,
+    allowed: dict[tuple[int, int, str], bool] | None = None,
+) -> dict[int, int]:
+    """``save_lines`` for several submissions at once, all or nothing; returns each written submission's
+    new version (submissions whose lines did not change keep theirs and are left out).
+
+    ``locked``, ``lines`` and ``allowed`` may be passed when the caller already has them from
+    ``lock_submissions``, ``load_lines`` and ``edit_permissions`` in the current transaction. However many lines change, the writes are one
+    ``UPDATE`` (``executemany``) per kind and set of changed fields, two ``INSERT``s for the change log
+    (one entry per changed line, as ``record_updates`` writes it) and one ``UPDATE`` of the versions.
+    """
+    with transaction.atomic():
+        ids = [w.submission.pk for w in writes]
+        if locked is None:
+            locked = lock_submissions(ids)
+        if lines is None:
+            lines = load_lines(ids)
+        allowed = dict(allowed or {})
+        for w in writes:
+            current = locked[w.submission.pk]
+            group = _permission_group(current)
+            if group not in allowed:
+                allowed[group] = submission_policy.can_edit(user, current)
+            if not allowed[group]:
+                raise PermissionDenied(
+                    _("You may not edit this submission (not your agency's draft, or the period is locked).")
+                )
+            if current.version != w.expected_version:
+                raise ConflictError(current, w.expected_version)
+        errors = LineErrors()
+        updates: list[tuple[Submission, Line, dict[str, Any]]] = []
+        for w in writes:
+            current = locked[w.submission.pk]
+            own = lines[current.pk]
+            for kind, rows in w.changes.items():
+                if kind not in LINE_FIELDS:
+                    errors.add(kind, "", _("unknown section"))
+                    continue
+                for code, values in rows.items():
+                    line = _find_line(own, kind, code)
+                    if line is None:
+                        ambiguous = kind == "kpis" and any(key.endswith(f"/{code}") for key in own[kind])
+                        errors.add(
+                            f"{kind} {code}",
+                            "",
+                            _("printed under several measures: write MEASURE/%(code)s") % {"code": code}
+                            if ambiguous
+                            else _("not part of this submission"),
+                        )
+                        continue
+                    parsed = {}
+                    for name, value in values.items():
+                        parser = LINE_FIELDS[kind].get(name)
+                        if parser is None:
+                            errors.add(f"{kind} {code}", name, _("unknown field"))
+                            continue
+                        try:
+                            parsed[name] = parser(value)
+                        except ValueError as exc:
+                            errors.add(f"{kind} {code}", name, str(exc))
+                    updates.append((current, line, parsed))
+        if errors.errors:
+            raise errors
+        return _write(updates)
+
+
+def _write(updates: list[tuple[Submission, Line, dict[str, Any]]]) -> dict[int, int]:
+    """The UPDATEs, the change log and the new versions (nothing for submissions that did not change)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from sixcore.core.changelog import BulkUpdate, record_bulk_updates, serialize_value, serialize_values
+
+    statements: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = defaultdict(list)
+    entries = []
+    touched: dict[int, Submission] = {}
+    labels: dict[int, str] = {}  # str(submission), once per submission (each line names it twice)
+    for submission, line, parsed in updates:
+        changed = {name: value for name, value in parsed.items() if line.values[name] != value}
+        if not changed:
+            continue
+        label = labels.get(submission.pk)
+        if label is None:
+            label = labels[submission.pk] = str(submission)
+        model, target, _plan, _order = LINE_SOURCES[line.kind]
+        statements[(line.kind, tuple(changed))].append(
+            [_adapt(model, name, value, connection) for name, value in changed.items()] + [line.pk]
+        )
+        before = serialize_values(
+            model, {"id": line.pk, "submission": submission.pk, target: line.target_id, **line.values}
+        )
+        line.values.update(changed)
+        # After = before with the changed fields (those the snapshot holds: registered exclusions apply).
+        after = {**before, **{n: serialize_value(v) for n, v in changed.items() if n in before}}
+        entries.append(
+            BulkUpdate(
+                model,
+                line.pk,
+                _line_repr(line, label),
+                before,
+                after,
+                (
+                    (Submission, submission.pk, label),
+                    (TARGET_MODELS[line.kind], line.target_id, line.target_repr),
+                ),
+                group=submission.pk,
+            )
+        )
+        touched[submission.pk] = submission
+    if not touched:
+        # Nothing changed: no new version, so nobody else's open form or download becomes stale.
+        return {}
+    quote = connection.ops.quote_name
+    now = Submission._meta.get_field("modified_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        for (kind, names), rows in statements.items():
+            model = LINE_SOURCES[kind][0]
+            assignments = ", ".join(f"{quote(model._meta.get_field(n).column)} = %s" for n in names)
+            cursor.executemany(
+                f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608
+                rows,
+            )
+        record_bulk_updates(entries)
+        # Plain UPDATE: version and modified_at are not in the change log (tracking.NOISE), so the
+        # signals a save() would send record nothing either.
+        cursor.executemany(
+            f"UPDATE {quote(Submission._meta.db_table)} SET version = version + 1, "  # noqa: S608
+            f"{quote('modified_at')} = %s WHERE id = %s",
+            [(now, pk) for pk in touched],
+        )
+    versions = {}
+    for pk, submission in touched.items():
+        submission.version += 1
+        versions[pk] = submission.version
+    return versions
+
+
+def _adapt(model: type, name: str, value: Any, connection) -> Any:
+    """A line field's value as the driver takes it (``get_db_prep_save`` minus the per-call overhead)."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, Decimal) and _PLAIN_DECIMALS[type(connection.ops)]:
+        return value  # the backend passes decimals through (SQLite, PostgreSQL)
+    field = model._meta.get_field(name)
+    if isinstance(value, Decimal):
+        return connection.ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return field.get_db_prep_save(value, connection)
+
+
+def _plain_decimals(ops_class: type) -> bool:
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    return ops_class.adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value
+
+
+class _PlainDecimals(dict):
+    """Backend operations class → whether it adapts decimals as the base class does (unchanged)."""
+
+    def __missing__(self, ops_class: type) -> bool:
+        self[ops_class] = _plain_decimals(ops_class)
+        return self[ops_class]
+
+
+_PLAIN_DECIMALS = _PlainDecimals()
+
+
+def _line_repr(line: Line, submission: Submission | str) -> str:
+    """``str()`` of the line's model instance, from the model's own ``__str__`` (which formats its
+    submission: the submission or its ``str()``)."""
+    model = LINE_SOURCES[line.kind][0]
+    target = SimpleNamespace(code=line.target_code)
+    fake = SimpleNamespace(submission=submission, measure=target, kpi=target, work_item=target, **line.values)
+    return model.__str__(fake)

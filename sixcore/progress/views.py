@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,12 +19,13 @@ from django.utils.translation import gettext as _
 from sixcore.accounts.policy import is_ndc, is_ndc_admin, submission_policy
 from sixcore.core.changelog import history_context
 from sixcore.core.roc import RocDateError
+from sixcore.core.uploads import UploadRefused, check_upload
 from sixcore.plan.models import AnnualTarget
 
 from . import workflow
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import today
-from .forms import AttachmentForm, CommentForm, ReopenPeriodForm, changes_from_post
+from .forms import ALLOWED_ATTACHMENTS, AttachmentForm, CommentForm, ReopenPeriodForm, changes_from_post
 from .models import Attachment, PeriodReopening, ReportingPeriod, Submission
 from .periods import period_state
 from .services import ConflictError, LineErrors, save_lines
@@ -248,6 +250,12 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
+        try:
+            # Beyond the form's name/magic check: zip bombs, macros and non-OOXML zips in docx/xlsx.
+            check_upload(upload, ALLOWED_ATTACHMENTS, settings.ATTACHMENT_MAX_BYTES)
+        except UploadRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("progress:submission", pk=submission.pk)
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)

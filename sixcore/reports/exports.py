@@ -279,6 +279,12 @@ def plan_tables(program) -> list[Table]:
     ]
 
 
+def _by_submission(model) -> list[str]:
+    """Submission first, then the model's plan order: a total order, so that two identical databases
+    (a restored backup, PostgreSQL and SQLite) export byte-identical tables."""
+    return ["submission", *model._meta.ordering, "pk"]
+
+
 def submission_tables(
     user=None, *, published_only: bool = True, period: ReportingPeriod | None = None
 ) -> list[Table]:
@@ -305,24 +311,34 @@ def submission_tables(
     ]
     ids = [s["id"] for s in submissions]
     common = [("submission", "填報單 id（submissions.id）")]
-    measure_reports = MeasureReport.objects.filter(submission_id__in=ids).values(
-        "submission", "measure__code", "progress", "highlights", "next_quarter"
+    measure_reports = (
+        MeasureReport.objects.filter(submission_id__in=ids)
+        .order_by(*_by_submission(MeasureReport))
+        .values("submission", "measure__code", "progress", "highlights", "next_quarter")
     )
-    kpi_reports = KPIReport.objects.filter(submission_id__in=ids).values(
-        "submission", "kpi__measure__code", "kpi__code", "value", "done", "evidence", "note"
+    kpi_reports = (
+        KPIReport.objects.filter(submission_id__in=ids)
+        .order_by(*_by_submission(KPIReport))
+        .values("submission", "kpi__measure__code", "kpi__code", "value", "done", "evidence", "note")
     )
-    item_reports = WorkItemReport.objects.filter(submission_id__in=ids).values(
-        "submission",
-        "work_item__schedule__code",
-        "work_item__code",
-        "percent",
-        "status",
-        "lag_reason",
-        "remedy",
-        "completed_on",
+    item_reports = (
+        WorkItemReport.objects.filter(submission_id__in=ids)
+        .order_by(*_by_submission(WorkItemReport))
+        .values(
+            "submission",
+            "work_item__schedule__code",
+            "work_item__code",
+            "percent",
+            "status",
+            "lag_reason",
+            "remedy",
+            "completed_on",
+        )
     )
-    budget_reports = BudgetReport.objects.filter(submission_id__in=ids).values(
-        "submission", "measure__code", "unit", "allocated", "executed", "annual_budget"
+    budget_reports = (
+        BudgetReport.objects.filter(submission_id__in=ids)
+        .order_by(*_by_submission(BudgetReport))
+        .values("submission", "measure__code", "unit", "allocated", "executed", "annual_budget")
     )
     periods = {s["period"] for s in submissions}
     published_industries = {(s["period"], s["industry"]) for s in submissions}

@@ -2,16 +2,29 @@
 
 Text is real text in Noto Sans CJK TC (Debian's fonts-noto-cjk), so ``pdftotext`` and search find the
 Chinese; page numbers and the 示範資料 mark are page-margin boxes; ``thead`` rows repeat on every page.
+
+Where the time goes (docs/REPORTS.md "PDF speed"): embedding the CJK font needs HarfBuzz-Subset
+(Debian ``libharfbuzz-subset0``); without it WeasyPrint falls back to fontTools, which walks all 65 535
+glyph slots of Noto Sans CJK twice (retained glyph ids) and alone costs ≈ 12 s of CPU. The rest is
+layout and drawing of ≈ 7 000 table cells, during which Python's cyclic GC would repeatedly rescan the
+ever-growing box tree (≈ 30 % of the CPU time), so it is paused for the duration (``_gc_paused``).
 """
 
 from __future__ import annotations
 
+import gc
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from django.template.loader import get_template
 
 from .builder import QuarterlyReport
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -31,10 +44,54 @@ def _fonts():
     """One font configuration per process: fontconfig's scan of the CJK fonts is paid once."""
     from weasyprint.text.fonts import FontConfiguration
 
+    if not has_harfbuzz_subset():
+        logger.warning(
+            "libharfbuzz-subset0 is not installed: WeasyPrint subsets the CJK font with fontTools, "
+            "which makes every PDF report about 12 s slower"
+        )
     return FontConfiguration()
+
+
+def has_harfbuzz_subset() -> bool:
+    """Whether WeasyPrint found HarfBuzz-Subset (fast font subsetting in C) rather than fontTools."""
+    from weasyprint.text import ffi
+
+    return ffi.harfbuzz_subset is not None
+
+
+_gc_lock = threading.Lock()
+_gc_state = {"users": 0, "resume": False}
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while WeasyPrint builds its large, long-lived box tree.
+
+    Reference counting still frees everything acyclic; the cycles of the finished document are
+    collected once at the end. Counted, so overlapping renders in threads resume GC only when the
+    last one ends (and a GC that was already disabled stays disabled).
+    """
+    with _gc_lock:
+        if _gc_state["users"] == 0:
+            _gc_state["resume"] = gc.isenabled()
+            gc.disable()
+        _gc_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_state["users"] -= 1
+            resume = _gc_state["users"] == 0 and _gc_state["resume"]
+            if resume:
+                gc.enable()
+        if resume:
+            gc.collect()
 
 
 def render_pdf(report: QuarterlyReport) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=render_html(report)).write_pdf(font_config=_fonts())
+    html = render_html(report)
+    fonts = _fonts()
+    with _gc_paused():
+        return HTML(string=html).write_pdf(font_config=fonts)

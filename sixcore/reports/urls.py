@@ -1,6 +1,7 @@
-"""/reports/quarterly/111Q2.pdf (docx, pdf, xlsx) and /reports/export/plan.csv (csv zip, xlsx, json)."""
+"""/reports/quarterly/111Q2.pdf (docx, pdf, xlsx), /reports/jobs/<uuid>/ (a PDF generated in the background)
+and /reports/export/plan.csv (csv zip, xlsx, json)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from . import views
 
@@ -9,6 +10,8 @@ urlpatterns = [
     re_path(
         r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>docx|pdf|xlsx)$", views.quarterly, name="quarterly"
     ),
+    path("jobs/<uuid:job_id>/", views.job, name="job"),
+    path("jobs/<uuid:job_id>/file", views.job_file, name="job_file"),
     re_path(
         r"^export/(?P<dataset>plan|submissions|evaluation)\.(?P<fmt>csv|xlsx|json)$",
         views.export,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sixcore.accounts.policy import is_ndc, is_ndc_admin
+from sixcore.core.uploads import UploadRefused, check_upload
 from sixcore.plan import models as plan
 from sixcore.plan.datafiles import DataError
 from sixcore.plan.export import export_program
@@ -237,9 +238,12 @@ def kpi_add(request: HttpRequest, number: int) -> HttpResponse:
 def upload(request: HttpRequest, number: int) -> HttpResponse:
     def apply(revision, data):
         file = data["file"]
-        if file.size > MAX_UPLOAD_BYTES:
-            raise services.RevisionError(_("The file is too large."))
-        result = services.upload_data_file(revision, request.user, file.name, file.read())
+        try:
+            # Size, UTF-8 text (not HTML, not a zip), no YAML anchors/aliases/tags (YAML bombs).
+            content = check_upload(file, [".yaml"], MAX_UPLOAD_BYTES).content
+        except UploadRefused as exc:
+            raise services.RevisionError(str(exc)) from None
+        result = services.upload_data_file(revision, request.user, file.name, content)
         return _("%(file)s applied: %(changes)s") % {"file": file.name, "changes": result}
 
     return _post_form(request, number, UploadForm, apply)

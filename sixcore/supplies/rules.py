@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from .choices import Basis, MinimumKind, Status
 
@@ -328,9 +329,9 @@ class History:
 # --- item level ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReporterFigures:
-    """One reporter's figures for an item as of a date (input of :func:`combine`)."""
+class ReporterFigures(NamedTuple):
+    """One reporter's figures for an item as of a date (input of :func:`combine`). A named tuple:
+    a status recomputation makes one per reporter and report date (tens of thousands)."""
 
     stock: Decimal | None
     daily: Decimal | None

@@ -128,8 +128,10 @@ def _histories(
     # over a million observations (docs/PERFORMANCE.md); the table and columns are fixed names.
     table = connection.ops.quote_name(Observation._meta.db_table)
     clauses = " OR ".join(["(item_id = %s AND date > %s)"] * len(items))
+    # On SQLite the date as plain text: parsed once per distinct date below, not by the driver per row.
+    day_column = "date || ''" if connection.vendor == "sqlite" else "date"
     sql = (
-        f"SELECT item_id, reporter_id, date, consumption, stock, price FROM {table} "  # noqa: S608
+        f"SELECT item_id, reporter_id, {day_column}, consumption, stock, price FROM {table} "  # noqa: S608
         f"WHERE date <= %s AND ({clauses}) ORDER BY item_id, reporter_id, date"
     )
     params: list[Any] = [as_of]
@@ -137,12 +139,13 @@ def _histories(
         params += [item.pk, start[item.pk]]
     grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     prices: dict[int, dict[date, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    days: dict[Any, date] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(20000):
             for item_id, reporter_id, day, consumption, stock, price in chunk:
                 if type(day) is str:
-                    day = date.fromisoformat(day)
+                    day = days.get(day) or days.setdefault(day, date.fromisoformat(day))
                 grouped[(item_id, reporter_id)].append((day, _decimal(consumption), _decimal(stock)))
                 if price is not None:
                     prices[item_id][day].append(_decimal(price))
@@ -154,9 +157,12 @@ def _histories(
 
 def _decimal(value: Any) -> Decimal | None:
     """A database number as a Decimal (SQLite returns decimal columns as int or float)."""
-    if value is None or type(value) is Decimal:
+    kind = type(value)
+    if kind is int:
+        return Decimal(value)
+    if value is None or kind is Decimal:
         return value
-    if type(value) is float:
+    if kind is float:
         return Decimal(repr(value))
     return Decimal(value)
 
@@ -164,10 +170,8 @@ def _decimal(value: Any) -> Decimal | None:
 def _figures(
     item: SupplyItem, history: rules.History, on: date, safety: Decimal | None
 ) -> rules.ReporterFigures:
-    daily = (
-        history.daily_for(item.basis, on, item.window_days) if rules.needs_consumption(item.basis) else None
-    )
-    return rules.ReporterFigures(stock=history.stock_on(on), daily=daily, safety_level=safety)
+    daily = history.daily_for(item.basis, on, item.window_days)  # None on the safety-level basis
+    return rules.ReporterFigures(history.stock_on(on), daily, safety)
 
 
 def item_cover_on(

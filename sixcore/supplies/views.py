@@ -21,10 +21,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
+from sixcore.core.uploads import UploadRefused, check_upload, import_max_bytes
 
 from . import policy, rules
 from .choices import AlertKind, ObservationSource, Status
-from .importer import import_file
+from .importer import import_file, stored_exactly, too_many_digits
 from .models import Alert, Minimum, Observation, Reporter, SupplyItem
 from .registry import ensure_seeded
 from .services import STATUS_LABELS, compute_statuses, item_series, items_queryset, measure_label
@@ -202,6 +203,9 @@ class ObservationForm(forms.ModelForm):
         for name in ("production", "imports", "consumption", "stock", "price"):
             if data.get(name) is not None and data[name] < 0:
                 self.add_error(name, "不得為負數")
+            elif data.get(name) is not None and not stored_exactly(data[name]):
+                # Within max_digits, but SQLite would keep it rounded: refused as by the importer and API.
+                self.add_error(name, too_many_digits(name, str(data[name])))
         item, reporter = data.get("item"), data.get("reporter")
         if item and reporter and not reporter.assignment_set.filter(item=item).exists():
             self.add_error("reporter", f"{reporter} 未登記申報 {item}")
@@ -230,6 +234,9 @@ def observation_new(request: HttpRequest) -> HttpResponse:
     return render(request, "supplies/observation_form.html", {"form": form})
 
 
+IMPORT_KINDS = (".csv", ".xlsx")
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label="CSV 或 XLSX 檔案")
 
@@ -244,14 +251,25 @@ def import_view(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     forbidden: list[str] = []
+    status = 200
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        content = upload.read()
-        allowed = set(editable.values_list("code", flat=True))
-        forbidden = _items_outside(upload.name, content, allowed)
-        if not forbidden:
-            result = import_file(name=upload.name, content=content, user=request.user)
-    return render(request, "supplies/import.html", {"form": form, "result": result, "forbidden": forbidden})
+        try:
+            content = check_upload(upload, IMPORT_KINDS, import_max_bytes()).content
+        except UploadRefused as exc:
+            form.add_error("file", str(exc))
+            status = 400
+        else:
+            allowed = set(editable.values_list("code", flat=True))
+            forbidden = _items_outside(upload.name, content, allowed)
+            if not forbidden:
+                result = import_file(name=upload.name, content=content, user=request.user)
+    return render(
+        request,
+        "supplies/import.html",
+        {"form": form, "result": result, "forbidden": forbidden},
+        status=status,
+    )
 
 
 def _items_outside(name: str, content: bytes, allowed: set[str]) -> list[str]:

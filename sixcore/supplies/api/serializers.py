@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from sixcore.accounts.models import Agency
 
+from ..importer import column_label, stored_exactly, too_many_digits
 from ..models import Alert, Assignment, Minimum, Observation, Reporter, SupplyItem
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A related row by its code; a NUL character is refused here (400), as PostgreSQL refuses it in text
+    (an error, i.e. a 500, if it reached the query)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError(ProhibitNullCharactersValidator.message)  # Django's zh-Hant
+        return super().to_internal_value(data)
+
+
 class MinimumSerializer(serializers.ModelSerializer):
-    item = serializers.SlugRelatedField(slug_field="code", queryset=SupplyItem.objects.all())
+    item = CodeField(slug_field="code", queryset=SupplyItem.objects.all())
 
     class Meta:
         model = Minimum
         fields = ["id", "item", "effective_from", "value", "line", "basis_text"]
+        # The table's CHECK supplies_minimum_not_negative: refused here (400), not by the database (500).
+        extra_kwargs = {"value": {"min_value": 0}}
 
 
 class NestedMinimumSerializer(serializers.ModelSerializer):
@@ -26,7 +41,7 @@ class NestedMinimumSerializer(serializers.ModelSerializer):
 
 
 class SupplyItemSerializer(serializers.ModelSerializer):
-    responsible_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all())
+    responsible_agency = CodeField(slug_field="code", queryset=Agency.objects.all())
     minimums = NestedMinimumSerializer(many=True, read_only=True)
 
     class Meta:
@@ -55,9 +70,7 @@ class SupplyItemSerializer(serializers.ModelSerializer):
 
 
 class ReporterSerializer(serializers.ModelSerializer):
-    agency = serializers.SlugRelatedField(
-        slug_field="code", queryset=Agency.objects.all(), allow_null=True, required=False
-    )
+    agency = CodeField(slug_field="code", queryset=Agency.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = Reporter
@@ -66,8 +79,8 @@ class ReporterSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    item = serializers.SlugRelatedField(slug_field="code", queryset=SupplyItem.objects.all())
-    reporter = serializers.SlugRelatedField(slug_field="code", queryset=Reporter.objects.all())
+    item = CodeField(slug_field="code", queryset=SupplyItem.objects.all())
+    reporter = CodeField(slug_field="code", queryset=Reporter.objects.all())
 
     class Meta:
         model = Assignment
@@ -77,8 +90,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class ObservationSerializer(serializers.ModelSerializer):
     """One observation; ``unit``, if given, must be the item's unit (a guard against mixed units)."""
 
-    item = serializers.SlugRelatedField(slug_field="code", queryset=SupplyItem.objects.all())
-    reporter = serializers.SlugRelatedField(slug_field="code", queryset=Reporter.objects.all())
+    item = CodeField(slug_field="code", queryset=SupplyItem.objects.all())
+    reporter = CodeField(slug_field="code", queryset=Reporter.objects.all())
     unit = serializers.CharField(write_only=True, required=False)
 
     class Meta:
@@ -97,6 +110,7 @@ class ObservationSerializer(serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = ["source"]
+        validators: list = []  # the unique (item, reporter, date) is checked in validate(), in zh-Hant
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from sixcore.progress.clock import today
@@ -105,26 +119,43 @@ class ObservationSerializer(serializers.ModelSerializer):
         reporter = attrs.get("reporter") or getattr(self.instance, "reporter", None)
         unit = attrs.pop("unit", None)
         errors: dict[str, str] = {}
+        # The importer's messages (zh-Hant through its msgids), so a file and the API say the same.
         if unit is not None and item is not None and unit.strip() != item.unit:
-            errors["unit"] = f"unit {unit!r} does not match the item's unit {item.unit!r}"
+            errors["unit"] = gettext("unit %(unit)s does not match the item's unit %(expected)s") % {
+                "unit": unit,
+                "expected": item.unit,
+            }
         day = attrs.get("date")
         if day is not None and day > today():
-            errors["date"] = f"date {day.isoformat()} is in the future"
+            errors["date"] = gettext("date %(date)s is in the future (today is %(today)s)") % {
+                "date": day.isoformat(),
+                "today": today().isoformat(),
+            }
         for name in ("production", "imports", "consumption", "stock", "price"):
             if attrs.get(name) is not None and attrs[name] < 0:
-                errors[name] = f"{name} is negative"
+                errors[name] = gettext("%(column)s is negative (%(value)s)") % {
+                    "column": column_label(name),
+                    "value": f"{attrs[name].normalize():f}",  # -1, not the field's -1.0000
+                }
+            elif attrs.get(name) is not None and not stored_exactly(attrs[name]):
+                # Within max_digits, but SQLite would keep it rounded (as the importer refuses it).
+                errors[name] = too_many_digits(name, str(attrs[name]))
         if (
             item is not None
             and reporter is not None
             and not Assignment.objects.filter(item=item, reporter=reporter).exists()
         ):
-            errors["reporter"] = f"reporter {reporter.code!r} does not report item {item.code!r}"
+            errors["reporter"] = gettext("reporter %(reporter)s does not report item %(item)s") % {
+                "reporter": reporter.code,
+                "item": item.code,
+            }
+        day = day or getattr(self.instance, "date", None)  # a partial update keeps its date
         if item is not None and reporter is not None and day is not None:
             duplicate = Observation.objects.filter(item=item, reporter=reporter, date=day)
             if self.instance is not None:
                 duplicate = duplicate.exclude(pk=self.instance.pk)
             if duplicate.exists():
-                errors["date"] = "duplicate observation: same item, reporter and date"
+                errors["date"] = gettext("duplicate observation: same item, reporter and date")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -132,7 +163,8 @@ class ObservationSerializer(serializers.ModelSerializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    reporter = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Null for an item-level alert (the item's cover as a whole, no one reporter).
+    reporter = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Alert

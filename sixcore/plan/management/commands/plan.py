@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import Any
 
@@ -101,7 +100,7 @@ class Command(ChangeLoggedCommand):
 
     def handle_export(self, options: dict[str, Any]) -> None:
         data = export_program(self._program(options["revision"]))
-        sys.stdout.write(dumps(data) + "\n")
+        self.stdout.write(dumps(data))
 
     def handle_audit(self, options: dict[str, Any]) -> None:
         if options["list_checks"]:
@@ -112,7 +111,7 @@ class Command(ChangeLoggedCommand):
         report = audit_program(export_program(program))
         findings = report.sorted()
         if options["format"] == "json":
-            sys.stdout.write(
+            self.stdout.write(
                 dumps(
                     {
                         "program": program.name,
@@ -123,7 +122,6 @@ class Command(ChangeLoggedCommand):
                         "findings": [f.to_dict() for f in findings],
                     }
                 )
-                + "\n"
             )
             return
         for f in findings:

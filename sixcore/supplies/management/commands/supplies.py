@@ -72,7 +72,7 @@ class Command(ChangeLoggedCommand):
 
     def handle_import(self, options: dict[str, Any]) -> None:
         from sixcore.core.changelog import current_context
-        from sixcore.supplies.importer import import_file
+        from sixcore.supplies.importer import ImportFailed, import_file
 
         ensure_seeded()
         context = current_context()
@@ -86,7 +86,7 @@ class Command(ChangeLoggedCommand):
                 self.stderr.write(str(error))
             if len(result.errors) > 200:
                 self.stderr.write(f"… and {len(result.errors) - 200} more")
-            raise CommandError(f"{len(result.errors)} bad row(s) in {result.file}; nothing was imported")
+            raise CommandError(str(ImportFailed(result)))  # the importer's (zh-Hant) message
         self.stdout.write(
             f"{result.file}: {result.rows} row(s), {result.created} observation(s) written, "
             f"{result.unchanged} already recorded"

@@ -1,0 +1,304 @@
+"""Two app servers, one database: whatever one server does, the other sees (issue #9).
+
+Two gunicorn servers on two loopback ports serve one PostgreSQL database (a private copy of the test
+database), with the same SECRET_KEY and MEDIA_ROOT, as a deployment behind a load balancer would. A
+login, a saved submission, an uploaded file, a period closed, a login lockout and a generated report
+made through one are seen through the other: no server keeps in its memory what another one needs.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+from datetime import date
+from types import SimpleNamespace
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from django.conf import settings
+from live_servers import (
+    AppServer,
+    clone_database,
+    csrf_headers,
+    is_postgres,
+    login,
+    make_pbkdf2_user,
+    server_env,
+)
+
+PASSWORD = "two-servers-Passw0rd!"
+
+
+def _png() -> bytes:
+    """A valid 1×1 PNG (evidence file)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(scope="module")
+def two(django_db_setup, django_db_blocker, tmp_path_factory):
+    if not is_postgres():
+        pytest.skip("several app servers share one PostgreSQL database (DATABASE_URL=postgres://…)")
+    from sixcore.accounts.choices import Role
+    from sixcore.progress.models import CycleSettings, ReportingPeriod, Submission
+    from sixcore.progress.services import ensure_submissions
+
+    home = tmp_path_factory.mktemp("two")
+    database = clone_database(django_db_blocker, home, "two")
+    servers = []
+    try:
+        with database.orm():
+            cycle = CycleSettings.get()
+            cycle.as_of = date(2022, 7, 5)  # 111Q2 is open
+            cycle.save()
+            period = ReportingPeriod.by_code("111Q2")
+            ensure_submissions(period)
+            submission = (
+                Submission.objects.filter(period=period, agency__code="moea", kpi_reports__isnull=False)
+                .distinct()
+                .order_by("industry__code")
+                .first()
+            )
+            kpi = submission.kpi_reports.select_related("kpi__measure").first().kpi
+            make_pbkdf2_user("moea_officer", Role.AGENCY_EDITOR, "moea", PASSWORD)
+            make_pbkdf2_user("moea_victim", Role.AGENCY_EDITOR, "moea", PASSWORD)
+            ndc = make_pbkdf2_user("ndc_officer", Role.NDC_ADMIN, "ndc", PASSWORD)
+            ndc.is_staff = ndc.is_superuser = True  # the period is closed in the admin site
+            ndc.save()
+        # Same key, same media root, same database: the layout of docs/OPERATIONS.md.
+        env = server_env(database, home, AXES_FAILURE_LIMIT="3")
+        for name in ("a", "b"):
+            servers.append(AppServer(env, home / f"server-{name}.log", workers=1, threads=4))
+        for server in servers:
+            server.start()
+        yield SimpleNamespace(
+            a=servers[0],
+            b=servers[1],
+            db=database,
+            period=period,
+            submission=submission.pk,
+            kpi_key=f"{kpi.measure.code}/{kpi.code}",
+        )
+    finally:
+        for server in servers:
+            server.close()
+        database.drop()
+
+
+def _logs(two) -> str:
+    return f"--- server A ---\n{two.a.log()}\n--- server B ---\n{two.b.log()}"
+
+
+def _session(two, server, username: str = "moea_officer") -> requests.Session:
+    response = login(server.url, username, PASSWORD)
+    assert response.status_code == 302, f"{response.status_code} {response.text[:500]}\n{_logs(two)}"
+    return response.session
+
+
+def _detail(session, server, pk) -> dict:
+    response = session.get(f"{server.url}/api/progress/submissions/{pk}/", timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def _kpi_value(detail: dict, key: str) -> str | None:
+    measure, code = key.split("/")
+    for line in detail["kpis"]:
+        if line["key"] == code and line["measure"] == measure:
+            return line["value"]
+    raise AssertionError(f"no KPI line {key} in {detail['kpis'][:3]}")
+
+
+@pytest.mark.django_db
+def test_login_through_one_is_valid_on_the_other_and_logout_too(two):
+    session = _session(two, two.a)
+    page = session.get(f"{two.b.url}/progress/", allow_redirects=False, timeout=30)
+    assert page.status_code == 200, (page.status_code, page.headers.get("Location"))
+    assert "moea_officer" in page.text
+    # Logging out through B ends the session everywhere (it lives in the database).
+    out = session.post(
+        f"{two.b.url}/accounts/logout/", headers=csrf_headers(session), allow_redirects=False, timeout=30
+    )
+    assert out.status_code == 302
+    again = session.get(f"{two.a.url}/progress/", allow_redirects=False, timeout=30)
+    assert again.status_code == 302 and "/accounts/login/" in again.headers["Location"]
+
+
+@pytest.mark.django_db
+def test_save_through_one_is_seen_and_version_guarded_on_the_other(two):
+    session = _session(two, two.a)
+    before = _detail(session, two.b, two.submission)
+    saved = session.patch(
+        f"{two.a.url}/api/progress/submissions/{two.submission}/lines/",
+        json={"version": before["version"], "kpis": {two.kpi_key: {"value": "1234.5"}}},
+        headers=csrf_headers(session),
+        timeout=30,
+    )
+    assert saved.status_code == 200, saved.text[:500]
+    seen = _detail(session, two.b, two.submission)
+    assert seen["version"] == before["version"] + 1
+    assert float(_kpi_value(seen, two.kpi_key)) == 1234.5
+    # An editor who read the old version through B is refused: the version check is in the database.
+    stale = session.patch(
+        f"{two.b.url}/api/progress/submissions/{two.submission}/lines/",
+        json={"version": before["version"], "kpis": {two.kpi_key: {"value": "1"}}},
+        headers=csrf_headers(session),
+        timeout=30,
+    )
+    assert stale.status_code == 409, stale.text[:500]
+    assert float(_kpi_value(_detail(session, two.a, two.submission), two.kpi_key)) == 1234.5
+
+
+@pytest.mark.django_db
+def test_file_uploaded_through_one_downloads_through_the_other(two):
+    session = _session(two, two.a)
+    content = _png()
+    upload = session.post(
+        f"{two.a.url}/progress/submissions/{two.submission}/attachments/",
+        files={"file": ("證明文件.png", content, "image/png")},
+        data={"csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert upload.status_code == 302, upload.text[:500]
+    attachments = _detail(session, two.b, two.submission)["attachments"]
+    assert attachments, f"the upload was not stored\n{_logs(two)}"
+    attachment = attachments[-1]
+    download = session.get(
+        f"{two.b.url}/progress/submissions/{two.submission}/attachments/{attachment['id']}/", timeout=30
+    )
+    assert download.status_code == 200
+    assert download.content == content
+
+
+@pytest.mark.django_db
+def test_period_closed_through_one_is_enforced_on_the_other(two):
+    from sixcore.progress.models import ReportingPeriod
+
+    ndc = _session(two, two.a, "ndc_officer")
+    change_url = f"{two.a.url}/admin/progress/reportingperiod/{two.period.pk}/change/"
+    assert ndc.get(change_url, timeout=30).status_code == 200
+    closed = ndc.post(
+        change_url,
+        data={
+            "csrfmiddlewaretoken": ndc.cookies["csrftoken"],
+            "roc_year": two.period.roc_year,
+            "quarter": two.period.quarter,
+            "due_date": two.period.due_date.isoformat(),
+            "grace_days": "",
+            "closed": "on",
+            "_save": "Save",
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert closed.status_code == 302, closed.text[:2000]
+    assert "/login/" not in closed.headers["Location"], closed.headers["Location"]
+    try:
+        editor = _session(two, two.b)
+        detail = _detail(editor, two.b, two.submission)
+        assert detail["period_state"] == "locked"
+        refused = editor.patch(
+            f"{two.b.url}/api/progress/submissions/{two.submission}/lines/",
+            json={"version": detail["version"], "kpis": {two.kpi_key: {"value": "7"}}},
+            headers=csrf_headers(editor),
+            timeout=30,
+        )
+        assert refused.status_code == 403, refused.text[:500]
+    finally:
+        with two.db.orm():
+            ReportingPeriod.objects.filter(pk=two.period.pk).update(closed=False)
+
+
+@pytest.mark.django_db
+def test_login_lockout_through_one_holds_on_the_other(two):
+    for _attempt in range(3):  # AXES_FAILURE_LIMIT=3 on both servers
+        failed = login(two.a.url, "moea_victim", "wrong-password-123")
+        assert failed.status_code in (200, 429), failed.status_code
+    locked = login(two.b.url, "moea_victim", PASSWORD)
+    assert locked.status_code in (403, 429), f"a correct password got in through B: {locked.status_code}"
+    assert "sessionid" not in locked.session.cookies
+
+
+@pytest.mark.django_db
+def test_report_is_the_same_through_either_server(two):
+    editor = _session(two, two.a)
+    version = _detail(editor, two.a, two.submission)["version"]
+    saved = editor.patch(
+        f"{two.a.url}/api/progress/submissions/{two.submission}/lines/",
+        json={"version": version, "kpis": {two.kpi_key: {"note": "兩台伺服器報表測試"}}},
+        headers=csrf_headers(editor),
+        timeout=30,
+    )
+    assert saved.status_code == 200, saved.text[:500]
+    ndc = _session(two, two.b, "ndc_officer")
+    url = "/reports/export/submissions.json?period=111Q2"
+    through_a, through_b = (ndc.get(f"{server.url}{url}", timeout=120) for server in (two.a, two.b))
+    assert through_a.status_code == through_b.status_code == 200
+    assert through_a.json() == through_b.json()
+    assert "兩台伺服器報表測試" in through_b.content.decode("utf-8")
+
+
+@pytest.mark.django_db
+def test_pdf_queued_through_one_is_downloaded_through_the_other(two):
+    """The PDF is made by a background job (reports/jobs.py): its row is in the database, its file
+    under the shared MEDIA_ROOT, so any server shows its progress and serves the file."""
+    ndc = _session(two, two.a, "ndc_officer")
+    queued = ndc.get(f"{two.a.url}/reports/quarterly/111Q2.pdf", allow_redirects=False, timeout=60)
+    assert queued.status_code == 302, queued.text[:500]
+    job_url = urljoin(f"{two.b.url}/", queued.headers["Location"])
+    assert job_url.startswith(f"{two.b.url}/reports/jobs/")
+    deadline = time.monotonic() + 240
+    while (page := ndc.get(job_url, allow_redirects=False, timeout=60)).status_code == 202:
+        assert time.monotonic() < deadline, f"the report job did not finish\n{_logs(two)}"
+        time.sleep(0.5)
+    assert page.status_code == 302, f"{page.status_code} {page.text[:500]}\n{_logs(two)}"
+    pdf = ndc.get(urljoin(job_url, page.headers["Location"]), timeout=60)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_sessions_and_lockouts_live_in_the_database():
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert getattr(settings, "AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler") == (
+        "axes.handlers.database.AxesDatabaseHandler"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/progress/?period=111Q2",
+        "/dashboard/?period=111Q2",
+        "/dashboard/attention/?period=111Q2",
+        "/api/progress/submissions/?period=111Q2",
+        "/reports/export/submissions.json?period=111Q2",
+    ],
+)
+def test_nothing_is_kept_in_a_per_process_cache(program, client, monkeypatch, url):
+    """Django's default cache is per process (LocMemCache) unless a shared one is configured: then no
+    page may store anything in it, or one server would answer from data another server changed."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+    from factories import ndc_admin, open_period
+
+    cache = caches["default"]
+    if not isinstance(cache, LocMemCache):
+        pytest.skip(f"the default cache is {type(cache).__name__}: shared by every server")
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-07-05")
+    open_period("111Q2")
+    client.force_login(ndc_admin())
+    cache.clear()
+    assert client.get(url).status_code == 200
+    assert not cache._cache, f"{url} stored {list(cache._cache)[:3]} in this process's memory"
