@@ -23,7 +23,6 @@ import argparse
 import gc
 import json
 import os
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -111,7 +110,9 @@ def main() -> None:
     if args.scale < 1:
         parser.error("--scale must be at least 1")
     pdf_repeat = args.pdf_repeat or (args.repeat if args.scale == 1 else min(args.repeat, 3))
-    command = shlex.join([".venv/bin/python", *sys.argv])
+    from _db import command_line  # bench/ is the script's directory, first on sys.path
+
+    command = command_line()  # without --json PATH
 
     home = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     try:

@@ -16,10 +16,8 @@ work-item code), so actuals reported under an earlier revision still count for a
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,6 +29,7 @@ from django.db.models import Count, Q, QuerySet
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import submission_policy
+from sixcore.core.gcpause import gc_paused
 from sixcore.core.roc import format_quarter
 from sixcore.plan import models as plan
 from sixcore.plan.targets import CUMULATIVE, MILESTONE
@@ -823,11 +822,11 @@ def evaluate_kpi_lights(
     period converted as the ORM would (``_RawRows``), each KPI's targets read once
     (``rules.TargetSeries``) and judged for all its periods by ``rules.kpi_lights``.
 
-    The cyclic garbage collector is paused meanwhile (``_gc_paused``): the hundreds of thousands of
+    The cyclic garbage collector is paused meanwhile (``core.gcpause.gc_paused``): the hundreds of thousands of
     small, acyclic objects built here (rows, results) would otherwise trigger repeated full
     collections whose cost grows with the heap, making time grow faster than the portfolio.
     """
-    with _gc_paused():
+    with gc_paused():
         return _kpi_lights(periods, user, published_only, thresholds)[0]
 
 
@@ -843,7 +842,7 @@ def evaluate_kpi_rollups(
     published_only=...).rollups`` (a test compares them), from ``evaluate_kpi_lights`` and the plan
     of each revision in force (7 more queries per revision), rolled up as ``rules.roll_up_lights``
     does (``tally_lights``, ``merge_tallies``, ``roll_up_tallies``)."""
-    with _gc_paused():
+    with gc_paused():
         lights, program_of = _kpi_lights(periods, user, published_only, thresholds)
         groups = {pk: _rollup_groups(pk) for pk in set(program_of.values())}
         result: dict[Period, dict[str, list[RollUpResult]]] = {}
@@ -925,18 +924,6 @@ def _rollup_groups(program: int):
             tuple(reporters.get((measure, code), ())),
         )
     return labels, of_kpi
-
-
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic GC (reference counting still frees everything acyclic); restore its state."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _RawRows:

@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
+from sixcore.core.gcpause import gc_paused
 from sixcore.core.roc import RocDateError, format_roc_month, parse_quarter, parse_roc_month
 
 from . import xlsx_reader
@@ -822,6 +823,12 @@ def import_workbook(file, user) -> ImportResult:
     ``file`` is bytes, a path-less file object or an UploadedFile. Never raises for bad input: every
     problem is in ``ImportResult.problems`` and then nothing has been written.
     """
+    # An upload is bounded (size and rows are checked first) and allocates many small objects.
+    with gc_paused():
+        return _import_workbook(file, user)
+
+
+def _import_workbook(file, user) -> ImportResult:
     result = ImportResult()
     problems = _Problems()
     try:

@@ -7,20 +7,18 @@ Where the time goes (docs/REPORTS.md "PDF speed"): embedding the CJK font needs 
 (Debian ``libharfbuzz-subset0``); without it WeasyPrint falls back to fontTools, which walks all 65 535
 glyph slots of Noto Sans CJK twice (retained glyph ids) and alone costs ≈ 12 s of CPU. The rest is
 layout and drawing of ≈ 7 000 table cells, during which Python's cyclic GC would repeatedly rescan the
-ever-growing box tree (≈ 30 % of the CPU time), so it is paused for the duration (``_gc_paused``).
+ever-growing box tree (≈ 30 % of the CPU time), so it is paused for the duration (``core.gcpause.gc_paused``).
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from django.template.loader import get_template
+
+from sixcore.core.gcpause import gc_paused
 
 from .builder import QuarterlyReport
 
@@ -59,39 +57,10 @@ def has_harfbuzz_subset() -> bool:
     return ffi.harfbuzz_subset is not None
 
 
-_gc_lock = threading.Lock()
-_gc_state = {"users": 0, "resume": False}
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while WeasyPrint builds its large, long-lived box tree.
-
-    Reference counting still frees everything acyclic; the cycles of the finished document are
-    collected once at the end. Counted, so overlapping renders in threads resume GC only when the
-    last one ends (and a GC that was already disabled stays disabled).
-    """
-    with _gc_lock:
-        if _gc_state["users"] == 0:
-            _gc_state["resume"] = gc.isenabled()
-            gc.disable()
-        _gc_state["users"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["users"] -= 1
-            resume = _gc_state["users"] == 0 and _gc_state["resume"]
-            if resume:
-                gc.enable()
-        if resume:
-            gc.collect()
-
-
 def render_pdf(report: QuarterlyReport) -> bytes:
     from weasyprint import HTML
 
     html = render_html(report)
     fonts = _fonts()
-    with _gc_paused():
+    with gc_paused(collect_after=True):
         return HTML(string=html).write_pdf(font_config=fonts)
