@@ -120,6 +120,7 @@ def _lines_context(submission: Submission) -> dict:
         "budget_reports": list(submission.budget_reports.select_related("measure")),
         "attachments": list(submission.attachments.all()),
         "work_item_statuses": WorkItemStatus.choices,
+        "lines_as_of": at,
     }
 
 
@@ -147,6 +148,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
             return redirect("progress:submission", pk=submission.pk)
+    lines = _lines_context(submission)
     context = {
         "submission": submission,
         "can_edit": submission_policy.can_edit(user, submission),
@@ -160,10 +162,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors,
         "conflict": conflict,
         "posted": request.POST if (errors or conflict) else None,
-        "problems": workflow.completeness_problems(submission)
+        # The lines are loaded once, for the page and for the completeness check.
+        "problems": workflow.completeness_problems(submission, lines["item_reports"], lines["lines_as_of"])
         if submission.status == SubmissionStatus.DRAFT
         else [],
-        **_lines_context(submission),
+        **lines,
     }
     return render(
         request,

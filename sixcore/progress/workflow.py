@@ -7,7 +7,7 @@ the change log. Views, the API and commands call these; nothing else sets ``stat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,7 +22,7 @@ from sixcore.evaluation import rules
 
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import now, today
-from .models import Submission
+from .models import Submission, WorkItemReport
 from .periods import period_writable
 
 
@@ -60,11 +60,18 @@ def is_lagging(report, at: date) -> bool:
     )
 
 
-def completeness_problems(submission: Submission) -> list[str]:
-    """What must be filled in before the agency can submit (落後原因/因應對策 wherever an item lags)."""
+def completeness_problems(
+    submission: Submission, reports: Iterable[WorkItemReport] | None = None, at: date | None = None
+) -> list[str]:
+    """What must be filled in before the agency can submit (落後原因/因應對策 wherever an item lags).
+
+    ``reports`` (with ``work_item`` loaded) and ``at`` may be passed by a caller that already has them."""
     problems = []
-    at = min(submission.period.end, today())
-    for report in submission.work_item_reports.select_related("work_item"):
+    if at is None:
+        at = min(submission.period.end, today())
+    if reports is None:
+        reports = submission.work_item_reports.select_related("work_item")
+    for report in reports:
         if is_lagging(report, at) and not (report.lag_reason.strip() and report.remedy.strip()):
             problems.append(
                 _("Work item %(code)s lags: 落後原因 and 因應對策 are required.")
