@@ -4,12 +4,16 @@ The database (recreated: a throw-away ``bench_web_*``) holds the real program an
 reports (``sixcore demo``: 264 submissions up to 112Q2). gunicorn runs with deploy/gunicorn.conf.py
 (the production profile; requests carry ``X-Forwarded-Proto: https`` as behind the proxy) and
 ``bench.web_settings``, whose URLconf adds ``/bench/hello/``, a hello-world view on the same server
-and middleware: the ceiling; its default cache is the database (``--cache none``: settings.py's
-per-process default, under which the dashboards' evaluation cache stays off). One change to the deployed configuration: ``--max-requests 0``, because
-a worker restart (≈1 s of imports) every 2,000 requests would tax the fast ceiling most.
+and middleware: the ceiling. ``--cache``: settings.py's cache by default (each worker's memory, where
+the page cache of ``core/pagecache.py`` keeps whole responses under keys holding the data version),
+``database`` a shared DatabaseCache, ``none`` the page cache off. One change to the deployed
+configuration: ``--max-requests 0``, because a worker restart (≈1 s of imports) every 2,000 requests
+would tax the fast ceiling most.
 
-Pages are fetched as the NDC administrator (who sees every submission) with a session cookie, API
-endpoints with that user's token (``sixcore token create ndc``). Every target runs ``--seconds`` under
+Each page and API list is fetched twice over: as the public (no credentials: published figures
+only) and as the NDC administrator (who sees every submission), pages with a session cookie, API
+endpoints with that user's token (``sixcore token create ndc``): a signed-in request costs the
+session and user queries of Django's authentication on top. Every target runs ``--seconds`` under
 wrk, one after the other, ``--repeat`` times; the figures are medians over the runs. Also measured:
 the CPU time of the gunicorn workers per request (from /proc), less noisy than the rate on a shared
 machine. wrk runs on the same cores (1 thread).
@@ -87,6 +91,7 @@ class Target:
     path: str
     api: bool = False  # token instead of the session cookie
     page: bool = False  # the p95 < 100 ms target applies
+    public: bool = False  # no credentials: an anonymous visitor (approved data only)
 
 
 def sixcore(env: dict, *args: str) -> str:
@@ -207,13 +212,29 @@ def run_wrk(
 
 
 def targets(kpi_path: str) -> list[Target]:
-    return [
-        Target("hello", "web: hello-world view (the ceiling)", "/bench/hello/"),
-        Target("dashboard", "web: program dashboard", "/dashboard/", page=True),
-        Target("kpi", "web: KPI page", kpi_path, page=True),
-        Target("api_kpis", "web: API list of KPIs", "/api/plan/kpis/", api=True),
-        Target("api_submissions", "web: API list of submissions", "/api/progress/submissions/", api=True),
+    """The ceiling, then each page and API list as the public (anonymous: published figures only, the
+    bulk of the traffic) and as a signed-in NDC officer (session or token: two more queries a request)."""
+    pages = [
+        ("dashboard", "program dashboard", "/dashboard/", False),
+        ("kpi", "KPI page", kpi_path, False),
+        ("api_kpis", "API list of KPIs", "/api/plan/kpis/", True),
+        ("api_submissions", "API list of submissions", "/api/progress/submissions/", True),
     ]
+    every = [Target("hello", "web: hello-world view (the ceiling)", "/bench/hello/")]
+    for public in (True, False):
+        who = "the public" if public else "an NDC officer"
+        for key, what, path, api in pages:
+            every.append(
+                Target(
+                    f"{key}_public" if public else key,
+                    f"web: {what}, as {who}",
+                    path,
+                    api=api,
+                    page=not api,
+                    public=public,
+                )
+            )
+    return every
 
 
 def measure(
@@ -234,13 +255,13 @@ def measure(
         lua = Path(tmp) / "summary.lua"
         lua.write_text(LUA)
         for t in chosen:
-            headers = api_headers if t.api else page_headers
+            headers = base if t.public else api_headers if t.api else page_headers
             status, body = get(port, t.path, headers)
             if status != 200:
                 raise SystemExit(f"{t.path}: HTTP {status} before the load (expected 200): {body[:300]!r}")
         for i in range(repeat):
             for t in chosen:
-                headers = api_headers if t.api else page_headers
+                headers = base if t.public else api_headers if t.api else page_headers
                 run_wrk(port, t.path, headers, connections, min(2.0, seconds), lua)  # warm-up
                 wait_idle(master)
                 cpu_before = worker_cpu_seconds(master)
@@ -355,9 +376,10 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8766)
     p.add_argument(
         "--cache",
-        choices=["database", "none"],
-        default="database",
-        help="Django's default cache: the database (what the evaluation cache needs) or none (settings.py today)",
+        choices=["memory", "database", "none"],
+        default="memory",
+        help="memory: settings.py's (each worker's memory, page cache on); database: a shared DatabaseCache "
+        "(page and evaluation caches); none: the page cache off (every request builds its response)",
     )
     p.add_argument("--json", default=None, help="write the rows of the suite's format to this file")
     return p

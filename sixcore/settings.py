@@ -88,7 +88,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "sixcore.accounts.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours locked out after too many failures
@@ -205,6 +205,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# The page cache (core/pagecache.py) stores whole responses of read-only pages and API lists under
+# keys holding the data version, so an entry is never stale and each process's own memory is a
+# correct place for it even with several app servers; a shared cache (DatabaseCache, Redis) only
+# shares the work. The evaluation cache (evaluation/views.py) is used only with a shared one.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 500},  # ≈ 70 KB a dashboard: tens of MB per process at most
+    }
+}
+SIXCORE_PAGE_CACHE = _env_flag("SIXCORE_PAGE_CACHE", True)
+PAGE_CACHE_TIMEOUT = 15 * 60
 
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sixcore.api.errors import NOT_FOUND, VALIDATION_ERROR
+from sixcore.core.pagecache import CachedGetMixin
 from sixcore.core.roc import RocDateError
 from sixcore.progress.models import ReportingPeriod
 
@@ -35,7 +36,7 @@ def _evaluation(request) -> service.Evaluation:
     return service.evaluate_period(period, request.user)
 
 
-class KpiEvaluationView(APIView):
+class KpiEvaluationView(CachedGetMixin, APIView):
     """Every KPI of the revision in force: expected value, actual, achievement and light."""
 
     permission_classes = [AllowAny]
@@ -50,7 +51,7 @@ class KpiEvaluationView(APIView):
         return Response(KpiEvaluationSerializer(evaluation.kpis, many=True).data)
 
 
-class RollUpView(APIView):
+class RollUpView(CachedGetMixin, APIView):
     """KPI lights and weighted achievement per industry, strategy, measure or agency."""
 
     permission_classes = [AllowAny]

@@ -17,7 +17,6 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.db.models import Count, Max, Subquery, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +24,8 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.policy import is_ndc, submission_policy
-from sixcore.core.models import ObjectChange
+from sixcore.core import pagecache
+from sixcore.core.pagecache import cached_page
 from sixcore.core.roc import RocDateError, format_roc_month
 from sixcore.plan import models as plan
 from sixcore.progress import clock
@@ -83,25 +83,16 @@ def _scope_key(user) -> str:
     return f"u{user.pk}-{user.role}-{user.agency_id}"
 
 
-def _data_version() -> str:
-    """Changes whenever data an evaluation reads changes: every change is in the change log (bulk
-    writes record theirs), and every save of a submission's lines bumps its version."""
-    last_change = ObjectChange.objects.order_by("-pk").values("pk")[:1]
-    row = Submission.objects.aggregate(
-        n=Count("pk"), versions=Sum("version"), change=Max(Subquery(last_change))
-    )
-    return f"{row['change']}-{row['n']}-{row['versions']}"
-
-
 def _cached_evaluation(period: ReportingPeriod, user) -> service.Evaluation:
     """``service.evaluate_period``, cached by (period, scope, data version) when the default cache is
-    shared by every app server (database, Redis, Memcached …); never in one process's memory, where
-    another server's writes could not invalidate it. Without such a cache: computed every time."""
+    shared by every app server (database, Redis, Memcached …), so that the pages of one period share
+    one evaluation across servers; in one process's memory the page cache (``core/pagecache.py``)
+    already keeps the pages themselves. Without a shared cache: computed every time."""
     cache = caches["default"]
     if isinstance(cache, LocMemCache | DummyCache):
         return service.evaluate_period(period, user)
     # The clock is part of the key: lights depend on what is due by today (or the NDC as-of date).
-    key = f"sixcore:evaluation:{period.pk}:{_scope_key(user)}:{clock.today()}:{_data_version()}"
+    key = f"sixcore:evaluation:{period.pk}:{_scope_key(user)}:{clock.today()}:{pagecache.data_version()}"
     try:
         evaluation = cache.get(key)
     except DatabaseError:  # e.g. the cache table not created yet: serve the page uncached
@@ -248,6 +239,7 @@ def _kpi_fields(k: service.KpiResult) -> dict:
     }
 
 
+@cached_page
 def program_dashboard(request: HttpRequest) -> HttpResponse:
     """The whole program in a period: lights and budget per industry, risks, completeness."""
     period, periods, evaluation = _evaluate(request)
@@ -271,6 +263,7 @@ def program_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "evaluation/dashboard.html", context)
 
 
+@cached_page
 def industry_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One industry: lights per measure, budget per measure, risks, completeness of its reports."""
     period, periods, evaluation = _evaluate(request)
@@ -305,6 +298,7 @@ def _industry_completeness(completeness: service.Completeness, code: str) -> ser
     return service.Completeness(row.get("total", 0), sum(by_status.values()), by_status, {code: row})
 
 
+@cached_page
 def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One measure: its KPIs' lights, budget, work items and flags."""
     period, periods, evaluation = _evaluate(request)
@@ -335,6 +329,7 @@ def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "evaluation/dashboard.html", context)
 
 
+@cached_page
 def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One reporting agency: the KPIs, work items and budget lines it is on, per industry."""
     period, periods, evaluation = _evaluate(request)
@@ -362,6 +357,7 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "evaluation/dashboard.html", context)
 
 
+@cached_page
 def kpi_dashboard(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
     """A KPI over the quarters: annual targets, expected values and actuals; light history; notes."""
     history = service.kpi_history(measure_code, code, request.user)
@@ -401,6 +397,7 @@ def _num(value) -> float | None:
     return None if value is None else float(value)
 
 
+@cached_page
 def timeline(request: HttpRequest, code: str) -> HttpResponse:
     """Gantt of a measure's work items: planned bars from 起訖時程, reported progress, lagging marked."""
     period, periods, evaluation = _evaluate(request)
@@ -545,6 +542,7 @@ def attention_rows(evaluation) -> list[dict]:
     return rows
 
 
+@cached_page
 def attention(request: HttpRequest) -> HttpResponse:
     """NDC: every red item and every data-quality flag of a period, filterable, exportable as CSV."""
     if not request.user.is_authenticated:

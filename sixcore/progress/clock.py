@@ -30,6 +30,11 @@ def today() -> date:
     return as_of or timezone.localdate()
 
 
+def override() -> date | None:
+    """The date of the enclosing ``as_of()`` block, if any."""
+    return _override.get()
+
+
 def now() -> datetime:
     """Timestamps of workflow steps: today's date (as of) with the current time of day."""
     real = timezone.localtime()
