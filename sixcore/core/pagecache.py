@@ -123,16 +123,29 @@ def _rebuild(entry: tuple[str, bytes]) -> HttpResponse:
     return HttpResponse(body, content_type=content_type)
 
 
+def _session_nav(request: HttpRequest) -> bytes:
+    if not request.user.is_authenticated:  # the same for every visitor: rendered once per language
+        return _public_nav(translation.get_language() or "")
+    return (
+        get_template("core/_session_nav.html")
+        .render({"user": request.user, "request": request, **csrf(request)})  # the token made only if shown
+        .encode()
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _public_nav(language: str) -> bytes:
+    return get_template("core/_session_nav.html").render({}).encode()
+
+
 def fill_markers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Render this request's session bar and messages into a page built with markers."""
     body = response.content
     if SESSION_MARK in body:
-        nav = get_template("core/_session_nav.html").render(
-            {"user": request.user, "request": request, **csrf(request)}  # the token made only if shown
-        )
-        body = body.replace(SESSION_MARK, nav.encode())
+        body = body.replace(SESSION_MARK, _session_nav(request))
     if MESSAGES_MARK in body:
-        shown = get_template("core/_messages.html").render({"messages": get_messages(request)})
+        messages = get_messages(request)
+        shown = get_template("core/_messages.html").render({"messages": messages}) if messages else ""
         body = body.replace(MESSAGES_MARK, shown.encode())
     response.content = body
     return response
