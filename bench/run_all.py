@@ -331,16 +331,22 @@ def render_block(rows: list[dict], runs: list[dict], info: dict) -> str:
         f"Generated {info['date']} by `python bench/run_all.py{info.get('options', '')}`. "
         f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram_gib']} GiB RAM, Python {info['python']}, "
         f"SQLite {info['sqlite']}, PostgreSQL {info['postgresql']}; load average at start {load} "
-        "(the machine may be shared: wall-clock figures are noisy).",
+        "(the machine may be shared: wall-clock figures are noisy)."
+        + (
+            " The rows come from runs on several machines of this kind (CPU models differ): each run's "
+            "machine is in the last table; compare ratios, which are measured side by side in one run."
+            if len({run.get("machine") for run in runs}) > 1
+            else ""
+        ),
         "",
         render_tables(rows),
         "",
-        "| benchmark | status | date | load at start | wall | CPU | peak RSS | command |",
-        "|---|---|---|---|---|---|---|---|",
+        "| benchmark | status | date | machine | load at start | wall | CPU | peak RSS | command |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         lines.append(
-            f"| {run['name']} | {_cell(run['status'])} | {run.get('date', '')} | "
+            f"| {run['name']} | {_cell(run['status'])} | {run.get('date', '')} | {run.get('machine', '')} | "
             f"{run.get('load', '')} | {_seconds(run.get('wall_s'))} | {_seconds(run.get('cpu_s'))} | "
             f"{_rss(run)} | `{run.get('command', '')}` |"
         )
@@ -380,7 +386,13 @@ def merge(previous: dict, outcomes: list[Outcome], info: dict) -> tuple[list[dic
     """Previous rows and runs of the benchmarks not run now, then this run's, in suite order."""
     names = {o.name for o in outcomes}
     rows = [r for r in previous.get("rows", []) if r.get("bench") not in names]
-    runs = [r for r in previous.get("runs", []) if r.get("name") not in names]
+    # Runs stored before the machine was recorded per run ran on the machine of the stored block.
+    earlier = previous.get("info", {}).get("cpu", "")
+    runs = [
+        {**r, "machine": r.get("machine", earlier)}
+        for r in previous.get("runs", [])
+        if r.get("name") not in names
+    ]
     load = ", ".join(f"{x:.2f}" for x in info["load_average"])
     for o in outcomes:
         rows += o.rows
@@ -390,6 +402,7 @@ def merge(previous: dict, outcomes: list[Outcome], info: dict) -> tuple[list[dic
                 "status": o.status,
                 "date": info["date"],
                 "load": load,
+                "machine": info["cpu"],
                 "wall_s": o.wall_s,
                 "cpu_s": o.cpu_s,
                 "peak_rss_mb": o.peak_rss_mb,
