@@ -99,12 +99,12 @@ def benches(pg_url: str) -> list[Bench]:
         Bench("queries", ("bench/bench_queries.py",), ("bench/bench_queries.py",)),
         Bench(
             "submissions_page",
-            ("bench/bench_submissions_page.py", "--repeat", "5"),
+            ("bench/bench_submissions_page.py", "--repeat", "5", "--seconds", "8"),
             ("bench/bench_submissions_page.py", "--repeat", "1", "--seconds", "3"),
         ),
         Bench(
             "web",
-            ("bench/bench_web.py", "--repeat", "5"),
+            ("bench/bench_web.py", "--repeat", "5", "--seconds", "8"),
             ("bench/bench_web.py", "--repeat", "1", "--seconds", "3"),
         ),
     ]

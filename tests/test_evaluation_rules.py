@@ -1105,3 +1105,119 @@ def test_tallies_of_parts_merge_into_the_roll_up_of_the_whole(rows, groups):
     assert r.roll_up_tallies(merged) == direct
     assert repr(r.roll_up_tallies(merged)) == repr(direct)
     assert list(r.roll_up_tallies(parts)) == list(dict.fromkeys(part for part, _, _ in rows))
+
+
+@settings(max_examples=200)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(list(Light)),
+                st.one_of(
+                    st.none(),
+                    ratios,
+                    # The cap itself with other digits, more places than 4, negatives, plain ints.
+                    st.sampled_from([D("1.2"), D("1.2000"), D("1.20001"), D("3"), D("-0.5000"), 2]),
+                ),
+            ),
+            min_size=3,
+            max_size=3,
+        ),
+        max_size=12,
+    ),
+    memberships=st.lists(st.lists(st.sampled_from(["x", "y", "z", "w"]), unique=True, max_size=3)),
+    cap=st.sampled_from([D("1.2"), D("1"), D("0.5")]),
+)
+def test_roll_up_periods_is_roll_up_lights_of_each_period(rows, memberships, cap):
+    """Each period of ``roll_up_periods`` (packed counts, column sums) is ``roll_up_lights`` of that
+    period's rows: the same groups in the same order, counts, and average with the same digits."""
+    thresholds = Thresholds(achievement_cap=cap)
+    lights = [[r.KpiLight(None, None, ach, light) for light, ach in row] for row in rows]
+    groups_of = [memberships[i] if i < len(memberships) else [] for i in range(len(rows))]
+    members: dict[str, list[int]] = {}
+    for i, groups in enumerate(groups_of):
+        for group in groups:
+            members.setdefault(group, []).append(i)
+    rolled = r.roll_up_periods(lights, members, thresholds)
+    assert list(rolled) == list(members)
+    for p in range(3):
+        reference = r.roll_up_lights(
+            [
+                (g, lights[i][p].light, lights[i][p].achievement)
+                for i in range(len(rows))
+                for g in groups_of[i]
+            ],
+            thresholds,
+        )
+        assert list(reference) == list(rolled)
+        for key, expected in reference.items():
+            mine = rolled[key]
+            counts = {
+                Light.GREEN: mine.green[p],
+                Light.YELLOW: mine.yellow[p],
+                Light.RED: mine.red[p],
+                Light.WHITE: mine.white[p],
+            }
+            assert counts == expected.counts and sum(counts.values()) == expected.items
+            assert D(mine.achieved[p]) == expected.weight
+            assert repr(mine.weighted_achievement[p]) == repr(expected.weighted_achievement)
+
+
+def test_roll_up_periods_refuses_what_roll_up_lights_refuses():
+    row = [r.KpiLight(None, None, D("0.5"), "blue")]
+    with pytest.raises(ValueError):
+        r.roll_up_periods([row], {"a": [0]})
+    for bad in (D("NaN"), D("Infinity"), True, "x"):
+        with pytest.raises((ValueError, TypeError)) as raised:
+            r.roll_up_periods([[r.KpiLight(None, None, bad, Light.GREEN)]], {"a": [0]})
+        with pytest.raises(raised.type):
+            r.roll_up_lights([("a", Light.GREEN, bad)])
+    with pytest.raises(ValueError):
+        r.roll_up_periods([[], [r.KpiLight(None, None, None, Light.WHITE)]], {"a": [0, 1]})
+    assert r.roll_up_periods([], {}) == {}
+    # A string light counts as its Light; a float achievement is read as its shortest repr.
+    rolled = r.roll_up_periods([[r.KpiLight(None, None, 0.1, "green")]], {"a": [0]})["a"]
+    assert rolled.green == [1] and rolled.weighted_achievement == [D("0.1000")]
+
+
+@settings(max_examples=200)
+@given(targets=annual_targets(), extra=st.sampled_from([None, "3", 2.5, 0.1, True, "x", [1]]))
+def test_target_series_from_fields_is_the_series_of_the_dicts(targets, extra):
+    """``TargetSeries.from_fields`` (the values of ``TARGET_FIELDS`` alone) reads targets as
+    ``TargetSeries`` reads the dicts: the same years, bounds and expected values, or the same error."""
+    if targets and extra is not None:
+        year = min(targets)
+        if targets[year] is not None:
+            targets[year] = {**targets[year], "max": extra}
+    fields = {
+        year: None if target is None else [target.get(key) for key in r.TARGET_FIELDS]
+        for year, target in targets.items()
+    }
+    whole, parts = (
+        _outcome(lambda: r.TargetSeries(targets)),
+        _outcome(lambda: r.TargetSeries.from_fields(fields)),
+    )
+    if isinstance(whole, type):
+        assert parts is whole
+        return
+    assert repr(parts.years) == repr(whole.years)
+    for period in PERIODS:
+        for bound in ("lower", "upper"):
+            assert repr(parts.expected(*period, Interpolation.LINEAR, bound)) == repr(
+                whole.expected(*period, Interpolation.LINEAR, bound)
+            )
+
+
+def test_roll_up_periods_rounds_a_tie_half_up_on_both_paths():
+    """Averages of 4-place ratios are summed as ints (units of 0.0001); other values as Decimals. A
+    tie (0.00015) rounds up on both, as ``roll_up_lights`` rounds it."""
+    for extra in (D("0.0003"), D("-0.0003")):  # the second row forces the Decimal path
+        rows = [
+            [r.KpiLight(None, None, D("0.0001"), Light.RED)],
+            [r.KpiLight(None, None, D("0.0002"), Light.RED)],
+            [r.KpiLight(None, None, extra, Light.RED)],
+        ]
+        rolled = r.roll_up_periods(rows, {"tie": [0, 1], "all": [0, 1, 2]})
+        assert rolled["tie"].weighted_achievement == [D("0.0002")]
+        reference = r.roll_up_lights([("all", Light.RED, row[0].achievement) for row in rows])
+        assert repr(rolled["all"].weighted_achievement[0]) == repr(reference["all"].weighted_achievement)

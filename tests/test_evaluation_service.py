@@ -231,3 +231,97 @@ def test_kpi_rollups_of_many_periods_match_evaluate_period(q2):
     both = service.evaluate_kpi_rollups([q2, q4, q5])
     for period in (q2, q4, q5):
         _same_rollups(both, period)
+
+
+# --- the fast reads of evaluate_kpi_lights against the ORM -----------------------------------------
+
+
+def _outcome(call):
+    try:
+        return repr(call())
+    except (TypeError, ValueError) as exc:
+        return (type(exc), str(exc))
+
+
+def test_target_keys_are_read_as_the_orm_decodes_them(program):
+    """``_target_fields`` (the keys ``rules`` reads, taken out of the JSON by the database) gives what
+    decoding the whole target gives: the same values of the same types, so the same ``TargetSeries``
+    (``from_fields``) as the whole targets, or the same error; numbers keep their JSON reading (0.1 a
+    float, 10**20 an int, "3" a str)."""
+    from django.db import connection
+    from django.db.models import JSONField, Value
+
+    from sixcore.plan.models import AnnualTarget
+
+    assert connection.vendor in ("sqlite", "postgresql")  # the extracting path, not the fallback
+    shapes = [
+        {"kind": "cumulative", "value": 0.1, "min": 1e-05, "max": 10**20, "by_year": None, "unit": "家"},
+        {"kind": "cumulative", "value": None, "min": 2.5, "max": 3, "by_year": 113, "basis": "範圍 2.5~3"},
+        {"kind": "per_period", "value": "3", "min": None, "max": None},
+        {"kind": "per_period", "value": -0.0, "max": 1e-07},
+        {"kind": "milestone", "by_year": "114", "components": [{"value": 1, "text": "x"}]},
+        {"kind": "milestone"},
+        {"kind": "cumulative", "value": True},
+        {"kind": "cumulative", "value": [1]},
+        {"kind": "cumulativ", "value": 1},
+        {"kind": 1},
+        {"value": 1},
+        {},
+        ["cumulative"],
+        "cumulative",
+        5,
+        None,
+        Value(None, JSONField()),  # JSON null, not SQL NULL
+    ]
+    rows = list(
+        AnnualTarget.objects.filter(kpi__measure__industry__program=program).order_by("pk")[: len(shapes)]
+    )
+    for row, shape in zip(rows, shapes, strict=True):
+        AnnualTarget.objects.filter(pk=row.pk).update(target=shape)
+    queryset = AnnualTarget.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk")
+    fast = service._target_fields(queryset)
+    orm = [
+        (kpi, year, None if target is None else service._whole_target(target))
+        for kpi, year, target in queryset.values_list("kpi_id", "year", "target")
+    ]
+    assert [repr(row) for row in fast] == [repr(row) for row in orm]
+    # The extracted keys read as the ORM's whole targets: the same series, or the same error.
+    for (_, year, mine), (_, _, whole), shape in zip(
+        fast, queryset.values_list("kpi_id", "year", "target"), shapes, strict=True
+    ):
+        assert _outcome(lambda m=mine, y=year: rules.TargetSeries.from_fields({y: m})) == _outcome(
+            lambda w=whole, y=year: rules.TargetSeries({y: w})
+        ), shape
+
+
+def test_report_values_are_converted_as_the_orm_converts_them(q2):
+    """``_DecimalColumn``: the conversion ``_kpi_lights`` inlines gives the ORM's ``Decimal`` (digits
+    included) for figures of every size the field holds."""
+    import random
+
+    rng = random.Random(4)
+    lines = list(KPIReport.objects.filter(submission__period=q2).order_by("pk")[:200])
+    assert len(lines) == 200
+    values = ["0", "0.0001", "-0.0001", "0.1", "0.3", "2.5", "99999999999.9999", "-123456789012.3456"]
+    values += [f"{rng.randint(0, 10 ** rng.randint(1, 12))}.{rng.randint(0, 9999):04d}" for _ in range(192)]
+    for line, value in zip(lines, values, strict=True):
+        line.value = Decimal(value)
+    KPIReport.objects.bulk_update(lines, ["value"])
+    queryset = KPIReport.objects.filter(pk__in=[line.pk for line in lines]).order_by("pk")
+    raw = service._RawRows(queryset.values_list("pk", "value"))
+    column = service._DecimalColumn(raw, 1, KPIReport._meta.get_field("value"))
+    if column.inline:
+        mine = [column.make(v).quantize(column.places, None, column.context) for _, v in raw.rows]
+    else:
+        mine = [column.convert(v) for _, v in raw.rows]
+    theirs = list(queryset.values_list("value", flat=True))
+    assert [repr(v) for v in mine] == [repr(v) for v in theirs]
+
+
+def test_sqlite_booleans_convert_as_django_does():
+    from django.db.backends.sqlite3.base import DatabaseWrapper  # its operations, whatever the database
+
+    convert = DatabaseWrapper.ops_class.convert_booleanfield_value
+    booleans = service._SqliteBooleans({0: False, 1: True})
+    for raw in (0, 1, 0.0, 1.0, 2, 0.5, "1", True, False):
+        assert repr(booleans[raw]) == repr(convert(None, raw, None, None)), raw

@@ -15,10 +15,14 @@ The caller picks the plan revision in force for the period and passes its annual
 from __future__ import annotations
 
 import enum
+import sys
+from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import compress, repeat
+from operator import eq, getitem, is_not, itemgetter, lshift
 from typing import Any, Literal, NamedTuple
 
 from sixcore.core.roc import quarter_bounds
@@ -45,6 +49,7 @@ __all__ = [
     "KpiLight",
     "LightTally",
     "Light",
+    "PeriodRollUps",
     "QualityFlag",
     "RiskAssessment",
     "RiskInput",
@@ -52,6 +57,7 @@ __all__ = [
     "RiskTier",
     "RollUp",
     "ScheduleEvaluation",
+    "TARGET_FIELDS",
     "TargetSeries",
     "Thresholds",
     "achievement",
@@ -82,6 +88,7 @@ __all__ = [
     "risk_tier",
     "roll_up",
     "roll_up_lights",
+    "roll_up_periods",
     "roll_up_tallies",
     "schedule_lag",
     "tally_lights",
@@ -177,6 +184,11 @@ def _dec(value: object, name: str = "value") -> Decimal | None:
         return value
     if value.__class__ is int:  # not a bool (its class is bool)
         return Decimal(value)
+    if value.__class__ is float:
+        result = Decimal(repr(value))  # the float's shortest repr: 0.1 → Decimal("0.1")
+        if not result.is_finite():
+            raise ValueError(f"{name} must be finite: {value!r}")
+        return result
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number, not a bool")
     if isinstance(value, Decimal):
@@ -376,18 +388,26 @@ def _read_target(raw: object) -> _Target | None:
         def get(key: str) -> Any:
             return getattr(raw, key, None)
 
-    kind = get("kind")
+    return _target_of(get("kind"), get("value"), get("min"), get("max"), get("by_year"))
+
+
+# The keys of a quantified target that the rules read, in the order ``_target_of`` takes them.
+TARGET_FIELDS = ("kind", "value", "min", "max", "by_year")
+
+
+def _target_of(kind: object, value: object, low: object, high: object, by_year: object) -> _Target:
+    """A target from the values of its ``TARGET_FIELDS`` (as a target dict holds them)."""
     if kind not in KINDS:
         raise ValueError(f"target kind must be one of {KINDS}, not {kind!r}")
-    value, low, high = _dec(get("value")), _dec(get("min")), _dec(get("max"))
+    value, low, high = _dec(value), _dec(low), _dec(high)
     lower = low if low is not None else value
     upper = high if high is not None else value
     if lower is None:  # only a maximum given
         lower = upper
     if upper is None:
         upper = lower
-    by_year = get("by_year")
-    return _Target(kind, lower, upper, int(by_year) if by_year is not None else None)
+    # ``tuple.__new__``: a NamedTuple without its Python-level ``__new__`` (one per annual target).
+    return tuple.__new__(_Target, (kind, lower, upper, int(by_year) if by_year is not None else None))
 
 
 def target_bounds(target: object) -> tuple[Decimal | None, Decimal | None]:
@@ -413,9 +433,8 @@ def _share(quarter: int, interpolation: Interpolation) -> Decimal:
 
 # ``_share`` of every quarter and mode, computed once (an expected value needs one per KPI and period).
 _SHARES = {(quarter, mode): _share(quarter, mode) for quarter in (1, 2, 3, 4) for mode in Interpolation}
-
-
-_MISSING = object()
+_QUARTER_SHARES = {mode: tuple(_SHARES[quarter, mode] for quarter in (1, 2, 3, 4)) for mode in Interpolation}
+_NOTHING_EXPECTED = (None, None, None, None)
 
 
 class TargetSeries:
@@ -426,7 +445,7 @@ class TargetSeries:
     Every rule that takes ``targets`` also takes a ``TargetSeries`` (``evaluate_kpi``,
     ``evaluate_kpi_series``, ``expected_value``, ``year_end_target``, ``final_cumulative_target``), so
     a caller evaluating a KPI for many periods parses its targets once instead of once per call.
-    Expected values are computed on first use and kept (per year, quarter, mode and bound).
+    Expected values are computed a year at a time on first use and kept (per year, mode and bound).
     A malformed target (unknown kind, a quantity that is not a number) raises here, as it would in
     ``evaluate_kpi``.
     """
@@ -434,7 +453,19 @@ class TargetSeries:
     __slots__ = ("_base", "_cache", "years")
 
     def __init__(self, targets: Mapping[Any, object]) -> None:
-        years = {int(year): _read_target(raw) for year, raw in targets.items()}
+        self._setup({int(year): _read_target(raw) for year, raw in targets.items()})
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[Any, Sequence[Any] | None]) -> TargetSeries:
+        """The series of targets given as the values of their ``TARGET_FIELDS`` (kind, value, min,
+        max, by_year), each as a target dict holds it (None for a missing key), or None for no
+        target: the same as ``TargetSeries`` of the dicts with those keys (a test compares them).
+        For callers that read those keys alone, e.g. out of the stored JSON."""
+        series = cls.__new__(cls)
+        series._setup({int(year): None if f is None else _target_of(*f) for year, f in fields.items()})
+        return series
+
+    def _setup(self, years: dict[int, _Target | None]) -> None:
         self.years: dict[int, _Target | None] = years
         base: dict[int, tuple[Decimal, Decimal]] = {}
         lower = upper = ZERO
@@ -447,7 +478,7 @@ class TargetSeries:
                 if target.upper is not None:
                     upper = target.upper
         self._base = base
-        self._cache: dict[tuple[int, int, Interpolation, str], Decimal | None] = {}
+        self._cache: dict[tuple[int, Interpolation, str], tuple[Decimal | None, ...]] = {}
 
     @classmethod
     def of(cls, targets: Mapping[Any, object] | TargetSeries) -> TargetSeries:
@@ -466,11 +497,19 @@ class TargetSeries:
         self, roc_year: int, quarter: int, interpolation: Interpolation, bound: str
     ) -> Decimal | None:
         """``expected_value`` without argument checks (trailing zeros dropped), kept once computed."""
-        key = (roc_year, quarter, interpolation, bound)
-        value = self._cache.get(key, _MISSING)  # not try/except: most calls of a batch are misses
-        if value is _MISSING:
-            value = self._cache[key] = _tidy(self._expected(roc_year, quarter, interpolation, bound))
-        return value
+        if quarter not in (1, 2, 3, 4):  # not an index from the end
+            raise ValueError(f"quarter must be 1-4, not {quarter!r}")
+        return self.expected_year(roc_year, interpolation, bound)[quarter - 1]
+
+    def expected_year(
+        self, roc_year: int, interpolation: Interpolation, bound: str
+    ) -> tuple[Decimal | None, ...]:
+        """The ``expected`` values of the year's four quarters (Q1 first), computed once and kept."""
+        key = (roc_year, interpolation, bound)
+        values = self._cache.get(key)  # not try/except: most calls of a batch are misses
+        if values is None:
+            values = self._cache[key] = self._expected_year(roc_year, interpolation, bound)
+        return values
 
     def expected_bounds(
         self, roc_year: int, quarter: int, interpolation: Interpolation
@@ -481,24 +520,26 @@ class TargetSeries:
             self.expected(roc_year, quarter, interpolation, "upper"),
         )
 
-    def _expected(
-        self, roc_year: int, quarter: int, interpolation: Interpolation, bound: str
-    ) -> Decimal | None:
+    def _expected_year(
+        self, roc_year: int, interpolation: Interpolation, bound: str
+    ) -> tuple[Decimal | None, ...]:
+        # One formula per kind, applied to the four quarters (``expected_value`` documents it).
         target = self.years.get(roc_year)
         if target is None:
-            return None
+            return _NOTHING_EXPECTED
         if target.kind == MILESTONE:
-            due = roc_year >= _milestone_due_year(target, roc_year) and quarter == 4
-            return ONE if due else None
+            due = roc_year >= _milestone_due_year(target, roc_year)
+            return (None, None, None, ONE if due else None)
         year_value = target.lower if bound == "lower" else target.upper
         if year_value is None:
-            return None
-        share = _SHARES[quarter, interpolation]
+            return _NOTHING_EXPECTED
+        shares = _QUARTER_SHARES[interpolation]
         if target.kind == PER_PERIOD:
-            return year_value * share
+            return tuple([_tidy(year_value * share) for share in shares])
         lower, upper = self._base[roc_year]
         previous = lower if bound == "lower" else upper
-        return previous + (year_value - previous) * share
+        step = year_value - previous  # C₁ − C₀, the same Decimal for every quarter
+        return tuple([_tidy(previous + step * share) for share in shares])
 
     def final_cumulative(self) -> Decimal | None:
         """Upper bound of the latest year with a cumulative target, or None."""
@@ -775,15 +816,33 @@ def kpi_lights(
     """
     years = series.years
     green, yellow = thresholds.kpi_green, thresholds.kpi_yellow
-    expected_of = series.expected
+    # year → (its target, its quarters' lower expected values for a numeric target, else None)
+    by_year: dict[int, tuple[_Target | None, tuple[Decimal | None, ...] | None]] = {}
     new = tuple.__new__  # a NamedTuple without its Python-level __new__
     lights: list[KpiLight] = []
     append = lights.append
     for (roc_year, quarter), actual in zip(periods, actuals, strict=True):
-        target = years.get(roc_year)
-        if target is None:
+        found = by_year.get(roc_year)
+        if found is None:
+            target = years.get(roc_year)
+            numeric = target is not None and target.kind != MILESTONE
+            found = by_year[roc_year] = (
+                target,
+                series.expected_year(roc_year, mode, "lower") if numeric else None,
+            )
+        target, quarters = found
+        if quarters is not None:  # a numeric target: the usual case, first
+            expected = quarters[quarter - 1]
+            value = actual if actual.__class__ is Decimal and actual.is_finite() else _dec(actual, "actual")
+            if expected is None or expected <= ZERO or value is None:
+                append(new(KpiLight, (expected, value, None, _WHITE)))
+            else:
+                ratio = (value / expected).quantize(RATIO_PLACES, ROUND_HALF_UP)
+                light = _GREEN if ratio >= green else _YELLOW if ratio >= yellow else _RED
+                append(new(KpiLight, (expected, value, ratio, light)))
+        elif target is None:
             append(new(KpiLight, (None, _numeric_actual(actual), None, _WHITE)))
-        elif target.kind == MILESTONE:
+        else:  # a milestone
             due = roc_year >= _milestone_due_year(target, roc_year) and quarter == 4
             done = _done(actual)
             if done is None:
@@ -794,15 +853,6 @@ def kpi_lights(
                 append(new(KpiLight, (ONE, ZERO, RATIO_ZERO, _RED)))
             else:
                 append(new(KpiLight, (None, ZERO, None, _WHITE)))
-        else:
-            expected = expected_of(roc_year, quarter, mode, "lower")
-            value = actual if actual.__class__ is Decimal and actual.is_finite() else _dec(actual, "actual")
-            if expected is None or expected <= ZERO or value is None:
-                append(new(KpiLight, (expected, value, None, _WHITE)))
-            else:
-                ratio = (value / expected).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
-                light = _GREEN if ratio >= green else _YELLOW if ratio >= yellow else _RED
-                append(new(KpiLight, (expected, value, ratio, light)))
     return lights
 
 
@@ -1067,6 +1117,161 @@ def roll_up_lights(
     parts (``tally_lights``, ``merge_tallies``, ``roll_up_tallies``) let a caller roll many rows up
     into small parts once and build every grouping from the parts."""
     return roll_up_tallies(tally_lights(rows, thresholds))
+
+
+_LIGHT_FIELDS = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2, Light.WHITE: 3}
+_ACHIEVED_FIELD = 4  # after the four lights: the rows with an achievement
+_FIELDS = 5
+
+
+class PeriodRollUps(NamedTuple):
+    """A group's roll-ups of many periods (``roll_up_periods``), one list item per period: the count
+    of each light, the rows with an achievement, and their average capped achievement (4 places;
+    None when there are none)."""
+
+    green: list[int]
+    yellow: list[int]
+    red: list[int]
+    white: list[int]
+    achieved: list[int]
+    weighted_achievement: list[Decimal | None]
+
+
+_DECIMAL_OR_NONE = frozenset({Decimal, type(None)})
+
+
+def roll_up_periods(
+    rows: Sequence[Sequence[KpiLight]],
+    groups: Mapping[Hashable, Sequence[int]],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> dict[Hashable, PeriodRollUps]:
+    """``roll_up_lights`` of many periods at once, for rows that each belong to fixed groups (the KPIs
+    of a revision and their industry, measure, agencies …).  ``rows[i][p]`` is row ``i``'s ``KpiLight``
+    in period ``p`` (its ``light`` and ``achievement`` are used); ``groups`` maps each group key to the
+    indices of its rows, in increasing order.  Returns each group's ``PeriodRollUps``.
+
+    When the groups are in first-seen order (as ``{g: [i, …]}`` built by walking the rows in order),
+    period ``p``'s results are exactly ``roll_up_lights([(g, rows[i][p].light, rows[i][p].achievement)
+    for i in order for g in i's groups])``: the same counts, and the same ``Decimal`` sums (each group's
+    capped achievements added in row order, from 0) divided as ``roll_up_tallies`` does; the same
+    errors for an unknown light or an achievement that is not a finite number.  A test holds the two
+    together.
+
+    Built for one pass over the rows instead of one per period and group: each row's light counts of
+    every period are packed into one ``int`` (a fixed-width field per period and light, wide enough
+    for every row at once), so a group's counts of all periods are one sum of ints; so are its capped
+    achievements when they are whole numbers of 0.0001 (``_unit_averages``), else they are summed as
+    ``Decimal`` per period over its rows' columns (``_decimal_averages``).
+    """
+    limit = thresholds.achievement_cap
+    periods = len(rows[0]) if rows else 0
+    typecode = _typecode_for(len(rows))  # a field holds any count up to the number of rows
+    width = array(typecode).itemsize * 8
+    steps = [
+        {light: 1 << (width * (_FIELDS * p + field)) for light, field in _LIGHT_FIELDS.items()}
+        for p in range(periods)
+    ]
+    achieved_steps = [1 << (width * (_FIELDS * p + _ACHIEVED_FIELD)) for p in range(periods)]
+    light_of, achievement_of = itemgetter(3), itemgetter(2)
+    packed: list[int] = []
+    capped: list[list[Decimal]] = []
+    for row in rows:
+        if len(row) != periods:
+            raise ValueError("every row needs one light per period")
+        try:
+            code = sum(map(getitem, steps, map(light_of, row)))
+        except KeyError:
+            for item in row:
+                Light(item[3])  # raises ValueError for the unknown light, as ``roll_up`` does
+            raise
+        achievements = list(map(achievement_of, row))
+        if not (
+            _DECIMAL_OR_NONE.issuperset(map(type, achievements))
+            and all(map(Decimal.is_finite, filter(None, achievements)))
+        ):
+            achievements = [None if a is None else _dec(a, "achievement") for a in achievements]
+        code += sum(compress(achieved_steps, map(is_not, achievements, repeat(None))))
+        packed.append(code)
+        # ``min(a, limit)`` (a itself when equal); no achievement adds 0: the sum stays exact, in order.
+        capped.append([ZERO if a is None else a if a <= limit else limit for a in achievements])
+    averages = _unit_averages(capped, periods) or _decimal_averages(capped, periods)
+    size = width // 8 * _FIELDS * periods
+    result: dict[Hashable, PeriodRollUps] = {}
+    for key, members in groups.items():
+        fields = array(typecode, sum(map(packed.__getitem__, members)).to_bytes(size, sys.byteorder))
+        achieved = fields[_ACHIEVED_FIELD::_FIELDS].tolist()
+        result[key] = PeriodRollUps(
+            fields[_LIGHT_FIELDS[Light.GREEN] :: _FIELDS].tolist(),
+            fields[_LIGHT_FIELDS[Light.YELLOW] :: _FIELDS].tolist(),
+            fields[_LIGHT_FIELDS[Light.RED] :: _FIELDS].tolist(),
+            fields[_LIGHT_FIELDS[Light.WHITE] :: _FIELDS].tolist(),
+            achieved,
+            averages(members, achieved),
+        )
+    return result
+
+
+def _typecode_for(largest: int) -> str:
+    """The ``array`` type of unsigned fields wide enough for ``largest`` (4 or 8 bytes)."""
+    return next(t for t in ("I", "L", "Q") if largest < 2 ** (array(t).itemsize * 8))
+
+
+_UNIT = Decimal("1E+4")  # 10⁴ as one digit: ``a * _UNIT`` shifts a's digits, never rounds them
+Averages = Callable[[Sequence[int], list[int]], list[Decimal | None]]
+
+
+def _unit_averages(capped: list[list[Decimal]], periods: int) -> Averages | None:
+    """For ``roll_up_periods``, when every capped achievement is a whole number of 0.0001 units and
+    not negative (4-place ratios are): a group's average of each period (its members' sum over the
+    number ``achieved``) computed with ints.  Each row's unit values of every period are packed into
+    one ``int``, so a group's sums are one sum of ints; the average is the sum over the count rounded
+    half up to a unit, which is ``_ratio`` of the same ``Decimal`` sum (whose 28 digits hold the
+    quotient far past the 4th place: a tie stays a tie, and no other quotient comes within a rounding
+    of one).  None otherwise (negative, finer than 0.0001, or sums past 64 bits)."""
+    units_rows: list[list[int]] = []
+    top = 0
+    for caps in capped:
+        shifted = list(map(_UNIT.__mul__, caps))
+        units = list(map(int, shifted))
+        if not all(map(eq, units, shifted)) or (units and min(units) < 0):
+            return None
+        if units:
+            top = max(top, max(units))
+        units_rows.append(units)
+    rows = len(capped)
+    if rows >= 10**7 or top * rows >= 2**64:  # see the docstring; 64-bit fields at most
+        return None
+    typecode = _typecode_for(top * rows)
+    width = array(typecode).itemsize * 8
+    shifts = [width * p for p in range(periods)]
+    packed = [sum(map(lshift, units, shifts)) for units in units_rows]
+    size = width // 8 * periods
+
+    def averages(members: Sequence[int], achieved: list[int]) -> list[Decimal | None]:
+        totals = array(typecode, sum(map(packed.__getitem__, members)).to_bytes(size, sys.byteorder))
+        # ⌊total / n + 1/2⌋ units: half up, in units of 0.0001 (as ``_ratio`` rounds).
+        return [
+            Decimal((2 * total + n) // (2 * n)).scaleb(-4) if n else None
+            for total, n in zip(totals, achieved, strict=True)
+        ]
+
+    return averages
+
+
+def _decimal_averages(capped: list[list[Decimal]], periods: int) -> Averages:
+    """For ``roll_up_periods``: a group's average of each period, as ``roll_up_tallies`` computes it:
+    ``_ratio`` of the ``Decimal`` sum of its members' capped achievements (in row order)."""
+    counts: dict[int, Decimal] = {}
+
+    def averages(members: Sequence[int], achieved: list[int]) -> list[Decimal | None]:
+        columns = zip(*map(capped.__getitem__, members), strict=True)  # a period's capped achievements
+        sums = [sum(column, ZERO) for column in columns] or [ZERO] * periods
+        return [
+            _ratio(total, counts.get(n) or counts.setdefault(n, Decimal(n))) if n else None
+            for total, n in zip(sums, achieved, strict=True)
+        ]
+
+    return averages
 
 
 # --- forecast -------------------------------------------------------------------------------------

@@ -16,15 +16,17 @@ work-item code), so actuals reported under an earlier revision still count for a
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal
 from functools import partial
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import NotSupportedError, connections
+from django.db.models import Count, DecimalField, F, Func, Q, QuerySet, TextField
 
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
@@ -819,15 +821,22 @@ def evaluate_kpi_lights(
     them value for value), without the reason text, work items, budget, forecasts, risks or flags.
     Built for many KPIs and periods (the benchmark against DuckDB): a fixed number of queries (8),
     the report lines read with the DB-API cursor and only the line that counts for each KPI and
-    period converted as the ORM would (``_RawRows``), each KPI's targets read once
-    (``rules.TargetSeries``) and judged for all its periods by ``rules.kpi_lights``.
+    period converted as the ORM would (``_RawRows``, ``_DecimalColumn``), the five keys of each
+    annual target the rules read taken out of its JSON by the database (``_target_fields``), each
+    KPI's targets read once (``rules.TargetSeries.from_fields``) and judged for all its periods by
+    ``rules.kpi_lights``.
 
     The cyclic garbage collector is paused meanwhile (``core.gcpause.gc_paused``): the hundreds of thousands of
     small, acyclic objects built here (rows, results) would otherwise trigger repeated full
     collections whose cost grows with the heap, making time grow faster than the portfolio.
     """
     with gc_paused():
-        return _kpi_lights(periods, user, published_only, thresholds)[0]
+        found = _kpi_lights(periods, user, published_only, thresholds)
+        results: dict[Period, dict[tuple[str, str], rules.KpiLight]] = {when: {} for when in found.periods}
+        for batch in found.batches:  # each period is in one batch: its column of lights, keyed
+            for when, column in zip(batch.periods, zip(*batch.lights, strict=True), strict=False):
+                results[when] = dict(zip(batch.keys, column, strict=True))
+        return results
 
 
 def evaluate_kpi_rollups(
@@ -839,91 +848,83 @@ def evaluate_kpi_rollups(
 ) -> dict[Period, dict[str, list[RollUpResult]]]:
     """The KPI roll-ups of each of ``periods``: ``{(roc_year, quarter): {"industry"|"strategy"|
     "measure"|"agency": [RollUpResult]}}``, the same as ``evaluate_period(period, user,
-    published_only=...).rollups`` (a test compares them), from ``evaluate_kpi_lights`` and the plan
-    of each revision in force (7 more queries per revision), rolled up as ``rules.roll_up_lights``
-    does (``tally_lights``, ``merge_tallies``, ``roll_up_tallies``)."""
+    published_only=...).rollups`` (a test compares them), from the lights of ``evaluate_kpi_lights``
+    and the plan of each revision in force (2 more queries per revision).
+
+    Each revision's groups (every KPI's industry, strategy, measure and reporting agencies) are
+    read once, not once per period, and all its periods are rolled up in one pass by
+    ``rules.roll_up_periods`` (what ``rules.roll_up_lights`` gives for each period; a test holds
+    them together)."""
     with gc_paused():
-        lights, program_of = _kpi_lights(periods, user, published_only, thresholds)
-        groups = {pk: _rollup_groups(pk) for pk in set(program_of.values())}
-        result: dict[Period, dict[str, list[RollUpResult]]] = {}
-        for when, by_kpi in lights.items():
-            labels, of_kpi = groups[program_of[when]]
-            # KPIs with the same groups (same measure, same agencies) are tallied together once,
-            # then every grouping merges those parts: exact (``rules.merge_tallies``) and in the
-            # same first-seen order, since a part's groups are those of its first KPI.
-            parts = rules.tally_lights(
-                ((of_kpi[key], light.light, light.achievement) for key, light in by_kpi.items()), thresholds
-            )
-            rolled: dict[str, list[RollUpResult]] = {}
-            for index, by in enumerate(ROLLUP_KINDS):
-                merged = rules.merge_tallies(
-                    (group, tally) for part, tally in parts.items() for group in part[index]
-                )
-                rolled[by] = [
-                    RollUpResult(
-                        str(key),
-                        labels[by].get(key, str(key)),
-                        {str(light): n for light, n in r.counts.items()},
-                        r.items,
-                        r.weighted_achievement,
+        found = _kpi_lights(periods, user, published_only, thresholds)
+        result: dict[Period, dict[str, list[RollUpResult]]] = {
+            when: {by: [] for by in ROLLUP_KINDS} for when in found.periods
+        }
+        for batch in found.batches:
+            labels, members = _rollup_groups(batch, found)
+            outputs = [result[when] for when in batch.periods]
+            for (by, group), r in rules.roll_up_periods(batch.lights, members, thresholds).items():
+                key, label = str(group), labels[by].get(group, str(group))
+                for output, green, yellow, red, white, average in zip(
+                    outputs, r.green, r.yellow, r.red, r.white, r.weighted_achievement, strict=True
+                ):
+                    output[by].append(
+                        RollUpResult(
+                            key,
+                            label,
+                            {"green": green, "yellow": yellow, "red": red, "white": white},
+                            green + yellow + red + white,
+                            average,
+                        )
                     )
-                    for key, r in rules.roll_up_tallies(merged).items()
-                ]
-            result[when] = rolled
         return result
 
 
-def _rollup_groups(program: int):
-    """For ``evaluate_kpi_rollups``: the labels of ``rollups_for`` and each KPI's groups in the order
-    of ``ROLLUP_KINDS`` (its industry, strategy, measure and reporting agencies, as in
-    ``evaluate_period``), for one revision."""
-    industries = dict(plan.Industry.objects.filter(program=program).values_list("code", "name"))
-    strategies = {
-        f"{industry}.S{seq}": f"{label}{name}"
-        for seq, label, name, industry in plan.Strategy.objects.filter(industry__program=program).values_list(
-            "seq", "label", "name", "industry__code"
-        )
-    }
+def _rollup_groups(batch: _Batch, found: _Lights):
+    """For ``evaluate_kpi_rollups``: the labels of ``rollups_for`` and every group of every grouping
+    (``(kind, group)``), first seen in plan order, with its KPIs (row numbers of ``batch``).  A KPI's
+    groups are those of ``evaluate_period``: its industry, strategy, measure and reporting agencies
+    (each agency through its ministry, else itself; each once).  Two queries (the revision's measures
+    and strategies); the KPIs and agencies are those ``_kpi_lights`` read."""
     measures = {
-        code: (name, industry, f"{industry}.S{seq}")
-        for code, name, industry, seq in plan.Measure.objects.filter(industry__program=program).values_list(
-            "code", "name", "industry__code", "strategy__seq"
-        )
+        code: (name, industry, f"{industry}.S{seq}", industry_name)
+        for code, name, industry, industry_name, seq in plan.Measure.objects.filter(
+            industry__program=batch.program
+        ).values_list("code", "name", "industry__code", "industry__name", "strategy__seq")
     }
-    agencies = _Agencies()
-    reporters: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for measure, code, agency_id in (
-        plan.KPIAgency.objects.filter(kpi__measure__industry__program=program)
-        .order_by("kpi_id", "order")
-        .values_list("kpi__measure__code", "kpi__code", "agency_id")
-    ):
-        reporter = agencies.reporter(agency_id)
-        name = reporter["code"] if reporter else agencies.code(agency_id)
-        if name not in reporters[(measure, code)]:
-            reporters[(measure, code)].append(name)
-    labels = {
-        "industry": industries,
-        "strategy": strategies,
-        "measure": {code: m[0] for code, m in measures.items()},
-        "agency": {
-            a["code"]: a["name"]
-            for a in agencies.rows.values()
-            if a["parent_id"] is None and a["kind"] in REPORTING_KINDS
-        },
+    strategies = {  # keyed as ``evaluate_period`` keys them
+        f"{industry}.S{seq}": f"{label}{name}"
+        for seq, label, name, industry in plan.Strategy.objects.filter(
+            industry__program=batch.program
+        ).values_list("seq", "label", "name", "industry__code")
     }
+    agencies = found.agencies
 
-    of_kpi = {}
-    for measure, code in plan.KPI.objects.filter(measure__industry__program=program).values_list(
-        "measure__code", "code"
-    ):
-        _, industry, strategy = measures[measure]
-        of_kpi[(measure, code)] = (
-            (industry,),
-            (strategy,),
-            (measure,),
-            tuple(reporters.get((measure, code), ())),
-        )
-    return labels, of_kpi
+    def reporting_code(agency_pk: int) -> str:
+        top = agency_pk
+        while agencies[top][2] is not None:
+            top = agencies[top][2]
+        return agencies[top][0] if agencies[top][3] in REPORTING_KINDS else agencies[agency_pk][0]
+
+    # Only the groups that have KPIs are labelled: as ``labels[by].get(key)`` in ``rollups_for``.
+    labels: dict[str, dict[str, str]] = {by: {} for by in ROLLUP_KINDS}
+    labels["agency"] = {
+        code: name
+        for code, name, parent, kind in agencies.values()
+        if parent is None and kind in REPORTING_KINDS
+    }
+    members: dict[tuple[str, str], list[int]] = {}
+    for index, ((measure, _), kpi_pk) in enumerate(zip(batch.keys, batch.kpis, strict=True)):
+        name, industry, strategy, industry_name = measures[measure]
+        labels["industry"][industry] = industry_name
+        if strategy in strategies:
+            labels["strategy"][strategy] = strategies[strategy]
+        labels["measure"][measure] = name
+        for group in (("industry", industry), ("strategy", strategy), ("measure", measure)):
+            members.setdefault(group, []).append(index)
+        for code in dict.fromkeys(map(reporting_code, found.kpi_agencies.get(kpi_pk, ()))):
+            members.setdefault(("agency", code), []).append(index)
+    return labels, members
 
 
 class _RawRows:
@@ -944,6 +945,10 @@ class _RawRows:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             self.rows = cursor.fetchall()
+
+    @property
+    def vendor(self) -> str:
+        return self._compiler.connection.vendor
 
     def converter(self, index: int) -> Callable[[Any], Any]:
         """The conversion of column ``index`` (the identity when the ORM leaves it as it is)."""
@@ -967,7 +972,130 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _kpi_lights(periods, user, published_only, thresholds):
+class _DecimalColumn:
+    """How a ``DecimalField`` column of ``_RawRows`` becomes what the ORM returns, spelt out so that a
+    hot loop can inline it: on SQLite (a REAL) ``Context(prec=15).create_decimal_from_float(value)
+    .quantize(10**-decimal_places, context=field.context)``, as Django's SQLite converter does;
+    elsewhere (PostgreSQL's numeric arrives as a ``Decimal``) whatever ``converter`` gives, ``inline``
+    False.  A test compares both with the ORM's values."""
+
+    def __init__(self, rows: _RawRows, index: int, field) -> None:
+        self.convert = rows.converter(index)
+        self.inline = rows.vendor == "sqlite" and isinstance(field, DecimalField)
+        self.make = Context(prec=15).create_decimal_from_float
+        self.places = Decimal(1).scaleb(-(field.decimal_places or 0))
+        self.context = field.context if self.inline else None
+
+
+class _SqliteBooleans(dict):
+    """``{0: False, 1: True}`` whose other keys map to themselves: ``bool(value) if value in (1, 0)
+    else value``, Django's SQLite ``BooleanField`` converter, as one C-level lookup."""
+
+    def __missing__(self, key: Any) -> Any:
+        return key
+
+
+# The annual target's keys that ``rules`` reads (``rules.TARGET_FIELDS``): the database takes them out
+# of each target's JSON as one short JSON array, cheaper to decode than the whole target (its text,
+# basis and components).
+_TARGET_KEYS = rules.TARGET_FIELDS
+_decode_json = json.JSONDecoder().raw_decode  # what ``json.loads`` runs, minus its whitespace checks
+
+
+class _JsonKeys(Func):
+    """Of a JSON column: with ``keys``, the JSON array of those top-level keys' values (null for a
+    missing key); without, the JSON type of the value (``object``, ``null`` …; SQL NULL for NULL)."""
+
+    output_field = TextField()
+
+    def __init__(self, expression: str, keys: tuple[str, ...] = ()) -> None:
+        super().__init__(F(expression))
+        self.keys = keys
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        # The keys are the constants above (plain identifiers), not user input.
+        if connection.vendor == "sqlite":
+            if not self.keys:
+                return f"json_type({column})", params
+            paths = ", ".join(f"'$.{key}'" for key in self.keys)
+            return f"json_extract({column}, {paths})", params
+        if connection.vendor == "postgresql":
+            if not self.keys:
+                return f"jsonb_typeof({column})", params
+            values = ", ".join(f"{column} -> '{key}'" for key in self.keys)
+            return f"jsonb_build_array({values})", params * len(self.keys)
+        raise NotSupportedError("_JsonKeys is written for SQLite and PostgreSQL")  # see _target_fields
+
+
+def _target_fields(queryset: QuerySet) -> list[tuple[int, int, Any]]:
+    """``(kpi_id, year, fields)`` of the annual targets in ``queryset``: None for no target, else
+    the values of ``rules.TARGET_FIELDS`` (for ``rules.TargetSeries.from_fields``), each as
+    ``json.loads`` gives it (None for a missing key; all None for a target that is not a JSON object:
+    ``rules`` refuses it as it refuses the whole value, for lack of a kind).  On SQLite and PostgreSQL
+    the database extracts those keys (their JSON text as stored, so the same numbers); elsewhere, or
+    with a custom JSON decoder, the whole JSON is decoded as the ORM does.  (One difference no writer
+    of ours can produce: of a key given twice in one object, SQLite takes the first, ``json`` the
+    last; PostgreSQL's jsonb keeps only the last.)"""
+    field = plan.AnnualTarget._meta.get_field("target")
+    if connections[queryset.db].vendor not in ("sqlite", "postgresql") or field.decoder is not None:
+        rows = _RawRows(queryset.values_list("kpi_id", "year", "target"))
+        decode = rows.converter(2)
+        return [
+            (kpi, year, None if raw is None else _whole_target(decode(raw))) for kpi, year, raw in rows.rows
+        ]
+    rows = _RawRows(
+        queryset.annotate(_t_type=_JsonKeys("target"), _t_keys=_JsonKeys("target", _TARGET_KEYS)).values_list(
+            "kpi_id", "year", "_t_type", "_t_keys"
+        )
+    )
+    return [
+        (
+            kpi,
+            year,
+            _decode_json(found)[0]
+            if kind_of == "object"
+            else (None if kind_of is None or kind_of == "null" else _NO_FIELDS),
+        )
+        for kpi, year, kind_of, found in rows.rows
+    ]
+
+
+_NO_FIELDS = (None,) * len(_TARGET_KEYS)
+
+
+def _whole_target(target: Any) -> Any:
+    """A decoded target as ``_target_fields`` gives it (None, or the values of the keys)."""
+    if target is None:
+        return None
+    if not isinstance(target, dict):
+        return _NO_FIELDS
+    return [target.get(key) for key in _TARGET_KEYS]
+
+
+@dataclass
+class _Batch:
+    """The lights of one revision's KPIs for the periods it is in force: ``lights[i][p]`` is KPI
+    ``keys[i]``'s ``rules.KpiLight`` in ``periods[p]``."""
+
+    program: int
+    periods: list[Period]
+    keys: list[tuple[str, str]]
+    lights: list[list[rules.KpiLight]]
+    kpis: list[int]  # the KPIs' pks
+
+
+@dataclass
+class _Lights:
+    periods: list[Period]  # as asked
+    batches: list[_Batch]  # one per revision in force
+    # What the roll-ups need of the plan, read anyway: each batch KPI's agencies (in order) and each
+    # agency's (code, name, parent, kind).
+    kpi_agencies: dict[int, list[int]]
+    agencies: dict[int, tuple[str, str, int | None, str]]
+
+
+def _kpi_lights(periods, user, published_only, thresholds) -> _Lights:
     wanted = [p.code if isinstance(p, ReportingPeriod) else p for p in periods]
     known = {
         format_quarter(year, quarter): (pk, (year, quarter))
@@ -1006,18 +1134,16 @@ def _kpi_lights(periods, user, published_only, thresholds):
         if program_pk in program_pks:
             plan_kpis[program_pk].append((pk, (measure, code)))
     targets: dict[int, dict[int, Any]] = defaultdict(dict)
-    rows = _RawRows(
-        plan.AnnualTarget.objects.order_by()  # no model ordering: its joins and sort cost, unused
-        .filter(kpi__measure__industry__program__in=program_pks)
-        .values_list("kpi_id", "year", "target")
-    )
-    to_target = rows.converter(2)  # the JSON text decoded as the ORM does
-    for kpi_pk, year, target in rows.rows:
-        targets[kpi_pk][year] = None if target is None else to_target(target)
+    for kpi_pk, year, target in _target_fields(
+        plan.AnnualTarget.objects.order_by().filter(  # no model ordering: its joins and sort cost, unused
+            kpi__measure__industry__program__in=program_pks
+        )
+    ):
+        targets[kpi_pk][year] = target
 
     # The lead agency of each KPI: its first agency, through its ministry.
-    agency_rows = list(Agency.objects.values_list("pk", "parent_id", "kind", "order"))
-    agencies = {pk: (parent, kind) for pk, parent, kind, _ in agency_rows}
+    agency_rows = list(Agency.objects.values_list("pk", "parent_id", "kind", "order", "code", "name"))
+    agencies = {pk: (parent, kind) for pk, parent, kind, *_ in agency_rows}
     rank = {row[0]: i for i, row in enumerate(sorted(agency_rows, key=lambda row: (row[3], row[0])))}
 
     def reporter(agency_pk: int) -> int | None:
@@ -1025,19 +1151,19 @@ def _kpi_lights(periods, user, published_only, thresholds):
             agency_pk = agencies[agency_pk][0]
         return agency_pk if agencies[agency_pk][1] in REPORTING_KINDS else None
 
-    first_agency: dict[int, int] = {}
+    kpi_agencies: dict[int, list[int]] = defaultdict(list)
     for kpi_pk, agency_pk in (
         plan.KPIAgency.objects.filter(kpi__measure__industry__program__in=program_pks)
         .order_by("kpi_id", "order")
         .values_list("kpi_id", "agency_id")
     ):
-        first_agency.setdefault(kpi_pk, agency_pk)
+        kpi_agencies[kpi_pk].append(agency_pk)
     leads: dict[int, list[int | None]] = {}  # program → lead agency by natural-key number
     for program_pk, kpis in plan_kpis.items():
         lead = leads[program_pk] = [None] * len(numbers)
         for pk, _ in kpis:
-            if pk in first_agency:
-                lead[slot_of[pk]] = reporter(first_agency[pk])
+            if pk in kpi_agencies:
+                lead[slot_of[pk]] = reporter(kpi_agencies[pk][0])
 
     # The line that counts for each KPI and period: the lead's figure, else the first (by agency
     # order) with one.  Lines without a figure are left out in SQL; the rest are compared raw, in
@@ -1066,32 +1192,58 @@ def _kpi_lights(periods, user, published_only, thresholds):
         if order < held_order[at]:
             held_order[at], held_value[at], held_done[at] = order, value, done
 
-    # Every KPI of each revision for all the periods it is in force, one series at a time.
-    to_value, to_done = lines.converter(2), lines.converter(3)
+    # Every KPI of each revision for all the periods it is in force, one series at a time; only the
+    # lines that count are converted (a figure as the ORM would give it, else the done flag).
+    values = _DecimalColumn(lines, 2, KPIReport._meta.get_field("value"))
+    # SQLite's 0/1 → bool as Django's converter does it (anything else stays as it is), in C.
+    to_done = _SqliteBooleans({0: False, 1: True}).__getitem__ if values.inline else lines.converter(3)
+    make, places, context = values.make, values.places, values.context
     mode = rules.Interpolation(thresholds.interpolation)
-    results: dict[Period, dict[tuple[str, str], rules.KpiLight]] = {when: {} for when in chosen.values()}
+    batches = []
     for program_pk in sorted(program_pks):
         pks = [period_pk for period_pk, pk in in_force.items() if pk == program_pk]
         whens = [chosen[period_pk] for period_pk in pks]
         for when in whens:
             rules.period_index(*when)  # checked once here, trusted by ``rules.kpi_lights``
         columns = [column_of[period_pk] for period_pk in pks]
-        outputs = [results[when] for when in whens]
+        every_period = columns == list(range(width))  # then a KPI's lines are one slice
+        batch = _Batch(program_pk, whens, [], [], [])
         for kpi_pk, key in plan_kpis.get(program_pk, []):
             base = slot_of[kpi_pk] * width
-            values, dones = held_value[base : base + width], held_done[base : base + width]
-            actuals = [
-                to_value(values[c])
-                if values[c] is not None
-                else (to_done(dones[c]) if dones[c] is not None else None)
-                for c in columns
-            ]
-            series = rules.TargetSeries(targets.get(kpi_pk, {}))
-            for output, light in zip(
-                outputs, rules.kpi_lights(series, whens, actuals, thresholds, mode), strict=True
-            ):
-                output[key] = light
-    return results, {chosen[period_pk]: program_pk for period_pk, program_pk in in_force.items()}
+            if every_period:
+                figures, dones = held_value[base : base + width], held_done[base : base + width]
+            else:
+                figures = [held_value[base + c] for c in columns]
+                dones = [held_done[base + c] for c in columns]
+            if values.inline:
+                actuals = [
+                    make(v).quantize(places, None, context)
+                    if v is not None
+                    else (None if d is None else to_done(d))
+                    for v, d in zip(figures, dones, strict=True)
+                ]
+            elif values.convert is _same:  # PostgreSQL: the driver's Decimal is the ORM's
+                actuals = [
+                    v if v is not None else (None if d is None else to_done(d))
+                    for v, d in zip(figures, dones, strict=True)
+                ]
+            else:
+                to_value = values.convert
+                actuals = [
+                    to_value(v) if v is not None else (None if d is None else to_done(d))
+                    for v, d in zip(figures, dones, strict=True)
+                ]
+            series = rules.TargetSeries.from_fields(targets.get(kpi_pk, {}))
+            batch.keys.append(key)
+            batch.kpis.append(kpi_pk)
+            batch.lights.append(rules.kpi_lights(series, whens, actuals, thresholds, mode))
+        batches.append(batch)
+    return _Lights(
+        list(chosen.values()),
+        batches,
+        kpi_agencies,
+        {pk: (code, name, parent, kind) for pk, parent, kind, _, code, name in agency_rows},
+    )
 
 
 # --- roll-ups -------------------------------------------------------------------------------------
