@@ -218,6 +218,11 @@ def _cell(value) -> str:
     return "—" if value in (None, "") else str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _row(*cells) -> str:
+    """A Markdown table row of ``cells`` (each through ``_cell``)."""
+    return "| " + " | ".join(_cell(x) for x in cells) + " |"
+
+
 def _met(value) -> str:
     return {True: "✔", False: "✘"}.get(value, "—")
 
@@ -241,23 +246,18 @@ def render_tables(rows: list[dict]) -> str:
             reference = f"{r['reference']} {_seconds(r.get('reference_s'))}" if r.get("reference") else "—"
             ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}×"
             parts.append(
-                "| "
-                + " | ".join(
-                    _cell(x)
-                    for x in (
-                        r["what"],
-                        r.get("size"),
-                        r.get("database"),
-                        f"{_seconds(r.get('ours_s'))} (median of {r.get('runs', '?')})",
-                        reference,
-                        ratio,
-                        r.get("target"),
-                        _met(r.get("met")),
-                        _rss(r),
-                        f"`{r.get('command', '')}`",
-                    )
+                _row(
+                    r["what"],
+                    r.get("size"),
+                    r.get("database"),
+                    f"{_seconds(r.get('ours_s'))} (median of {r.get('runs', '?')})",
+                    reference,
+                    ratio,
+                    r.get("target"),
+                    _met(r.get("met")),
+                    _rss(r),
+                    f"`{r.get('command', '')}`",
                 )
-                + " |"
             )
     if web:
         parts += [
@@ -271,29 +271,24 @@ def render_tables(rows: list[dict]) -> str:
         for r in web:
             ratio = r.get("rps_ratio")
             parts.append(
-                "| "
-                + " | ".join(
-                    _cell(x)
-                    for x in (
-                        r["what"],
-                        r.get("size"),
-                        r.get("database"),
-                        f"{r['rps']:.1f}",
-                        "—" if r.get("reference_rps") is None else f"{r['reference_rps']:.1f}",
-                        "—" if ratio is None else f"{ratio:.2f}",
-                        f"{r['p50_ms']:.1f} ms",
-                        f"{r['p95_ms']:.1f} ms",
-                        f"{r['p99_ms']:.1f} ms",
-                        "—"
-                        if r.get("worker_cpu_ms_per_request") is None
-                        else f"{r['worker_cpu_ms_per_request']:.1f} ms",
-                        r.get("target"),
-                        _met(r.get("met")),
-                        _rss(r),
-                        f"`{r.get('command', '')}`",
-                    )
+                _row(
+                    r["what"],
+                    r.get("size"),
+                    r.get("database"),
+                    f"{r['rps']:.1f}",
+                    "—" if r.get("reference_rps") is None else f"{r['reference_rps']:.1f}",
+                    "—" if ratio is None else f"{ratio:.2f}",
+                    f"{r['p50_ms']:.1f} ms",
+                    f"{r['p95_ms']:.1f} ms",
+                    f"{r['p99_ms']:.1f} ms",
+                    "—"
+                    if r.get("worker_cpu_ms_per_request") is None
+                    else f"{r['worker_cpu_ms_per_request']:.1f} ms",
+                    r.get("target"),
+                    _met(r.get("met")),
+                    _rss(r),
+                    f"`{r.get('command', '')}`",
                 )
-                + " |"
             )
     if queries:
         parts += [
@@ -305,19 +300,14 @@ def render_tables(rows: list[dict]) -> str:
         ]
         for r in queries:
             parts.append(
-                "| "
-                + " | ".join(
-                    _cell(x)
-                    for x in (
-                        r["what"],
-                        r.get("database"),
-                        r["queries_n1"],
-                        r.get("queries_n10"),
-                        _met(r.get("met")),
-                        f"`{r.get('command', '')}`",
-                    )
+                _row(
+                    r["what"],
+                    r.get("database"),
+                    r["queries_n1"],
+                    r.get("queries_n10"),
+                    _met(r.get("met")),
+                    f"`{r.get('command', '')}`",
                 )
-                + " |"
             )
     return "\n".join(parts)
 

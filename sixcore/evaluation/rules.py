@@ -80,7 +80,6 @@ __all__ = [
     "kpi_lights",
     "lag_light",
     "linear_forecast",
-    "merge_tallies",
     "period_index",
     "planned_percent",
     "red_streak",
@@ -1045,9 +1044,8 @@ def roll_up(
 
 @dataclass
 class LightTally:
-    """What a roll-up of rows weighing 1 adds up before averaging, so that tallies of parts can be
-    merged (``merge_tallies``) into the tally of the whole: the count of each light, the rows, and
-    Σ min(achievement, cap) over the ``achieved`` rows that have an achievement."""
+    """What a roll-up of rows weighing 1 adds up before averaging: the count of each light, the rows,
+    and Σ min(achievement, cap) over the ``achieved`` rows that have an achievement."""
 
     counts: dict[Light, int]
     items: int
@@ -1079,24 +1077,6 @@ def tally_lights(
     return {key: LightTally(*group) for key, group in groups.items()}
 
 
-def merge_tallies(parts: Iterable[tuple[Hashable, LightTally]]) -> dict[Hashable, LightTally]:
-    """The tallies of groups made of parts: ``(group_key, part's tally)`` pairs summed per group key
-    (first-seen order).  Exact: the sums are ``Decimal`` additions, which do not depend on the
-    grouping (4-place achievements are far from the 28 digits of the context)."""
-    merged: dict[Hashable, LightTally] = {}
-    for key, part in parts:
-        into = merged.get(key)
-        if into is None:
-            merged[key] = LightTally(dict(part.counts), part.items, part.total, part.achieved)
-        else:
-            for light, n in part.counts.items():
-                into.counts[light] += n
-            into.items += part.items
-            into.total += part.total
-            into.achieved += part.achieved
-    return merged
-
-
 def roll_up_tallies(tallies: Mapping[Hashable, LightTally]) -> dict[Hashable, RollUp]:
     """The ``RollUp`` of each tally: what ``roll_up`` gives for the same rows with weight 1 (Σ 1·min(a,
     cap) is Σ min(a, cap) with the same digits; Σ 1 is the number of rows with an achievement)."""
@@ -1113,9 +1093,8 @@ def roll_up_lights(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> dict[Hashable, RollUp]:
     """``roll_up`` of rows that all weigh 1, given as ``(group_key, light, achievement)``: the same
-    ``RollUp`` per group (first-seen order), with the same numbers; a test checks both agree.  Its
-    parts (``tally_lights``, ``merge_tallies``, ``roll_up_tallies``) let a caller roll many rows up
-    into small parts once and build every grouping from the parts."""
+    ``RollUp`` per group (first-seen order), with the same numbers; a test checks both agree.  (For
+    every period of a revision at once: ``roll_up_periods``.)"""
     return roll_up_tallies(tally_lights(rows, thresholds))
 
 
