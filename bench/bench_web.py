@@ -11,9 +11,10 @@ configuration: ``--max-requests 0``, because a worker restart (≈1 s of imports
 would tax the fast ceiling most.
 
 Each page and API list is fetched twice over: as the public (no credentials: published figures
-only) and as the NDC administrator (who sees every submission), pages with a session cookie, API
-endpoints with that user's token (``sixcore token create ndc``): a signed-in request costs the
-session and user queries of Django's authentication on top. Every target runs ``--seconds`` under
+only) and as the NDC administrator (who sees every submission), pages with the session and CSRF
+cookies a browser holds, API endpoints with that user's token (``sixcore token create ndc``).
+Every request says ``Accept-Encoding: gzip, deflate``, as browsers and HTTP libraries do (API lists
+from the page cache then come compressed: ``core/pagecache.py``). Every target runs ``--seconds`` under
 wrk, one after the other, ``--repeat`` times; the figures are medians over the runs. Also measured:
 the CPU time of the gunicorn workers per request (from /proc), less noisy than the rate on a shared
 machine. wrk runs on the same cores (1 thread).
@@ -46,8 +47,9 @@ from _db import command_line, recreate_postgres_database, write_rows  # noqa: E4
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_web_sixcore"
 PASSWORD = "bench-password-1234"
-# As behind the TLS-terminating proxy (deploy/gunicorn.conf.py trusts it from 127.0.0.1).
-BASE_HEADERS = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+# As behind the TLS-terminating proxy (deploy/gunicorn.conf.py trusts it from 127.0.0.1), and as every
+# browser and HTTP library asks (wrk counts the bytes, compressed or not, without decoding them).
+BASE_HEADERS = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1", "Accept-Encoding": "gzip, deflate"}
 SIZE = "seed program + sixcore demo (264 submissions)"
 
 # Prints the credentials and the paths the benchmark needs, as JSON (runs with the server's settings).
@@ -63,10 +65,16 @@ from sixcore.accounts.models import User
 from sixcore.plan.models import KPI
 client = Client()
 client.force_login(User.objects.get(username="ndc"))
+# The CSRF cookie a browser holds from its first page (the logout form of every page uses it).
+from django.middleware.csrf import get_token
+from django.test import RequestFactory
+first = RequestFactory().get("/")
+get_token(first)
 kpi = KPI.objects.select_related("measure").order_by("-measure__industry__program__revision", "measure__order", "order").first()
 print(json.dumps({
     "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
     "cookie_name": settings.SESSION_COOKIE_NAME,
+    "csrf_cookie": f"{settings.CSRF_COOKIE_NAME}={first.META['CSRF_COOKIE']}",
     "kpi_path": reverse("evaluation:kpi", args=[kpi.measure.code, kpi.code]),
 }))
 """
@@ -213,7 +221,7 @@ def run_wrk(
 
 def targets(kpi_path: str) -> list[Target]:
     """The ceiling, then each page and API list as the public (anonymous: published figures only, the
-    bulk of the traffic) and as a signed-in NDC officer (session or token: two more queries a request)."""
+    bulk of the traffic) and as a signed-in NDC officer (session or token, read with the user in the one query of a cached answer)."""
     pages = [
         ("dashboard", "program dashboard", "/dashboard/", False),
         ("kpi", "KPI page", kpi_path, False),
@@ -248,7 +256,9 @@ def measure(
 ) -> dict[str, list[dict]]:
     """Run every target ``repeat`` times, interleaved; each run preceded by a short warm-up."""
     base = BASE_HEADERS
-    page_headers = {**base, "Cookie": f"{credentials['cookie_name']}={credentials['session']}"}
+    # As a signed-in browser sends them: the session cookie and the CSRF cookie of its first page.
+    cookies = f"{credentials['cookie_name']}={credentials['session']}; {credentials['csrf_cookie']}"
+    page_headers = {**base, "Cookie": cookies}
     api_headers = {**base, "Authorization": f"Token {credentials['token']}"}
     runs: dict[str, list[dict]] = {t.key: [] for t in chosen}
     with tempfile.TemporaryDirectory() as tmp:

@@ -809,7 +809,7 @@ def _item_body(w) -> dict:
 
 WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|COPY|CREATE|DROP|ALTER|TRUNCATE)\b", re.I)
 # Tables a request may write without changing data: the session, the login-attempt log.
-BOOKKEEPING = re.compile(r"django_session|axes_", re.I)
+BOOKKEEPING = re.compile(r"accounts_session|axes_", re.I)
 
 
 def _written_tables(queries) -> list[str]:

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from django.conf import settings
+from django.utils.module_loading import import_string
 from live_servers import (
     AppServer,
     clone_database,
@@ -269,7 +270,9 @@ def test_pdf_queued_through_one_is_downloaded_through_the_other(two):
 
 
 def test_sessions_and_lockouts_live_in_the_database():
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessions
+
+    assert issubclass(import_string(f"{settings.SESSION_ENGINE}.SessionStore"), DatabaseSessions)
     assert getattr(settings, "AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler") == (
         "axes.handlers.database.AxesDatabaseHandler"
     )

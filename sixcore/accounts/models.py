@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -78,3 +79,23 @@ class User(AbstractUser):
     @property
     def is_ndc(self) -> bool:
         return self.role in (Role.NDC_ADMIN, Role.NDC_REVIEWER)
+
+
+class Session(AbstractBaseSession):
+    """Django's database session plus the signed-in user's id (from the session's own data, written
+    with it), so that a request reads its session, user and agency in one query
+    (``accounts/sessions.py``).  A deleted user's sessions go with the user."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -55,7 +55,8 @@ MANIFEST = "manifest.json"
 DATA = "data.json"
 MEDIA_PREFIX = "media/"
 # Created by ``migrate`` (rows refer to them by natural key), or not worth keeping (sessions).
-EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", "sessions.session"})
+EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", "sessions.session", "accounts.session"})
+_SESSION_TABLE = "accounts_session"  # accounts.Session (the engine's); django_session is Django's own
 # Tables that ``migrate`` itself fills (progress/0002 creates the program's 16 reporting periods): a
 # freshly migrated database holding only these counts as empty.
 SEEDED_BY_MIGRATIONS = frozenset({"progress.reportingperiod"})
@@ -479,7 +480,8 @@ def _load(
     try:
         with _change_log_off(), transaction.atomic(using=using):
             with connection.cursor() as cursor:
-                for table in [*_tables(model_list), "django_session"]:
+                # Sessions first (they reference users): a restore signs everyone out.
+                for table in [_SESSION_TABLE, "django_session", *_tables(model_list)]:
                     # Raw: the change log's manager refuses deletes, and no signal must fire.
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 - model tables
             with open(data_path, encoding="utf-8") as fh:

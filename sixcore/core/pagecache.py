@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,12 +35,18 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
-from django.template.context_processors import csrf
+from django.middleware.csrf import get_token
 from django.template.loader import get_template
+from django.urls import get_script_prefix
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
+from rest_framework.authentication import SessionAuthentication
 
 SESSION_MARK = b"<!--sixcore:session-nav-->"
 MESSAGES_MARK = b"<!--sixcore:messages-->"
+# The test of Django's GZipMiddleware: ``gzip`` among the accepted encodings.
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # The attribute templates test (``{% if request.sixcore_cached_page %}``) to write the markers.
 REQUEST_FLAG = "sixcore_cached_page"
 
@@ -52,20 +59,54 @@ def enabled() -> bool:
 _LATEST_CHANGE_SQL = 'SELECT "id", "time" FROM "core_objectchange" ORDER BY "id" DESC LIMIT 1'
 
 
-def data_version() -> str:
+def data_version(request: HttpRequest | None = None) -> str:
     """The newest change-log entry, as ``"<id>.<time>"`` (the time too: after a restore or a test
-    flush an id can come back, its time does not)."""
+    flush an id can come back, its time does not).
+
+    A signed-in request's first query has already read it (``accounts/sessions.py``: session, user,
+    agency and this in one round trip; an API token's the same, ``api/authentication.py``): that
+    reading, made at the start of this request, is used.  Otherwise one query."""
+    known = getattr(request, DATA_VERSION_ATTRIBUTE, None)
+    if known is None:
+        known = getattr(getattr(request, "session", None), "data_version", None)
+    if known is not None:
+        return known
     from django.db import connections, router
 
     from .models import ObjectChange
+    from .prepared import prepared_cursor
 
-    # Raw SQL: this runs on every cached request, where compiling the ORM query cost as much as
-    # sending it. The time is read as stored (text on SQLite, a timestamp on PostgreSQL).
+    # Raw SQL, prepared by PostgreSQL: this runs on every cached request, where compiling the ORM
+    # query cost as much as sending it. The time is read as stored (text on SQLite, a timestamp on PostgreSQL).
     connection = connections[router.db_for_read(ObjectChange)]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(_LATEST_CHANGE_SQL)
         row = cursor.fetchone()
-    return "0" if row is None else f"{row[0]}.{row[1]}"
+    return version_of(row)
+
+
+def version_of(latest: tuple[Any, Any] | None) -> str:
+    """The data version of the newest change-log entry's (id, time) as stored, or of none."""
+    return "0" if latest is None or latest[0] is None else f"{latest[0]}.{latest[1]}"
+
+
+# Where an API request's token query leaves the data version it read (on the Django request).
+DATA_VERSION_ATTRIBUTE = "sixcore_data_version"
+
+
+def latest_change_columns() -> dict[str, Any]:
+    """``annotate()`` arguments giving any query the newest change-log entry's id and time as
+    stored (what ``data_version`` reads), for a query that runs first on every request anyway."""
+    from django.db.models import CharField, IntegerField, Subquery
+
+    from .models import ObjectChange
+
+    latest = ObjectChange.objects.order_by("-id")
+    return {
+        # The time as text: what the raw query gives on SQLite; on PostgreSQL the driver's datetime.
+        "latest_change_id": Subquery(latest.values("id")[:1], output_field=IntegerField()),
+        "latest_change_time": Subquery(latest.values("time")[:1], output_field=CharField()),
+    }
 
 
 def clock_key() -> str:
@@ -94,7 +135,7 @@ def cache_key(request: HttpRequest, name: str, *extra: str) -> str:
         translation.get_language() or "",
         request.headers.get("HX-Request", ""),
         clock_key(),
-        data_version(),
+        data_version(request),
         *extra,
     )
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
@@ -124,18 +165,51 @@ def _rebuild(entry: tuple[str, bytes]) -> HttpResponse:
 
 
 def _session_nav(request: HttpRequest) -> bytes:
-    if not request.user.is_authenticated:  # the same for every visitor: rendered once per language
-        return _public_nav(translation.get_language() or "")
-    return (
-        get_template("core/_session_nav.html")
-        .render({"user": request.user, "request": request, **csrf(request)})  # the token made only if shown
-        .encode()
-    )
+    language, prefix = translation.get_language() or "", get_script_prefix()
+    user = request.user
+    if not user.is_authenticated:  # the same for every visitor: rendered once per language
+        return _public_nav(language, prefix)
+    # Rendered once per name, agency and language, with a mark where this request's CSRF token goes
+    # (``get_token``: a fresh mask each time, the session's secret).
+    agency = user.agency.name if user.agency_id else None
+    before, after = _signed_in_nav(language, prefix, str(user), agency)
+    return before + get_token(request).encode() + after
 
 
 @functools.lru_cache(maxsize=8)
-def _public_nav(language: str) -> bytes:
+def _public_nav(language: str, prefix: str) -> bytes:
     return get_template("core/_session_nav.html").render({}).encode()
+
+
+_TOKEN_MARK = "sixcore-csrf-token-mark"  # noqa: S105 - where the token goes, not a secret
+
+
+@functools.lru_cache(maxsize=512)
+def _signed_in_nav(language: str, prefix: str, name: str, agency: str | None) -> tuple[bytes, bytes]:
+    """The signed-in session bar of a user so named and of that agency, split at the CSRF token; the
+    template reads nothing else of the user (a test renders both ways and compares)."""
+    viewer = _NavUser(name, agency)
+    html = get_template("core/_session_nav.html").render({"user": viewer, "csrf_token": _TOKEN_MARK})
+    before, _, after = html.partition(_TOKEN_MARK)
+    return before.encode(), after.encode()
+
+
+class _NavUser:
+    """What ``core/_session_nav.html`` reads of a signed-in user."""
+
+    is_authenticated = True
+
+    def __init__(self, name: str, agency: str | None) -> None:
+        self.name = name
+        self.agency = _NavAgency(agency) if agency is not None else None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class _NavAgency:
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def fill_markers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -176,14 +250,20 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 def cached_api_response(view, request, build: Callable[[], Any]) -> Any:
     """A DRF view's JSON response from the page cache, else ``build()`` rendered and stored.  Called
-    from the handler, after authentication, permissions and content negotiation (``initial``)."""
+    from the handler, after authentication, permissions and content negotiation (``initial``).
+
+    The entry also keeps the body gzip-compressed (once, when stored: the list of KPIs is 242 KB of
+    JSON, 27 KB compressed), sent to clients that accept gzip unless the request is signed in by
+    its session cookie: compressing a secret next to what an attacker's page makes a browser send is
+    how BREACH reads it, and only a cookie travels with a cross-site request (a token or the public
+    cannot be made to)."""
     if not enabled() or request.accepted_renderer.format != "json":
         return build()
     key = cache_key(request._request, f"{type(view).__module__}.{type(view).__qualname__}", "json")
     cache = _cache()
     entry = cache.get(key)
     if entry is not None:
-        return _rebuild(entry)
+        return _api_response(request, entry)
     response = build()
     if response.status_code != 200:
         return response
@@ -192,8 +272,34 @@ def cached_api_response(view, request, build: Callable[[], Any]) -> Any:
     response.accepted_media_type = request.accepted_media_type
     response.renderer_context = view.get_renderer_context()
     response.render()
-    if _storable(response):
-        cache.set(key, (response["Content-Type"], response.content), _timeout())
+    if not _storable(response):
+        return response
+    entry = (response["Content-Type"], response.content, _gzipped(response.content))
+    cache.set(key, entry, _timeout())
+    return _api_response(request, entry)
+
+
+_GZIP_FROM = 1024  # bytes: below this, compressing saves less than it costs
+
+
+def _gzipped(body: bytes) -> bytes | None:
+    # ``compress_string``: gzip with a fixed (zero) time, so that the same body compresses alike.
+    return compress_string(body) if len(body) >= _GZIP_FROM else None
+
+
+def _api_response(request, entry: tuple) -> HttpResponse:
+    content_type, body, gzipped = entry
+    if gzipped is None:
+        return HttpResponse(body, content_type=content_type)
+    cookie_signed = isinstance(request.successful_authenticator, SessionAuthentication)
+    if cookie_signed:  # never compressed (above): no Vary needed, the answer is always the same
+        return HttpResponse(body, content_type=content_type)
+    if _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+        response = HttpResponse(gzipped, content_type=content_type)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(body, content_type=content_type)
+    patch_vary_headers(response, ("Accept-Encoding",))
     return response
 
 
