@@ -221,7 +221,8 @@ def run_wrk(
 
 def targets(kpi_path: str) -> list[Target]:
     """The ceiling, then each page and API list as the public (anonymous: published figures only, the
-    bulk of the traffic) and as a signed-in NDC officer (session or token, read with the user in the one query of a cached answer)."""
+    bulk of the traffic) and as a signed-in NDC officer (session or token: read with the user and the
+    data version in the one query of a cached answer)."""
     pages = [
         ("dashboard", "program dashboard", "/dashboard/", False),
         ("kpi", "KPI page", kpi_path, False),

@@ -1,11 +1,13 @@
 """A lookup of one row whose SQL is compiled once per database connection.
 
-Every signed-in request loads its session and user (an API request its token) before anything else.  The
-ORM compiles such a ``select_related(...).get(...)`` anew each time, and compiling costs about four
-times what sending the query does (0.55 ms of CPU against 0.12 ms on PostgreSQL, measured with
-``bench/bench_web.py``'s server).  ``PreparedGet`` compiles it once per connection and then only
-executes it with the request's values; the row becomes instances through Django's own converters and related-object
-populators, as ``QuerySet.get`` builds them (``ModelIterable``), so the result is the same.
+Every signed-in request loads its session and user (an API request its token) before anything
+else.  The ORM compiles such a ``select_related(...).get(...)`` anew each time, and compiling costs
+about four times what sending the query does (0.55 ms of CPU against 0.12 ms on PostgreSQL,
+measured with ``bench/bench_web.py``'s server).  ``PreparedGet`` compiles it once per connection
+and then only executes it with the request's values; the row becomes instances through Django's own
+converters and related-object populators, as ``QuerySet.get`` builds them (``ModelIterable``), so
+the result is the same.  On PostgreSQL the statement is also prepared by the server
+(``prepared_cursor``).
 """
 
 from __future__ import annotations
