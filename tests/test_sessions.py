@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.db import connection
+from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.template.context_processors import csrf
 from django.template.loader import get_template
@@ -118,15 +118,44 @@ def test_the_loaded_user_belongs_to_its_request_only():
     user = ndc_reviewer()
     client = signed_in(user)
     client.get(PAGE)
-    assert loaded_user(user.pk) is None  # outside a request: nothing
-    # A store that read the session but is not the current request's is never consulted.
-    store = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
-    assert store[SESSION_KEY] == str(user.pk)
-    assert loaded_user(user.pk) is None
+    assert loaded_user(user.pk) is None  # outside a request: nothing, whatever was read before
     renamed = User.objects.get(pk=user.pk)
     renamed.first_name = "新"
     renamed.save()
     assert ModelBackend().get_user(user.pk).first_name == "新"
+
+
+def test_the_session_row_never_chooses_the_user():
+    """The user is the one the session's signed data names; the row's user id only lets the query
+    read that user at once. A row naming another user (however it came to) signs no one in as them."""
+    user, other = editor("moea"), UserFactory(username="someone_else", first_name="別人", agency="most")
+    client = signed_in(user)
+    Session.objects.update(user=other)
+    page = client.get(PAGE).content.decode()
+    assert f"{user}（經濟部）" in page and "別人" not in page
+
+
+def test_a_session_for_a_user_deleted_meanwhile_is_saved_and_signs_no_one_in():
+    """No foreign-key constraint: Django's create() retries a failed insert with new keys for ever."""
+    store = SessionStore()
+    store[SESSION_KEY] = "987654"
+    store.create()  # returns
+    assert Session.objects.get(session_key=store.session_key).user_id == 987654
+    request = RequestFactory().get("/")
+    request.session = SessionStore(store.session_key)
+    from django.contrib.auth import get_user
+
+    assert not get_user(request).is_authenticated
+
+
+def test_async_saves_name_the_user_too():
+    import asyncio
+
+    store = SessionStore()
+    # A key and loaded data: building the row then reads nothing from the database.
+    store._session_key, store._session_cache = "a" * 32, {SESSION_KEY: "42"}
+    instance = asyncio.run(store.acreate_model_instance(store._session_cache))
+    assert instance.user_id == 42
 
 
 def test_the_sessions_data_version_is_the_one_read_alone():
@@ -209,3 +238,11 @@ def test_postgresql_prepares_the_per_request_statements_and_nothing_else(setting
         assert fields(lookup.get(user.pk)) == fields(User.objects.get(pk=user.pk))
     statements = prepared()
     assert len(statements) == 1 and '"accounts_user"' in statements[0]  # the ORM's queries: never
+    # A rolled-back transaction (psycopg forgets its statements) and a new connection prepare again.
+    try:
+        with transaction.atomic():
+            lookup.get(user.pk)
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert fields(lookup.get(user.pk)) == fields(User.objects.get(pk=user.pk))

@@ -86,8 +86,17 @@ class Session(AbstractBaseSession):
     with it), so that a request reads its session, user and agency in one query
     (``accounts/sessions.py``).  A deleted user's sessions go with the user."""
 
+    # No database constraint: a session saved for a user deleted meanwhile must not fail its insert at
+    # commit (Django's create() would retry with new keys for ever); it then joins no user and signs
+    # no one in. Deleting a user through Django still deletes their sessions (CASCADE runs in Python).
     user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("user"),
     )
 
     class Meta(AbstractBaseSession.Meta):

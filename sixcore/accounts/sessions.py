@@ -79,6 +79,11 @@ class SessionStore(db.SessionStore):
         instance.user_id = _user_pk(data.get(SESSION_KEY))
         return instance
 
+    async def acreate_model_instance(self, data: dict[str, Any]):
+        instance = await super().acreate_model_instance(data)
+        instance.user_id = _user_pk(data.get(SESSION_KEY))
+        return instance
+
     def _get_session_from_db(self):
         session = _session_with_user.get(self.session_key, timezone.now())
         if session is None:

@@ -28,12 +28,14 @@ import functools
 import hashlib
 import os
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
@@ -45,8 +47,8 @@ from rest_framework.authentication import SessionAuthentication
 
 SESSION_MARK = b"<!--sixcore:session-nav-->"
 MESSAGES_MARK = b"<!--sixcore:messages-->"
-# The test of Django's GZipMiddleware: ``gzip`` among the accepted encodings.
-_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+# ``gzip`` among the accepted encodings, not refused by ``q=0`` (Django's GZipMiddleware ignores q).
+_ACCEPTS_GZIP = re.compile(r"(?:^|,)\s*gzip\s*(?:,|$|;(?!\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)))", re.I)
 # The attribute templates test (``{% if request.sixcore_cached_page %}``) to write the markers.
 REQUEST_FLAG = "sixcore_cached_page"
 
@@ -181,7 +183,8 @@ def _public_nav(language: str, prefix: str) -> bytes:
     return get_template("core/_session_nav.html").render({}).encode()
 
 
-_TOKEN_MARK = "sixcore-csrf-token-mark"  # noqa: S105 - where the token goes, not a secret
+# Where the token goes (not a secret): random, so that no name can contain it.
+_TOKEN_MARK = f"sixcore-csrf-{secrets.token_hex(16)}"
 
 
 @functools.lru_cache(maxsize=512)
@@ -190,6 +193,8 @@ def _signed_in_nav(language: str, prefix: str, name: str, agency: str | None) ->
     template reads nothing else of the user (a test renders both ways and compares)."""
     viewer = _NavUser(name, agency)
     html = get_template("core/_session_nav.html").render({"user": viewer, "csrf_token": _TOKEN_MARK})
+    if html.count(_TOKEN_MARK) != 1:
+        raise ImproperlyConfigured("core/_session_nav.html must show the CSRF token exactly once")
     before, _, after = html.partition(_TOKEN_MARK)
     return before.encode(), after.encode()
 
@@ -259,7 +264,8 @@ def cached_api_response(view, request, build: Callable[[], Any]) -> Any:
     cannot be made to)."""
     if not enabled() or request.accepted_renderer.format != "json":
         return build()
-    key = cache_key(request._request, f"{type(view).__module__}.{type(view).__qualname__}", "json")
+    # "gz": entries hold the compressed body too (a server of an older release keeps 2-tuples).
+    key = cache_key(request._request, f"{type(view).__module__}.{type(view).__qualname__}", "json", "gz")
     cache = _cache()
     entry = cache.get(key)
     if entry is not None:

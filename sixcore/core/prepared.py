@@ -133,14 +133,19 @@ def prepared_cursor(connection):
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
+    # The steps of Django's ``connection.cursor()``: a failed health check reconnects, a connection is
+    # used by its own thread only, errors are Django's.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:  # Django's default: psycopg prepares nothing, even when asked
-        raw.prepare_threshold = _ONLY_WHEN_ASKED
-    inner = _preparing_cursor_class()(raw)
-    # As Django's ``create_cursor``: the connection's time zone for timestamps.
-    if connection.timezone != raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
-        register_tzloader(connection.timezone, inner)
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if raw.prepare_threshold is None:  # Django's default: psycopg prepares nothing, even when asked
+            raw.prepare_threshold = _ONLY_WHEN_ASKED
+        inner = _preparing_cursor_class()(raw)
+        # As Django's ``create_cursor``: the connection's time zone for timestamps.
+        if connection.timezone != raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
+            register_tzloader(connection.timezone, inner)
+    connection.validate_thread_sharing()
     # Django's wrapper: its checks, and the query log of ``CaptureQueriesContext`` and DEBUG.
     return _LoggedCursor(inner, connection) if connection.queries_logged else connection.make_cursor(inner)
 

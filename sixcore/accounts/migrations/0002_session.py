@@ -5,10 +5,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def forget_django_sessions(apps, schema_editor):
+    """Sessions now live in accounts_session: the old table's rows would never be read or cleared."""
+    apps.get_model("sessions", "Session").objects.all().delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
+        ('sessions', '0001_initial'),
     ]
 
     operations = [
@@ -18,7 +24,7 @@ class Migration(migrations.Migration):
                 ('session_key', models.CharField(max_length=40, primary_key=True, serialize=False, verbose_name='session key')),
                 ('session_data', models.TextField(verbose_name='session data')),
                 ('expire_date', models.DateTimeField(db_index=True, verbose_name='expire date')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
                 'verbose_name': 'session',
@@ -26,4 +32,5 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
         ),
+        migrations.RunPython(forget_django_sessions, migrations.RunPython.noop),
     ]
