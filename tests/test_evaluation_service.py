@@ -233,6 +233,32 @@ def test_kpi_rollups_of_many_periods_match_evaluate_period(q2):
         _same_rollups(both, period)
 
 
+def test_a_revision_in_force_without_kpis_evaluates_to_nothing(q2):
+    """Its periods have no KPI to judge (as ``evaluate_period`` finds), even with reports filed under the
+    revision before: the batch reads used to fail looking up its KPIs' lead agencies."""
+    from portfolio import generate_reports
+
+    from sixcore.plan.models import Program
+
+    q1 = ReportingPeriod.by_code("113Q1")
+    assert generate_reports([q1])
+    Program.objects.create(
+        name="六大核心戰略產業推動方案",
+        revision=9,
+        title="測試：無指標的修正",
+        revision_date=date(2024, 1, 1),
+        start_year=110,
+        end_year=113,
+        effective_from="113Q1",
+    )
+    assert service.evaluate_period(q1).kpis == []
+    lights = service.evaluate_kpi_lights([q2, q1])
+    assert lights[(113, 1)] == {} and len(lights[(111, 2)]) == len(service.evaluate_period(q2).kpis)
+    rollups = service.evaluate_kpi_rollups([q1])
+    assert rollups[(113, 1)] == {by: [] for by in service.ROLLUP_KINDS}
+    _same_rollups(rollups, q1)
+
+
 # --- the fast reads of evaluate_kpi_lights against the ORM -----------------------------------------
 
 

@@ -1158,9 +1158,10 @@ def _kpi_lights(periods, user, published_only, thresholds) -> _Lights:
         .values_list("kpi_id", "agency_id")
     ):
         kpi_agencies[kpi_pk].append(agency_pk)
-    leads: dict[int, list[int | None]] = {}  # program → lead agency by natural-key number
+    # program → lead agency by natural-key number (every revision in force, even one without KPIs)
+    leads: dict[int, list[int | None]] = {program_pk: [None] * len(numbers) for program_pk in program_pks}
     for program_pk, kpis in plan_kpis.items():
-        lead = leads[program_pk] = [None] * len(numbers)
+        lead = leads[program_pk]
         for pk, _ in kpis:
             if pk in kpi_agencies:
                 lead[slot_of[pk]] = reporter(kpi_agencies[pk][0])
