@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_reports.py                      # N = 1: the seed program + `sixcore demo`
     .venv/bin/python bench/bench_reports.py --scale 10 --json out.json
+    .venv/bin/python bench/bench_reports.py --scale 10 --exports-only --repeat 3
     .venv/bin/python bench/bench_reports.py --database-url postgres://postgres@127.0.0.1:5432/bench_reports
 
 Every run starts from a fresh database: a new SQLite file in a temporary SIXCORE_HOME, or the PostgreSQL
@@ -14,7 +15,8 @@ Each format is timed end to end, as a download does it: ``build_quarterly_report
 narratives, from the database) and rendering, median of ``--repeat`` runs (default 5; the PDF at N > 1
 defaults to 3 runs, ``--pdf-repeat``). Wall and CPU time (``time.process_time``) are printed; the
 machine is shared, so CPU is the steadier figure. The PDF's first generation in the process (fontconfig
-scans the CJK fonts) is timed separately. Nothing is cached between runs.
+scans the CJK fonts) is timed separately. Nothing is cached between runs. The open-data exports are
+built as the download view builds them, with the cyclic GC paused; ``--exports-only`` times them alone.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def main() -> None:
         "--pdf-repeat", type=int, default=None, help="runs of the PDF (default 5, 3 at N > 1)"
     )
     parser.add_argument("--database-url", default=None, help="PostgreSQL database bench_* to recreate")
+    parser.add_argument("--exports-only", action="store_true", help="time the open-data exports alone")
     parser.add_argument("--json", dest="json_path", default=None, help="write the result rows here")
     args = parser.parse_args()
     if args.scale < 1:
@@ -126,11 +129,11 @@ def main() -> None:
 
 
 def run(args, pdf_repeat: int, database: str, command: str) -> list[dict]:
+    from sixcore.core.gcpause import gc_paused
     from sixcore.progress.models import ReportingPeriod, Submission
     from sixcore.progress.services import program_in_force
     from sixcore.reports import exports
     from sixcore.reports.builder import build_quarterly_report
-    from sixcore.reports.formats import render_report
     from sixcore.reports.pdf import has_harfbuzz_subset
 
     period = ReportingPeriod.by_code(args.period)
@@ -148,6 +151,38 @@ def run(args, pdf_repeat: int, database: str, command: str) -> list[dict]:
     del probe
 
     results: list[tuple[str, str, list[float], list[float], str | None, float | None]] = []
+    if not args.exports_only:
+        _time_reports(args, pdf_repeat, period, scale_text, results)
+    for dataset in ("plan", "evaluation"):
+        for fmt in ("csv", "xlsx", "json"):
+            if dataset == "plan":
+                make = lambda: exports.plan_tables(program_in_force(period))  # noqa: E731
+            else:
+                make = lambda: exports.evaluation_tables(period, published_only=False)  # noqa: E731
+
+            def export(make=make, fmt=fmt):
+                with gc_paused():  # as the download view builds them (reports/views.py)
+                    return exports.render_dataset(make(), fmt, "bench")
+
+            walls, cpus, (content, _type, _name) = timed(export, args.repeat)
+            results.append(
+                (
+                    f"export {dataset}.{fmt}",
+                    f"{scale_text}; {len(content) // 1024} KB",
+                    walls,
+                    cpus,
+                    None,
+                    None,
+                )
+            )
+    return _rows(results, database, command, args)
+
+
+def _time_reports(args, pdf_repeat: int, period, scale_text: str, results: list) -> None:
+    """The quarterly report: the first PDF of the process, then each format ``--repeat`` times."""
+    from sixcore.reports.builder import build_quarterly_report
+    from sixcore.reports.formats import render_report
+
     walls, cpus, content = timed(lambda: render_report(build_quarterly_report(period), "pdf"), 1)
     pages = pdf_pages(content)
     size = f"{scale_text}; {pages or '?'} pages, {len(content) // 1024} KB"
@@ -173,26 +208,10 @@ def run(args, pdf_repeat: int, database: str, command: str) -> list[dict]:
     results.append(
         (f"report build only (evaluation + narratives) {args.period}", scale_text, walls, cpus, None, None)
     )
-    for dataset in ("plan", "evaluation"):
-        for fmt in ("csv", "xlsx", "json"):
-            if dataset == "plan":
-                make = lambda: exports.plan_tables(program_in_force(period))  # noqa: E731
-            else:
-                make = lambda: exports.evaluation_tables(period, published_only=False)  # noqa: E731
-            walls, cpus, (content, _type, _name) = timed(
-                lambda make=make, fmt=fmt: exports.render_dataset(make(), fmt, "bench"), args.repeat
-            )
-            results.append(
-                (
-                    f"export {dataset}.{fmt}",
-                    f"{scale_text}; {len(content) // 1024} KB",
-                    walls,
-                    cpus,
-                    None,
-                    None,
-                )
-            )
 
+
+def _rows(results: list, database: str, command: str, args) -> list[dict]:
+    """Medians of each timing as rows of the suite's format (printed too)."""
     load = os.getloadavg()[0]
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {database}")
     rows = []
