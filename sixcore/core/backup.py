@@ -56,7 +56,6 @@ DATA = "data.json"
 MEDIA_PREFIX = "media/"
 # Created by ``migrate`` (rows refer to them by natural key), or not worth keeping (sessions).
 EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", "sessions.session", "accounts.session"})
-_SESSION_TABLE = "accounts_session"  # accounts.Session (the engine's); django_session is Django's own
 # Tables that ``migrate`` itself fills (progress/0002 creates the program's 16 reporting periods): a
 # freshly migrated database holding only these counts as empty.
 SEEDED_BY_MIGRATIONS = frozenset({"progress.reportingperiod"})
@@ -411,6 +410,11 @@ def _change_log_off() -> Iterator[None]:
             changelog.track_changes(model, related=tracking.related, exclude=tracking.exclude)
 
 
+def _session_tables() -> list[str]:
+    """The tables of the session models (ours, the engine's, and Django's own), never backed up."""
+    return [apps.get_model(label)._meta.db_table for label in ("accounts.session", "sessions.session")]
+
+
 def _tables(model_list: Iterable[type[models.Model]]) -> list[str]:
     tables = []
     for model in model_list:
@@ -481,7 +485,7 @@ def _load(
         with _change_log_off(), transaction.atomic(using=using):
             with connection.cursor() as cursor:
                 # Sessions first (they reference users): a restore signs everyone out.
-                for table in [_SESSION_TABLE, "django_session", *_tables(model_list)]:
+                for table in [*_session_tables(), *_tables(model_list)]:
                     # Raw: the change log's manager refuses deletes, and no signal must fire.
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 - model tables
             with open(data_path, encoding="utf-8") as fh:

@@ -295,16 +295,12 @@ def _gzipped(body: bytes) -> bytes | None:
 
 def _api_response(request, entry: tuple) -> HttpResponse:
     content_type, body, gzipped = entry
-    if gzipped is None:
-        return HttpResponse(body, content_type=content_type)
-    cookie_signed = isinstance(request.successful_authenticator, SessionAuthentication)
-    if cookie_signed:  # never compressed (above): no Vary needed, the answer is always the same
-        return HttpResponse(body, content_type=content_type)
-    if _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
-        response = HttpResponse(gzipped, content_type=content_type)
+    if gzipped is None or isinstance(request.successful_authenticator, SessionAuthentication):
+        return _rebuild((content_type, body))  # never compressed (above): the same answer, no Vary
+    accepts_gzip = _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", ""))
+    response = _rebuild((content_type, gzipped if accepts_gzip else body))
+    if accepts_gzip:
         response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(body, content_type=content_type)
     patch_vary_headers(response, ("Accept-Encoding",))
     return response
 
