@@ -157,6 +157,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # Last: a page rendered for the page cache gets a mark for its CSRF token.
+                "sixcore.core.pagecache.csrf_marker",
             ],
         },
     },

@@ -9,16 +9,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
 from django.http import HttpResponse
-from django.test import Client
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    CSRF_SECRET_LENGTH,
+    CSRF_TOKEN_LENGTH,
+    _unmask_cipher_token,
+)
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sixcore.accounts.models import Agency
 from sixcore.core import pagecache
-from sixcore.progress.models import KPIReport, ReportingPeriod, Submission
+from sixcore.progress.models import CycleSettings, KPIReport, ReportingPeriod, Submission
 from tests.factories import editor, ndc_admin, ndc_reviewer, viewer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -36,6 +45,8 @@ PAGES = [
     "/dashboard/measures/1.2/kpis/1.2.2/?period=111Q2",
     "/dashboard/measures/1.2/timeline/?period=111Q2",
     "/dashboard/attention/?period=111Q2",
+    "/progress/",
+    "/progress/?period=111Q2",
 ]
 API = [
     "/api/plan/kpis/?limit=20",
@@ -44,7 +55,8 @@ API = [
     "/api/evaluation/kpis/?period=111Q2",
     "/api/evaluation/rollups/?period=111Q2&by=agency",
 ]
-CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+# A real token only (64 letters and digits): a mark left in a page would show as a difference.
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"')
 
 
 @pytest.fixture
@@ -132,6 +144,21 @@ def test_a_write_changes_the_key(reports):
     assert "經濟部（改名測試）" in client.get(url).content.decode()
 
 
+def test_a_new_lead_agency_changes_the_key(reports):
+    """An industry's lead agencies decide what its officers may see (their submissions list is
+    cached): adding or removing one is a logged change like any other."""
+    from sixcore.plan.models import Industry, IndustryLeadAgency
+
+    industry = Industry.objects.order_by("code").first()
+    before = pagecache.data_version()
+    lead = IndustryLeadAgency.objects.create(
+        industry=industry, agency=Agency.objects.get(code="most"), order=9
+    )
+    added = pagecache.data_version()
+    lead.delete()
+    assert len({before, added, pagecache.data_version()}) == 3
+
+
 def test_a_changed_actual_shows_at_once(reports):
     client = Client()
     client.force_login(ndc_admin())
@@ -177,6 +204,30 @@ def test_the_session_bar_and_its_csrf_token_are_per_request(reports):
     # Signed out: the same URL now shows the login link, not the officer's name.
     public = client.get(url).content.decode()
     assert str(user) not in public and 'id="nav-login"' in public
+
+
+def test_a_cached_pages_forms_post_with_each_browsers_own_csrf_token(reports):
+    """The submissions list is cached per officer, not per browser: its forms carry the token of the
+    request that shows them, so the same officer's second browser (another CSRF cookie) can post."""
+    user = ndc_reviewer()
+    url = "/progress/?period=111Q2"
+    CycleSettings.get()  # made on first use: a write, which would move the data version in between
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for client in (first, second):
+        client.force_login(user)
+    first.get(url)  # rendered and stored
+    with CaptureQueriesContext(connection) as hit:
+        page = second.get(url)
+    assert len(hit.captured_queries) == 1  # from the cache
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert len(tokens) == 2  # the bulk approval and the logout forms
+    secret = second.cookies[settings.CSRF_COOKIE_NAME].value
+    assert {_unmask_cipher_token(token) for token in tokens} == {secret}  # this browser's secret
+    form = re.search(r'action="/progress/bulk-approve/">\s*<input[^>]*value="([^"]+)"', page.content.decode())
+    response = second.post(
+        "/progress/bulk-approve/", {"csrfmiddlewaretoken": form.group(1), "period": "111Q2"}
+    )
+    assert response.status_code == 302  # not 403: the token is this browser's
 
 
 def test_messages_are_shown_once_and_never_stored(reports, rf):
@@ -247,3 +298,72 @@ def test_api_lists_come_gzipped_unless_signed_in_by_cookie(reports):
 
     small = public.get("/api/progress/submissions/?limit=1&offset=100000", HTTP_ACCEPT_ENCODING="gzip")
     assert len(small.content) < 1024 and "Content-Encoding" not in small.headers
+
+
+# --- the CSRF token of the session bar ------------------------------------------------------------
+
+
+@given(secret=st.text(alphabet=CSRF_ALLOWED_CHARS, min_size=CSRF_SECRET_LENGTH, max_size=CSRF_SECRET_LENGTH))
+def test_the_session_bars_csrf_token_is_djangos_masked_secret(secret):
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = secret
+    token = pagecache.csrf_token(request)
+    assert len(token) == CSRF_TOKEN_LENGTH and set(token) <= set(CSRF_ALLOWED_CHARS)
+    assert _unmask_cipher_token(token) == secret  # what CsrfViewMiddleware checks a POST with
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True  # the cookie's expiry renewed, as get_token
+    assert pagecache.csrf_token(request) != token  # a fresh mask each time (BREACH)
+
+
+def test_a_first_visit_gets_djangos_new_csrf_cookie():
+    request = RequestFactory().get("/")
+    token = pagecache.csrf_token(request)
+    secret = request.META["CSRF_COOKIE"]
+    assert len(secret) == CSRF_SECRET_LENGTH and _unmask_cipher_token(token) == secret
+
+
+def test_the_csrf_mask_redraws_bytes_that_would_bias_it(monkeypatch):
+    """Bytes 248-255 (256 is not a multiple of the 62 characters) are skipped, not folded onto the
+    first characters; the mask keeps drawing until it has a byte for each of the secret's characters."""
+    draws = iter([bytes([255] * 40 + [0] * 8), bytes(range(248, 256)) + bytes(range(61, 101))])
+    monkeypatch.setattr(pagecache.secrets, "token_bytes", lambda n: next(draws))
+    request = RequestFactory().get("/")
+    secret = CSRF_ALLOWED_CHARS[:CSRF_SECRET_LENGTH]
+    request.META["CSRF_COOKIE"] = secret
+    token = pagecache.csrf_token(request)
+    mask = [CSRF_ALLOWED_CHARS.index(c) for c in token[:CSRF_SECRET_LENGTH]]
+    assert mask == [0] * 8 + [b % 62 for b in range(61, 85)]
+    assert _unmask_cipher_token(token) == secret
+
+
+def test_the_csrf_mark_is_the_same_in_every_process_sharing_the_cache():
+    """Another worker or server fills in the pages this one stored (a shared cache: DatabaseCache,
+    Redis), so the mark cannot be a per-process random value; it derives from the shared SECRET_KEY."""
+    import os
+    import subprocess
+
+    code = "import django; django.setup(); from sixcore.core import pagecache; print(pagecache.csrf_mark())"
+    other = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "sixcore.settings", "SECRET_KEY": settings.SECRET_KEY},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert other.stdout.strip() == pagecache.csrf_mark()
+    assert re.fullmatch(r"sixcore-csrf-[0-9a-f]{32}", pagecache.csrf_mark())
+
+
+def test_a_view_that_fails_leaves_no_cache_flag_for_the_error_page(reports):
+    seen = []
+
+    @pagecache.cached_page
+    def failing(request):
+        seen.append(request)
+        raise ValueError("broken")
+
+    request = RequestFactory().get("/x/")
+    request.user = ndc_reviewer()
+    with pytest.raises(ValueError):
+        failing(request)
+    assert not hasattr(seen[0], pagecache.REQUEST_FLAG)

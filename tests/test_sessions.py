@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.template.context_processors import csrf
 from django.template.loader import get_template
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -246,3 +246,38 @@ def test_postgresql_prepares_the_per_request_statements_and_nothing_else(setting
     except RuntimeError:
         pass
     assert fields(lookup.get(user.pk)) == fields(User.objects.get(pk=user.pk))
+
+
+def test_a_stored_sessions_signature_is_checked_once_and_a_bad_one_never_passes(monkeypatch, caplog):
+    from django.core import signing
+
+    from sixcore.accounts import sessions
+
+    sessions._verified_payload.cache_clear()
+    store = SessionStore()
+    data = store.encode({SESSION_KEY: "41", "note": "第一"})
+    calls = []
+    real_loads = signing.loads
+    monkeypatch.setattr(signing, "loads", lambda *a, **k: calls.append(a) or real_loads(*a, **k))
+    first, second = store.decode(data), store.decode(data)
+    assert first == second == {SESSION_KEY: "41", "note": "第一"}
+    assert first is not second  # each request gets its own dict to change
+    assert len(calls) == 1  # verified once per stored value
+
+    # A value whose signature does not match (here: another payload under the old signature) reads as
+    # an empty session, as Django's decode gives it, and is checked again each time it is presented.
+    signature = data.rsplit(":", 1)[1]
+    forged = store.encode({SESSION_KEY: "1"}).rsplit(":", 1)[0] + ":" + signature
+    calls.clear()
+    with caplog.at_level("WARNING", logger="django.security.SuspiciousSession"):
+        assert store.decode(forged) == {} and store.decode(forged) == {}
+    assert caplog.messages.count("Session data corrupted") == 2
+    assert len(calls) == 2
+
+    # Keys rotated in a running process (the old one now a fallback, then gone): the same stored value
+    # is checked again, under the keys of the moment.
+    with override_settings(SECRET_KEY="another-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):
+        calls.clear()
+        assert store.decode(data) == first and len(calls) == 1
+    with override_settings(SECRET_KEY="another-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[]):
+        assert store.decode(data) == {}

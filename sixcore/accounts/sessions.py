@@ -17,11 +17,15 @@ Writes, expiry, keys and signing are Django's ``db`` engine unchanged.
 from __future__ import annotations
 
 import datetime
+import functools
+import logging
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -84,6 +88,18 @@ class SessionStore(db.SessionStore):
         instance.user_id = _user_pk(data.get(SESSION_KEY))
         return instance
 
+    def decode(self, session_data: str) -> dict[str, Any]:
+        """Django's ``decode``, the signature checked and the payload decompressed once per distinct
+        stored value (``_verified_payload``); only the JSON is read on each request."""
+        try:
+            keys = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+            return self.serializer().loads(_verified_payload(session_data, self.key_salt, keys))
+        except signing.BadSignature:
+            logging.getLogger("django.security.SuspiciousSession").warning("Session data corrupted")
+            return {}
+        except Exception:  # as Django: an unreadable session is an empty one
+            return {}
+
     def _get_session_from_db(self):
         session = _session_with_user.get(self.session_key, timezone.now())
         if session is None:
@@ -93,6 +109,24 @@ class SessionStore(db.SessionStore):
         # Read in the same statement (one snapshot): the page cache's key for this request.
         self.data_version = pagecache.version_of((session.latest_change_id, session.latest_change_time))
         return session
+
+
+class _Payload:
+    """A ``signing`` serializer that leaves the verified, decompressed payload as bytes."""
+
+    def loads(self, data: bytes) -> bytes:
+        return data
+
+
+@functools.lru_cache(maxsize=2048)
+def _verified_payload(session_data: str, salt: str, keys: tuple[str, ...]) -> bytes:
+    """The payload of a stored session, its signature checked (``signing.loads``, as Django's
+    ``decode``; a bad one raises, and nothing is kept).  The same stored value is read on every request
+    of its session: the HMAC, base64 and zlib steps (20 µs) run once per value.  ``keys``, the
+    secret keys it is checked against (``SECRET_KEY``, then the fallbacks), are part of the cache key:
+    a value verified under keys since changed is checked again."""
+    key, *fallbacks = keys
+    return signing.loads(session_data, key=key, fallback_keys=fallbacks, salt=salt, serializer=_Payload)
 
 
 class CurrentSessionMiddleware:
