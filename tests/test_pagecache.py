@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
@@ -20,7 +21,7 @@ from django.middleware.csrf import (
     CSRF_TOKEN_LENGTH,
     _unmask_cipher_token,
 )
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
@@ -335,6 +336,7 @@ def test_the_csrf_mask_redraws_bytes_that_would_bias_it(monkeypatch):
     assert _unmask_cipher_token(token) == secret
 
 
+@pytest.mark.django_db
 def test_the_csrf_mark_is_the_same_in_every_process_sharing_the_cache():
     """Another worker or server fills in the pages this one stored (a shared cache: DatabaseCache,
     Redis), so the mark cannot be a per-process random value; it derives from the shared SECRET_KEY."""
@@ -352,6 +354,18 @@ def test_the_csrf_mark_is_the_same_in_every_process_sharing_the_cache():
     )
     assert other.stdout.strip() == pagecache.csrf_mark()
     assert re.fullmatch(r"sixcore-csrf-[0-9a-f]{32}", pagecache.csrf_mark())
+    # Another SECRET_KEY, another mark, and other keys: pages stored under the old mark are not read.
+    request = RequestFactory().get("/dashboard/")
+    request.user = AnonymousUser()
+    key = pagecache.cache_key(request, "view")
+    pagecache.csrf_mark.cache_clear()
+    try:
+        with override_settings(SECRET_KEY="rotated-" + "k" * 50):
+            assert pagecache.csrf_mark() != other.stdout.strip()
+            assert pagecache.cache_key(request, "view") != key
+    finally:
+        pagecache.csrf_mark.cache_clear()
+    assert pagecache.cache_key(request, "view") == key
 
 
 def test_a_view_that_fails_leaves_no_cache_flag_for_the_error_page(reports):

@@ -152,6 +152,9 @@ def cache_key(request: HttpRequest, name: str, *extra: str) -> str:
         request.headers.get("HX-Request", ""),
         clock_key(),
         data_version(request),
+        # The mark stored pages hold: after a SECRET_KEY change, pages stored with the old one are not
+        # read (a shared cache outlives the processes that filled it).
+        csrf_mark(),
         *extra,
     )
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
