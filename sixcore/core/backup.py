@@ -54,8 +54,10 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATA = "data.json"
 MEDIA_PREFIX = "media/"
+# Sessions: ours (the engine's) and Django's own table; never backed up, emptied by a restore.
+SESSION_MODELS = ("accounts.session", "sessions.session")
 # Created by ``migrate`` (rows refer to them by natural key), or not worth keeping (sessions).
-EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", "sessions.session", "accounts.session"})
+EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", *SESSION_MODELS})
 # Tables that ``migrate`` itself fills (progress/0002 creates the program's 16 reporting periods): a
 # freshly migrated database holding only these counts as empty.
 SEEDED_BY_MIGRATIONS = frozenset({"progress.reportingperiod"})
@@ -411,8 +413,8 @@ def _change_log_off() -> Iterator[None]:
 
 
 def _session_tables() -> list[str]:
-    """The tables of the session models (ours, the engine's, and Django's own), never backed up."""
-    return [apps.get_model(label)._meta.db_table for label in ("accounts.session", "sessions.session")]
+    """The tables of ``SESSION_MODELS``."""
+    return [apps.get_model(label)._meta.db_table for label in SESSION_MODELS]
 
 
 def _tables(model_list: Iterable[type[models.Model]]) -> list[str]:
