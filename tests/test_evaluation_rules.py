@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,32 @@ def per_period(value):
 
 def milestone(by_year=None):
     return {"kind": "milestone", "value": None, "min": None, "max": None, "unit": "", "by_year": by_year}
+
+
+@pytest.fixture(autouse=True)
+def _reasons_in_english():
+    """The reasons are asserted as written in the code (their msgids); the site's default language
+    (zh-hant) translates them: ``test_reasons_follow_the_active_language``."""
+    with translation.override("en"):
+        yield
+
+
+def test_reasons_follow_the_active_language():
+    """Lights, risks and flags explain themselves in the reader's language: Traditional Chinese on
+    the site (dashboards, the needs-attention page, the quarterly report), the msgid in English."""
+    thresholds = Thresholds()
+    with translation.override("zh-hant"):
+        assert r.evaluate_kpi(CUM, 112, 4, 35).reason == "112 年無目標值"
+        assert r.evaluate_kpi(CUM, 111, 2, None).reason == "尚未填報"
+        assert r.evaluate_kpi({111: milestone()}, 111, 4, True).reason == "里程碑已完成"
+        met = r.evaluate_kpi({111: per_period(200)}, 111, 4, 190)
+        assert met.reason == f"達成率 95.00%（預期值 {met.expected}）"
+        schedule = r.evaluate_schedule(date(2022, 1, 1), date(2022, 12, 31), 111, 2, 20, thresholds)
+        assert schedule.reason == "進度落差 30.00 個百分點（預定進度 50.00%）"
+        flags = r.work_item_flags("W1", D(30), None, "", None)
+        assert [f.message for f in flags] == ["落後 30 個百分點，未填落後原因"]
+    with translation.override("en"):
+        assert r.evaluate_kpi(CUM, 112, 4, 35).reason == "no target for 112"
 
 
 CUM = {110: cumulative(10), 111: cumulative(30), 112: None, 113: cumulative(50)}
@@ -846,7 +873,7 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
                 D(1),
                 D("1.0000"),
                 Light.GREEN,
-                "milestone done",
+                "milestone reached",
                 "milestone",
                 D(1) if due else None,
                 True,

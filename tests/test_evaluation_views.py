@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -84,6 +85,22 @@ def test_program_dashboard_pieces(client, reports):
     ):
         assert f'id="{element}"' in html, element
     assert "evaluation/dashboard.js" in html and "vendor/echarts/echarts.min.js" in html
+
+
+def test_lights_and_flags_explain_themselves_in_chinese(client, reports):
+    """The reason behind each light (the tooltip of the KPI table) and each needs-attention line is
+    written in the site's language, not in the English of the code."""
+    english = re.compile(
+        r"no target for|no report yet|achievement \d|of expected|milestone|behind by|points|lag \d"
+    )
+    html = client.get("/dashboard/?period=111Q2").content.decode()
+    titles = re.findall(r'class="light light-\w+" title="([^"]*)"', html)
+    assert titles and not [t for t in titles if english.search(t)], titles[:5]
+    assert any("達成率" in t and "預期值" in t for t in titles)
+    client.force_login(ndc_reviewer())
+    page = client.get("/dashboard/attention/?period=111Q2").content.decode()
+    rows = re.findall(r'<table[^>]*id="attention-table".*?</table>', page, re.S)
+    assert rows and not english.search(re.sub(r"<[^>]+>", " ", rows[0]))
 
 
 def test_public_dashboard_counts_approved_reports_only(client, reports):

@@ -25,6 +25,8 @@ from itertools import compress, repeat
 from operator import eq, getitem, is_not, itemgetter, lshift
 from typing import Any, Literal, NamedTuple
 
+from django.utils.translation import gettext
+
 from sixcore.core.roc import quarter_bounds
 from sixcore.plan.targets import CUMULATIVE, KINDS, MILESTONE, PER_PERIOD
 
@@ -704,7 +706,13 @@ def _evaluate_kpi(
     """The one implementation behind ``evaluate_kpi`` and ``evaluate_kpi_series`` (checked arguments)."""
     target = series.years.get(roc_year)
     if target is None:
-        return KpiEvaluation(None, _numeric_actual(actual), None, Light.WHITE, f"no target for {roc_year}")
+        return KpiEvaluation(
+            None,
+            _numeric_actual(actual),
+            None,
+            Light.WHITE,
+            gettext("no target for %(year)s") % {"year": roc_year},
+        )
 
     if target.kind == MILESTONE:
         due_year = _milestone_due_year(target, roc_year)
@@ -713,7 +721,11 @@ def _evaluate_kpi(
         actual_value = None if done is None else (ONE if done else ZERO)
         expected = ONE if due else None
         if done is None:
-            reason = "no report yet" if due else f"milestone due at end of {due_year}; no report yet"
+            reason = (
+                gettext("no report yet")
+                if due
+                else gettext("milestone due at end of %(year)s; no report yet") % {"year": due_year}
+            )
             return KpiEvaluation(expected, None, None, Light.WHITE, reason, MILESTONE, expected)
         if done:
             return KpiEvaluation(
@@ -721,7 +733,7 @@ def _evaluate_kpi(
                 ONE,
                 _round(ONE, RATIO_PLACES),
                 Light.GREEN,
-                "milestone done",
+                gettext("milestone reached"),
                 MILESTONE,
                 expected,
                 True,
@@ -732,28 +744,32 @@ def _evaluate_kpi(
                 actual_value,
                 _round(ZERO, RATIO_PLACES),
                 Light.RED,
-                f"milestone due at end of {due_year} and not done",
+                gettext("milestone due at end of %(year)s and not done") % {"year": due_year},
                 MILESTONE,
                 expected,
                 False,
             )
-        return KpiEvaluation(
-            None, actual_value, None, Light.WHITE, f"milestone not due before end of {due_year}", MILESTONE
-        )
+        reason = gettext("milestone not due before end of %(year)s") % {"year": due_year}
+        return KpiEvaluation(None, actual_value, None, Light.WHITE, reason, MILESTONE)
 
     expected, expected_upper = series.expected_bounds(roc_year, quarter, mode)
     value = _dec(actual, "actual")
     if expected is None:
-        return KpiEvaluation(None, value, None, Light.WHITE, "target has no quantity", target.kind)
+        return KpiEvaluation(None, value, None, Light.WHITE, gettext("target has no quantity"), target.kind)
     if expected <= ZERO:
         return KpiEvaluation(
-            expected, value, None, Light.WHITE, "nothing due yet", target.kind, expected_upper
+            expected, value, None, Light.WHITE, gettext("nothing due yet"), target.kind, expected_upper
         )
     if value is None:
-        return KpiEvaluation(expected, None, None, Light.WHITE, "no report yet", target.kind, expected_upper)
+        return KpiEvaluation(
+            expected, None, None, Light.WHITE, gettext("no report yet"), target.kind, expected_upper
+        )
     ratio = _ratio(value, expected)
     light = _light_at_least(ratio, thresholds.kpi_green, thresholds.kpi_yellow)
-    reason = f"achievement {_pct(ratio)} of expected {expected}"
+    reason = gettext("achievement %(achievement)s of expected %(expected)s") % {
+        "achievement": _pct(ratio),
+        "expected": expected,
+    }
     exceeded = value > expected_upper if expected_upper is not None else None
     return KpiEvaluation(
         expected, value, ratio, light, reason, target.kind, expected_upper, value >= expected, exceeded
@@ -927,11 +943,12 @@ def evaluate_schedule(
         raise ValueError(f"reported percent must be within 0-100, not {reported}")
     lag = schedule_lag(planned, reported)
     if reported is None:
-        return ScheduleEvaluation(planned, None, None, Light.WHITE, "no report yet")
+        return ScheduleEvaluation(planned, None, None, Light.WHITE, gettext("no report yet"))
     if planned == ZERO:
-        return ScheduleEvaluation(planned, reported, lag, Light.WHITE, "not scheduled to start yet")
+        return ScheduleEvaluation(planned, reported, lag, Light.WHITE, gettext("not scheduled to start yet"))
     light = lag_light(lag, thresholds)
-    return ScheduleEvaluation(planned, reported, lag, light, f"lag {lag} points (planned {planned}%)")
+    reason = gettext("lag %(lag)s points (planned %(planned)s%%)") % {"lag": lag, "planned": planned}
+    return ScheduleEvaluation(planned, reported, lag, light, reason)
 
 
 # --- budget ---------------------------------------------------------------------------------------
@@ -975,10 +992,11 @@ def evaluate_budget(
     rate = execution_rate(executed, allocated_to_date)
     reached = achievement_rate(executed, annual_budget)
     if executed is None:
-        return BudgetEvaluation(None, None, Light.WHITE, "no report yet")
+        return BudgetEvaluation(None, None, Light.WHITE, gettext("no report yet"))
     if rate is None:
-        return BudgetEvaluation(None, reached, Light.WHITE, "nothing allocated yet")
-    return BudgetEvaluation(rate, reached, budget_light(rate, thresholds), f"執行率 {_pct(rate)}")
+        return BudgetEvaluation(None, reached, Light.WHITE, gettext("nothing allocated yet"))
+    reason = gettext("execution rate %(rate)s") % {"rate": _pct(rate)}
+    return BudgetEvaluation(rate, reached, budget_light(rate, thresholds), reason)
 
 
 # --- roll-ups -------------------------------------------------------------------------------------
@@ -1402,14 +1420,20 @@ def risk_signals(item: RiskInput, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
     signals: list[RiskSignal] = []
     if red_streak(item.lights, thresholds.red_streak_quarters):
         signals.append(
-            RiskSignal(item.ref, RED_STREAK, f"red for the last {thresholds.red_streak_quarters} quarters")
+            RiskSignal(
+                item.ref,
+                RED_STREAK,
+                gettext("red for the last %(quarters)s quarters")
+                % {"quarters": thresholds.red_streak_quarters},
+            )
         )
     if thresholds.forecast_is_signal and forecast_shortfall(item.forecast, item.target):
         signals.append(
             RiskSignal(
                 item.ref,
                 FORECAST_BELOW_TARGET,
-                f"year-end forecast {_dec(item.forecast)} below target {_dec(item.target)}",
+                gettext("year-end forecast %(forecast)s below target %(target)s")
+                % {"forecast": _dec(item.forecast), "target": _dec(item.target)},
             )
         )
     rate = _dec(item.budget_rate, "budget_rate")
@@ -1418,7 +1442,12 @@ def risk_signals(item: RiskInput, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
             RiskSignal(
                 item.ref,
                 BUDGET_BELOW_RATE,
-                f"執行率 {_pct(rate)} below {_pct(thresholds.warning_budget_rate)} at Q{item.quarter}",
+                gettext("execution rate %(rate)s below %(limit)s at Q%(quarter)s")
+                % {
+                    "rate": _pct(rate),
+                    "limit": _pct(thresholds.warning_budget_rate),
+                    "quarter": item.quarter,
+                },
             )
         )
     return tuple(signals)
@@ -1487,15 +1516,27 @@ def work_item_flags(
     if lag_value is not None:
         if lag_value > thresholds.lag_reason_above and not has_reason:
             flags.append(
-                QualityFlag(LAG_WITHOUT_REASON, ref, f"behind by {lag_value} points without 落後原因")
+                QualityFlag(
+                    LAG_WITHOUT_REASON,
+                    ref,
+                    gettext("behind by %(lag)s points without a reason for the lag (落後原因)")
+                    % {"lag": lag_value},
+                )
             )
         if lag_value <= ZERO and has_reason:
             flags.append(
-                QualityFlag(REASON_WITHOUT_LAG, ref, f"lag {lag_value} points but a 落後原因 is given")
+                QualityFlag(
+                    REASON_WITHOUT_LAG,
+                    ref,
+                    gettext("lag %(lag)s points but a reason for the lag (落後原因) is given")
+                    % {"lag": lag_value},
+                )
             )
     reported = _dec(reported_percent, "reported_percent")
     if reported is not None and reported >= HUNDRED and completion_date is None:
-        flags.append(QualityFlag(DONE_WITHOUT_DATE, ref, "reported 100% done without a completion date"))
+        flags.append(
+            QualityFlag(DONE_WITHOUT_DATE, ref, gettext("reported 100% done without a completion date"))
+        )
     return tuple(flags)
 
 
@@ -1527,8 +1568,13 @@ def kpi_flags(
                 QualityFlag(
                     IMPLAUSIBLE_ACTUAL,
                     ref,
-                    f"{period[0]}Q{period[1]} actual {value} exceeds {thresholds.implausible_factor}× "
-                    f"the final target {final}",
+                    gettext("%(period)s actual %(value)s exceeds %(factor)s× the final target %(final)s")
+                    % {
+                        "period": f"{period[0]}Q{period[1]}",
+                        "value": value,
+                        "factor": thresholds.implausible_factor,
+                        "final": final,
+                    },
                 )
             )
     for (_, before, previous), (_, after, value) in zip(points, points[1:], strict=False):
@@ -1537,8 +1583,13 @@ def kpi_flags(
                 QualityFlag(
                     CUMULATIVE_DECREASE,
                     ref,
-                    f"cumulative actual fell from {previous} ({before[0]}Q{before[1]}) "
-                    f"to {value} ({after[0]}Q{after[1]})",
+                    gettext("cumulative actual fell from %(previous)s (%(before)s) to %(value)s (%(after)s)")
+                    % {
+                        "previous": previous,
+                        "before": f"{before[0]}Q{before[1]}",
+                        "value": value,
+                        "after": f"{after[0]}Q{after[1]}",
+                    },
                 )
             )
     return tuple(flags)

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import NotSupportedError, connections
 from django.db.models import Count, DecimalField, F, Func, Q, QuerySet, TextField
+from django.utils.translation import gettext
 
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
@@ -583,7 +584,7 @@ def _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds)
             )
         else:
             planned, reported, lag = None, picked["percent"] if picked else None, None
-            light, reason = Light.WHITE, "no 起訖時程 in the plan"
+            light, reason = Light.WHITE, gettext("no start and end dates (起訖時程) in the plan")
         results.append(
             {
                 "schedule": w["schedule__code"],

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.policy import is_ndc, submission_policy
@@ -91,8 +92,12 @@ def _cached_evaluation(period: ReportingPeriod, user) -> service.Evaluation:
     cache = caches["default"]
     if isinstance(cache, LocMemCache | DummyCache):
         return service.evaluate_period(period, user)
-    # The clock is part of the key: lights depend on what is due by today (or the NDC as-of date).
-    key = f"sixcore:evaluation:{period.pk}:{_scope_key(user)}:{clock.today()}:{pagecache.data_version()}"
+    # The clock is part of the key: lights depend on what is due by today (or the NDC as-of date); the
+    # language too: the reasons of lights, risks and flags are written in it.
+    key = (
+        f"sixcore:evaluation:{period.pk}:{_scope_key(user)}:{clock.today()}:{pagecache.data_version()}:"
+        f"{get_language()}"
+    )
     try:
         evaluation = cache.get(key)
     except DatabaseError:  # e.g. the cache table not created yet: serve the page uncached
@@ -433,7 +438,7 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
                 None,
                 None,
                 Light.WHITE,
-                "not running this year",
+                _("not running this year"),
             )
         )
     dated = [r for r in rows if r.start and r.end]
