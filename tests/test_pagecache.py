@@ -311,8 +311,35 @@ def test_the_session_bars_csrf_token_is_djangos_masked_secret(secret):
     token = pagecache.csrf_token(request)
     assert len(token) == CSRF_TOKEN_LENGTH and set(token) <= set(CSRF_ALLOWED_CHARS)
     assert _unmask_cipher_token(token) == secret  # what CsrfViewMiddleware checks a POST with
-    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True  # the cookie's expiry renewed, as get_token
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True  # an anonymous cookie renewed, as get_token
     assert pagecache.csrf_token(request) != token  # a fresh mask each time (BREACH)
+
+
+@pytest.mark.django_db
+def test_a_signed_in_page_does_not_send_the_csrf_cookie_again(program):
+    """The login sent the cookie with a year to live; the pages after it (cached or not) do not send
+    it again, and their forms still post with it."""
+    user = ndc_reviewer()
+    user.set_password("pw-for-the-csrf-test-1")
+    user.save()
+    login_page = Client(enforce_csrf_checks=True)
+    token = re.search(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.get("/accounts/login/").content.decode()
+    )
+    answer = login_page.post(
+        "/accounts/login/",
+        {
+            "username": user.username,
+            "password": "pw-for-the-csrf-test-1",
+            "csrfmiddlewaretoken": token.group(1),
+        },
+    )
+    assert answer.status_code == 302 and settings.CSRF_COOKIE_NAME in answer.cookies  # rotated at login
+    for _ in range(2):  # built, then from the cache
+        page = login_page.get("/dashboard/")
+        assert page.status_code == 200 and settings.CSRF_COOKIE_NAME not in page.cookies
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    assert login_page.post("/accounts/logout/", {"csrfmiddlewaretoken": form_token}).status_code == 302
 
 
 def test_a_first_visit_gets_djangos_new_csrf_cookie():

@@ -281,3 +281,27 @@ def test_a_stored_sessions_signature_is_checked_once_and_a_bad_one_never_passes(
         assert store.decode(data) == first and len(calls) == 1
     with override_settings(SECRET_KEY="another-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[]):
         assert store.decode(data) == {}
+
+
+@pytest.mark.django_db
+def test_the_session_auth_hash_is_djangos_for_each_password_and_key():
+    """Kept per (password hash, secret key), it is what Django computes: a changed password or a
+    fallback key gives another one."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    user = editor("moea")
+    djangos = AbstractBaseUser._get_session_auth_hash
+    assert user.get_session_auth_hash() == djangos(user)
+    assert list(user.get_session_auth_fallback_hash()) == [
+        djangos(user, secret=key) for key in settings.SECRET_KEY_FALLBACKS
+    ]
+    before = user.get_session_auth_hash()
+    user.set_password("another-password-for-the-hash")
+    assert user.get_session_auth_hash() == djangos(user) != before
+    with override_settings(
+        SECRET_KEY="another-secret-key-" + "x" * 40, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+    ):
+        assert user.get_session_auth_hash() == djangos(user)
+        assert list(user.get_session_auth_fallback_hash()) == [
+            djangos(user, secret=settings.SECRET_KEY_FALLBACKS[0])
+        ]

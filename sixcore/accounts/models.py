@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AgencyKind, Role
@@ -79,6 +83,21 @@ class User(AbstractUser):
     @property
     def is_ndc(self) -> bool:
         return self.role in (Role.NDC_ADMIN, Role.NDC_REVIEWER)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash (``AbstractBaseUser``), computed once per (password hash, secret key): every
+        signed-in request checks its session against it, and it only changes with one of them."""
+        return _session_auth_hash(self.password, settings.SECRET_KEY if secret is None else secret)
+
+
+@functools.lru_cache(maxsize=1024)
+def _session_auth_hash(password: str, secret: str) -> str:
+    return salted_hmac(
+        "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+        password,
+        secret=secret,
+        algorithm="sha256",
+    ).hexdigest()
 
 
 class Session(AbstractBaseSession):
