@@ -338,6 +338,8 @@ def test_a_signed_in_page_does_not_send_the_csrf_cookie_again(program):
     for _ in range(2):  # built, then from the cache
         page = login_page.get("/dashboard/")
         assert page.status_code == 200 and settings.CSRF_COOKIE_NAME not in page.cookies
+        assert page["Cache-Control"] == "private"  # its token and scope: for no shared cache
+    assert "Cache-Control" not in Client().get("/dashboard/").headers  # the public page: anyone's
     form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
     assert login_page.post("/accounts/logout/", {"csrfmiddlewaretoken": form_token}).status_code == 302
 

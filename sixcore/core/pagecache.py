@@ -288,16 +288,23 @@ def csrf_marker(request: HttpRequest) -> dict[str, str]:
 def fill_markers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Render this request's session bar, messages and CSRF token into a page built with markers."""
     body = response.content
+    private = False
     if SESSION_MARK in body:
         body = body.replace(SESSION_MARK, _session_nav(request))
+        private = _user(request).is_authenticated
     mark = csrf_mark().encode()
     if mark in body:  # the page's own forms
         body = body.replace(mark, csrf_token(request).encode())
+        private = True
     if MESSAGES_MARK in body:
         messages = get_messages(request)
         shown = get_template("core/_messages.html").render({"messages": messages}) if messages else ""
         body = body.replace(MESSAGES_MARK, shown.encode())
     response.content = body
+    if private and not response.has_header("Cache-Control"):
+        # This visitor's CSRF token (and, signed in, what their scope shows): no shared cache may keep it.
+        # (A signed-in page no longer carries a ``Set-Cookie``, which some proxies took as that signal.)
+        response["Cache-Control"] = "private"
     return response
 
 

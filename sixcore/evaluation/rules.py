@@ -1535,6 +1535,7 @@ def work_item_flags(
     reported = _dec(reported_percent, "reported_percent")
     if reported is not None and reported >= HUNDRED and completion_date is None:
         flags.append(
+            # xgettext:no-python-format
             QualityFlag(DONE_WITHOUT_DATE, ref, gettext("reported 100% done without a completion date"))
         )
     return tuple(flags)
