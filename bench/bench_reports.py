@@ -129,7 +129,6 @@ def main() -> None:
 
 
 def run(args, pdf_repeat: int, database: str, command: str) -> list[dict]:
-    from sixcore.core.gcpause import gc_paused
     from sixcore.progress.models import ReportingPeriod, Submission
     from sixcore.progress.services import program_in_force
     from sixcore.reports import exports
@@ -161,8 +160,7 @@ def run(args, pdf_repeat: int, database: str, command: str) -> list[dict]:
                 make = lambda: exports.evaluation_tables(period, published_only=False)  # noqa: E731
 
             def export(make=make, fmt=fmt):
-                with gc_paused():  # as the download view builds them (reports/views.py)
-                    return exports.render_dataset(make(), fmt, "bench")
+                return exports.render_dataset(make(), fmt, "bench")
 
             walls, cpus, (content, _type, _name) = timed(export, args.repeat)
             results.append(

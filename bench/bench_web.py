@@ -4,17 +4,15 @@ The database (recreated: a throw-away ``bench_web_*``) holds the real program an
 reports (``sixcore demo``: 264 submissions up to 112Q2). gunicorn runs with deploy/gunicorn.conf.py
 (the production profile; requests carry ``X-Forwarded-Proto: https`` as behind the proxy) and
 ``bench.web_settings``, whose URLconf adds ``/bench/hello/``, a hello-world view on the same server
-and middleware: the ceiling. ``--cache``: settings.py's cache by default (each worker's memory, where
-the page cache of ``core/pagecache.py`` keeps whole responses under keys holding the data version),
-``database`` a shared DatabaseCache, ``none`` the page cache off. One change to the deployed
+and middleware: the ceiling. ``--cache``: settings.py's cache by default (each worker's memory),
+``database`` a shared DatabaseCache. Every response is built by its request (no page cache). One change to the deployed
 configuration: ``--max-requests 0``, because a worker restart (≈1 s of imports) every 2,000 requests
 would tax the fast ceiling most.
 
 Each page and API list is fetched twice over: as the public (no credentials: published figures
 only) and as the NDC administrator (who sees every submission), pages with the session and CSRF
 cookies a browser holds, API endpoints with that user's token (``sixcore token create ndc``).
-Every request says ``Accept-Encoding: gzip, deflate``, as browsers and HTTP libraries do (API lists
-from the page cache then come compressed: ``core/pagecache.py``). Every target runs ``--seconds`` under
+Every request says ``Accept-Encoding: gzip, deflate``, as browsers and HTTP libraries do. Every target runs ``--seconds`` under
 wrk, one after the other, ``--repeat`` times; the figures are medians over the runs. Also measured:
 the CPU time of the gunicorn workers per request (from /proc), less noisy than the rate on a shared
 machine. wrk runs on the same cores (1 thread).
@@ -387,10 +385,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8766)
     p.add_argument(
         "--cache",
-        choices=["memory", "database", "none"],
+        choices=["memory", "database"],
         default="memory",
-        help="memory: settings.py's (each worker's memory, page cache on); database: a shared DatabaseCache "
-        "(page and evaluation caches); none: the page cache off (every request builds its response)",
+        help="memory: settings.py's (each worker's memory); database: a shared DatabaseCache",
     )
     p.add_argument("--json", default=None, help="write the rows of the suite's format to this file")
     return p

@@ -18,13 +18,10 @@ if PROFILE == "production":  # noqa: F405
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
     }
 
-# BENCH_CACHE: "memory" (default) is settings.py's cache, each worker's memory (the page cache's
-# keys hold the data version, so it is correct with several workers); "database" a DatabaseCache
-# shared by the workers (it also turns on the evaluation cache); "none" turns the page cache off.
+# BENCH_CACHE: "memory" (default) is settings.py's cache; "database" a DatabaseCache shared by the
+# workers (Django's own caching: sessions are database ones either way).
 BENCH_CACHE = os.environ.get("BENCH_CACHE", "memory")
 if BENCH_CACHE == "database":
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sixcore_cache"}
     }
-elif BENCH_CACHE == "none":
-    SIXCORE_PAGE_CACHE = False

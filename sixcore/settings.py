@@ -76,7 +76,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "sixcore.accounts.sessions.CurrentSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -89,7 +88,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "sixcore.accounts.backends.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours locked out after too many failures
@@ -102,7 +101,7 @@ LOGOUT_REDIRECT_URL = "plan:overview"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "sixcore.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -157,8 +156,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                # Last: a page rendered for the page cache gets a mark for its CSRF token.
-                "sixcore.core.pagecache.csrf_marker",
             ],
         },
     },
@@ -186,10 +183,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-# The few statements every request runs (session with user, API token: core/prepared.py) are prepared
-# by PostgreSQL once per connection. Off behind a transaction-pooling PgBouncer (before 1.21).
-SIXCORE_PREPARED_STATEMENTS = _env_flag("SIXCORE_PREPARED_STATEMENTS", True)
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -213,21 +206,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# The page cache (core/pagecache.py) stores whole responses of read-only pages and API lists under
-# keys holding the data version, so an entry is never stale and each process's own memory is a
-# correct place for it even with several app servers; a shared cache (DatabaseCache, Redis) only
-# shares the work. The evaluation cache (evaluation/views.py) is used only with a shared one.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": 500},  # ≈ 70 KB a dashboard: tens of MB per process at most
-    }
-}
-SIXCORE_PAGE_CACHE = _env_flag("SIXCORE_PAGE_CACHE", True)
-PAGE_CACHE_TIMEOUT = 15 * 60
+# Each process's own memory: nothing in it may outlive a write another server makes (no page or data
+# cache; see docs/ARCHITECTURE.md). A deployment that wants shared caching configures Redis/Memcached here.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Django's database sessions, each read with its user in one query (accounts/sessions.py).
-SESSION_ENGINE = "sixcore.accounts.sessions"
+# Django's database sessions: every app server reads the same rows, so a logout is seen everywhere.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -467,7 +467,6 @@ def test_schema_lists_the_endpoints_and_validates(db):
 def test_cycle_lists_do_not_grow_with_submissions(
     program, as_of_open, django_assert_max_num_queries, url, settings
 ):
-    settings.SIXCORE_PAGE_CACHE = False  # the queries of building the list (test_pagecache.py: a hit's)
     for user in (ndc_admin(), editor("moea"), industry_lead("moea")):
         client = api(user)
         open_period("111Q2")

@@ -254,7 +254,7 @@ def _bodies(label: str, world: dict[str, Any]) -> st.SearchStrategy | None:
 def _call(case: schemathesis.Case, token: str | None, checks: list) -> None:
     """Call and validate in a savepoint that is always rolled back: examples do not see each other."""
     # Schemathesis asks for gzip as requests does, but its WSGI transport does not decode the body: ask
-    # for it plain (the compressed answers are tested in tests/test_pagecache.py).
+    # for it plain.
     headers = {"Accept-Encoding": "identity"}
     if token:
         headers["Authorization"] = f"Token {token}"

@@ -27,7 +27,7 @@ def test_overview_shows_budget_table_and_totals(client, program):
 
 
 def test_overview_query_count_does_not_grow_with_industries(client, program, django_assert_num_queries):
-    with django_assert_num_queries(9):  # 8 to build the page, 1 for the page cache's data version
+    with django_assert_num_queries(8):
         client.get("/")
 
 

@@ -287,25 +287,6 @@ def test_exports_public_scope(demo, client):
     assert evaluation.status_code == 200
 
 
-def test_exports_are_built_with_the_cyclic_gc_paused(demo, client, monkeypatch):
-    """And it runs again afterwards (a 10× plan export spent a quarter of its time in collections)."""
-    import gc
-
-    from sixcore.reports import exports
-
-    seen = []
-    render = exports.render_dataset
-
-    def watched(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return render(*args, **kwargs)
-
-    monkeypatch.setattr(exports, "render_dataset", watched)
-    assert gc.isenabled()
-    assert client.get("/reports/export/plan.json").status_code == 200
-    assert seen == [False] and gc.isenabled()
-
-
 def test_commands(demo, tmp_path):
     out = tmp_path / "q.xlsx"
     call_command("report", "quarterly", "--period", PERIOD, "--format", "xlsx", "--output", str(out))

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from types import SimpleNamespace
-
-from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser
-from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -84,43 +78,3 @@ class User(AbstractUser):
     @property
     def is_ndc(self) -> bool:
         return self.role in (Role.NDC_ADMIN, Role.NDC_REVIEWER)
-
-    def _get_session_auth_hash(self, secret: str | None = None) -> str:
-        """Django's hash (``AbstractBaseUser``), computed once per (password hash, secret key): every
-        signed-in request checks its session against it, and it only changes with one of them."""
-        return _session_auth_hash(self.password, settings.SECRET_KEY if secret is None else secret)
-
-
-@functools.lru_cache(maxsize=1024)
-def _session_auth_hash(password: str, secret: str) -> str:
-    # Django's own computation, on a stand-in holding the one attribute it reads.
-    return AbstractBaseUser._get_session_auth_hash(SimpleNamespace(password=password), secret=secret)
-
-
-class Session(AbstractBaseSession):
-    """Django's database session plus the signed-in user's id (from the session's own data, written
-    with it), so that a request reads its session, user and agency in one query
-    (``accounts/sessions.py``).  A deleted user's sessions go with the user."""
-
-    # No database constraint: a session saved for a user deleted meanwhile must not fail its insert at
-    # commit (Django's create() would retry with new keys for ever); it then joins no user and signs
-    # no one in. Deleting a user through Django still deletes their sessions (CASCADE runs in Python).
-    user = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        related_name="+",
-        verbose_name=_("user"),
-    )
-
-    class Meta(AbstractBaseSession.Meta):
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
-
-    @classmethod
-    def get_session_store_class(cls):
-        from .sessions import SessionStore
-
-        return SessionStore

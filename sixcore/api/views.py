@@ -29,7 +29,6 @@ from rest_framework.response import Response
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
-from sixcore.core.pagecache import CachedListMixin
 from sixcore.core.roc import RocDateError, parse_quarter
 from sixcore.plan import models as plan
 from sixcore.progress import models as progress
@@ -104,7 +103,7 @@ class PlanRevisionMixin(NulSafeLookupMixin):
 
 
 @plan_schema(s.IndustrySerializer)
-class IndustryViewSet(CachedListMixin, PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
+class IndustryViewSet(PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
     """The six industries, with their lead units and sub-areas."""
 
     serializer_class = s.IndustrySerializer
@@ -130,7 +129,7 @@ class IndustryViewSet(CachedListMixin, PlanRevisionMixin, viewsets.ReadOnlyModel
 
 
 @plan_schema(s.MeasureSerializer)
-class MeasureViewSet(CachedListMixin, PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
+class MeasureViewSet(PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
     """Measures (具體措施) ``N.M``, with their agencies and KPI codes."""
 
     serializer_class = s.MeasureSerializer
@@ -179,7 +178,7 @@ def _kpi_queryset(program: plan.Program) -> QuerySet[plan.KPI]:
         responses={200: s.KPISerializer, **PLAN_ERRORS},
     ),
 )
-class KPIViewSet(CachedListMixin, PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+class KPIViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
     """KPIs (全期目標) with their annual targets. A KPI is named by its measure and code: 6.2.2 is printed
     under 6.1 and under 6.2, so the detail is ``/api/plan/kpis/{measure}/{code}/``."""
 
@@ -213,7 +212,7 @@ class KPIViewSet(CachedListMixin, PlanRevisionMixin, viewsets.GenericViewSet, mi
         responses={200: s.WorkItemSerializer, **PLAN_ERRORS},
     ),
 )
-class WorkItemViewSet(CachedListMixin, PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+class WorkItemViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
     """Work items (重點工作項目) of the schedule tables; detail at ``/api/plan/work-items/{schedule}/{code}/``."""
 
     serializer_class = s.WorkItemSerializer
@@ -245,7 +244,7 @@ class WorkItemViewSet(CachedListMixin, PlanRevisionMixin, viewsets.GenericViewSe
         responses={200: s.BudgetLineSerializer(many=True), **PLAN_ERRORS},
     )
 )
-class BudgetViewSet(CachedListMixin, PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+class BudgetViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
     """表 3: each industry's budget per year, in 億元."""
 
     serializer_class = s.BudgetLineSerializer
@@ -268,7 +267,7 @@ class BudgetViewSet(CachedListMixin, PlanRevisionMixin, viewsets.GenericViewSet,
     ),
     retrieve=extend_schema(tags=["plan"], responses={200: s.AgencySerializer, 404: errors.NOT_FOUND}),
 )
-class AgencyViewSet(CachedListMixin, NulSafeLookupMixin, viewsets.ReadOnlyModelViewSet):
+class AgencyViewSet(NulSafeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """The agency register (agencies are not part of a plan revision)."""
 
     serializer_class = s.AgencySerializer
@@ -376,7 +375,7 @@ def transition_schema(summary: str, example: dict[str, str]) -> Any:
         responses={200: s.SubmissionDetailSerializer, 404: errors.NOT_FOUND},
     ),
 )
-class SubmissionViewSet(CachedListMixin, errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet):
+class SubmissionViewSet(errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet):
     """Agency submissions: one per (period, industry, agency), with their lines and ``version``.
 
     Invisible submissions (another agency's drafts) are 404 for every method, readable-but-not-yours
@@ -516,9 +515,7 @@ class SubmissionViewSet(CachedListMixin, errors.DomainErrorsMixin, viewsets.Read
         ],
     ),
 )
-class KPIReportViewSet(
-    CachedListMixin, errors.DomainErrorsMixin, mixins.ListModelMixin, viewsets.GenericViewSet
-):
+class KPIReportViewSet(errors.DomainErrorsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """KPI actuals. ``POST`` writes the caller's agency's line through ``services.save_lines``."""
 
     filterset_class = filters.KPIReportFilter

@@ -54,8 +54,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATA = "data.json"
 MEDIA_PREFIX = "media/"
-# Sessions: ours (the engine's) and Django's own table; never backed up, emptied by a restore.
-SESSION_MODELS = ("accounts.session", "sessions.session")
+# Sessions: never backed up, emptied by a restore.
+SESSION_MODELS = ("sessions.session",)
 # Created by ``migrate`` (rows refer to them by natural key), or not worth keeping (sessions).
 EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", *SESSION_MODELS})
 # Tables that ``migrate`` itself fills (progress/0002 creates the program's 16 reporting periods): a

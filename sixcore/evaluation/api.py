@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sixcore.api.errors import NOT_FOUND, VALIDATION_ERROR
-from sixcore.core.pagecache import CachedGetMixin
 from sixcore.core.roc import RocDateError
 from sixcore.progress.models import ReportingPeriod
 
@@ -36,7 +35,7 @@ def _evaluation(request) -> service.Evaluation:
     return service.evaluate_period(period, request.user)
 
 
-class KpiEvaluationView(CachedGetMixin, APIView):
+class KpiEvaluationView(APIView):
     """Every KPI of the revision in force: expected value, actual, achievement and light."""
 
     permission_classes = [AllowAny]
@@ -51,7 +50,7 @@ class KpiEvaluationView(CachedGetMixin, APIView):
         return Response(KpiEvaluationSerializer(evaluation.kpis, many=True).data)
 
 
-class RollUpView(CachedGetMixin, APIView):
+class RollUpView(APIView):
     """KPI lights and weighted achievement per industry, strategy, measure or agency."""
 
     permission_classes = [AllowAny]

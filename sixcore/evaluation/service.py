@@ -32,7 +32,6 @@ from django.utils.translation import gettext
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import submission_policy
-from sixcore.core.gcpause import gc_paused
 from sixcore.core.roc import format_quarter
 from sixcore.plan import models as plan
 from sixcore.plan.targets import CUMULATIVE, MILESTONE
@@ -826,18 +825,13 @@ def evaluate_kpi_lights(
     annual target the rules read taken out of its JSON by the database (``_target_fields``), each
     KPI's targets read once (``rules.TargetSeries.from_fields``) and judged for all its periods by
     ``rules.kpi_lights``.
-
-    The cyclic garbage collector is paused meanwhile (``core.gcpause.gc_paused``): the hundreds of thousands of
-    small, acyclic objects built here (rows, results) would otherwise trigger repeated full
-    collections whose cost grows with the heap, making time grow faster than the portfolio.
     """
-    with gc_paused():
-        found = _kpi_lights(periods, user, published_only, thresholds)
-        results: dict[Period, dict[tuple[str, str], rules.KpiLight]] = {when: {} for when in found.periods}
-        for batch in found.batches:  # each period is in one batch: its column of lights, keyed
-            for when, column in zip(batch.periods, zip(*batch.lights, strict=True), strict=False):
-                results[when] = dict(zip(batch.keys, column, strict=True))
-        return results
+    found = _kpi_lights(periods, user, published_only, thresholds)
+    results: dict[Period, dict[tuple[str, str], rules.KpiLight]] = {when: {} for when in found.periods}
+    for batch in found.batches:  # each period is in one batch: its column of lights, keyed
+        for when, column in zip(batch.periods, zip(*batch.lights, strict=True), strict=False):
+            results[when] = dict(zip(batch.keys, column, strict=True))
+    return results
 
 
 def evaluate_kpi_rollups(
@@ -856,29 +850,28 @@ def evaluate_kpi_rollups(
     read once, not once per period, and all its periods are rolled up in one pass by
     ``rules.roll_up_periods`` (what ``rules.roll_up_lights`` gives for each period; a test holds
     them together)."""
-    with gc_paused():
-        found = _kpi_lights(periods, user, published_only, thresholds)
-        result: dict[Period, dict[str, list[RollUpResult]]] = {
-            when: {by: [] for by in ROLLUP_KINDS} for when in found.periods
-        }
-        for batch in found.batches:
-            labels, members = _rollup_groups(batch, found)
-            outputs = [result[when] for when in batch.periods]
-            for (by, group), r in rules.roll_up_periods(batch.lights, members, thresholds).items():
-                key, label = str(group), labels[by].get(group, str(group))
-                for output, green, yellow, red, white, average in zip(
-                    outputs, r.green, r.yellow, r.red, r.white, r.weighted_achievement, strict=True
-                ):
-                    output[by].append(
-                        RollUpResult(
-                            key,
-                            label,
-                            {"green": green, "yellow": yellow, "red": red, "white": white},
-                            green + yellow + red + white,
-                            average,
-                        )
+    found = _kpi_lights(periods, user, published_only, thresholds)
+    result: dict[Period, dict[str, list[RollUpResult]]] = {
+        when: {by: [] for by in ROLLUP_KINDS} for when in found.periods
+    }
+    for batch in found.batches:
+        labels, members = _rollup_groups(batch, found)
+        outputs = [result[when] for when in batch.periods]
+        for (by, group), r in rules.roll_up_periods(batch.lights, members, thresholds).items():
+            key, label = str(group), labels[by].get(group, str(group))
+            for output, green, yellow, red, white, average in zip(
+                outputs, r.green, r.yellow, r.red, r.white, r.weighted_achievement, strict=True
+            ):
+                output[by].append(
+                    RollUpResult(
+                        key,
+                        label,
+                        {"green": green, "yellow": yellow, "red": red, "white": white},
+                        green + yellow + red + white,
+                        average,
                     )
-        return result
+                )
+    return result
 
 
 def _rollup_groups(batch: _Batch, found: _Lights):

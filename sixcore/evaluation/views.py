@@ -5,31 +5,22 @@ scope (anonymous → approved data only), in a fixed number of queries whatever 
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.core.cache import caches
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.policy import is_ndc, submission_policy
-from sixcore.core import pagecache
-from sixcore.core.pagecache import cached_page
 from sixcore.core.roc import RocDateError, format_roc_month
 from sixcore.plan import models as plan
-from sixcore.progress import clock
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 
@@ -69,44 +60,10 @@ def _evaluate(request: HttpRequest):
         raise Http404(_("No reporting periods."))
     period = _period(request, periods)
     try:
-        evaluation = _cached_evaluation(period, request.user)
+        evaluation = service.evaluate_period(period, request.user)
     except plan.Program.DoesNotExist:
         raise Http404(_("No program loaded.")) from None
     return period, periods, evaluation
-
-
-def _scope_key(user) -> str:
-    """Users who see the same submissions share an evaluation: NDC, the public, else one user."""
-    if is_ndc(user):
-        return "ndc"
-    if not getattr(user, "is_authenticated", False):
-        return "public"
-    return f"u{user.pk}-{user.role}-{user.agency_id}"
-
-
-def _cached_evaluation(period: ReportingPeriod, user) -> service.Evaluation:
-    """``service.evaluate_period``, cached by (period, scope, data version) when the default cache is
-    shared by every app server (database, Redis, Memcached …), so that the pages of one period share
-    one evaluation across servers; in one process's memory the page cache (``core/pagecache.py``)
-    already keeps the pages themselves. Without a shared cache: computed every time."""
-    cache = caches["default"]
-    if isinstance(cache, LocMemCache | DummyCache):
-        return service.evaluate_period(period, user)
-    # The clock is part of the key: lights depend on what is due by today (or the NDC as-of date); the
-    # language too: the reasons of lights, risks and flags are written in it.
-    key = (
-        f"sixcore:evaluation:{period.pk}:{_scope_key(user)}:{clock.today()}:{pagecache.data_version()}:"
-        f"{get_language()}"
-    )
-    try:
-        evaluation = cache.get(key)
-    except DatabaseError:  # e.g. the cache table not created yet: serve the page uncached
-        return service.evaluate_period(period, user)
-    if evaluation is None:
-        evaluation = service.evaluate_period(period, user)
-        with contextlib.suppress(DatabaseError):
-            cache.set(key, evaluation, timeout=24 * 3600)
-    return evaluation
 
 
 def _lights_chart(rollups, labels: dict[str, str] | None = None) -> dict:
@@ -244,7 +201,6 @@ def _kpi_fields(k: service.KpiResult) -> dict:
     }
 
 
-@cached_page
 def program_dashboard(request: HttpRequest) -> HttpResponse:
     """The whole program in a period: lights and budget per industry, risks, completeness."""
     period, periods, evaluation = _evaluate(request)
@@ -268,7 +224,6 @@ def program_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "evaluation/dashboard.html", context)
 
 
-@cached_page
 def industry_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One industry: lights per measure, budget per measure, risks, completeness of its reports."""
     period, periods, evaluation = _evaluate(request)
@@ -303,7 +258,6 @@ def _industry_completeness(completeness: service.Completeness, code: str) -> ser
     return service.Completeness(row.get("total", 0), sum(by_status.values()), by_status, {code: row})
 
 
-@cached_page
 def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One measure: its KPIs' lights, budget, work items and flags."""
     period, periods, evaluation = _evaluate(request)
@@ -334,7 +288,6 @@ def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "evaluation/dashboard.html", context)
 
 
-@cached_page
 def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One reporting agency: the KPIs, work items and budget lines it is on, per industry."""
     period, periods, evaluation = _evaluate(request)
@@ -362,7 +315,6 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "evaluation/dashboard.html", context)
 
 
-@cached_page
 def kpi_dashboard(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
     """A KPI over the quarters: annual targets, expected values and actuals; light history; notes."""
     history = service.kpi_history(measure_code, code, request.user)
@@ -402,7 +354,6 @@ def _num(value) -> float | None:
     return None if value is None else float(value)
 
 
-@cached_page
 def timeline(request: HttpRequest, code: str) -> HttpResponse:
     """Gantt of a measure's work items: planned bars from 起訖時程, reported progress, lagging marked."""
     period, periods, evaluation = _evaluate(request)
@@ -547,7 +498,6 @@ def attention_rows(evaluation) -> list[dict]:
     return rows
 
 
-@cached_page
 def attention(request: HttpRequest) -> HttpResponse:
     """NDC: every red item and every data-quality flag of a period, filterable, exportable as CSV."""
     if not request.user.is_authenticated:

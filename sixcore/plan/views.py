@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, render
 
 from sixcore.accounts.policy import is_ndc
 from sixcore.core.changelog import history_context
-from sixcore.core.pagecache import cached_page
 from sixcore.revisions.models import programs_in_force
 
 from . import models as plan
@@ -45,7 +44,6 @@ def _context(request: HttpRequest, program: plan.Program, **extra) -> dict:
     return {"program": program, "revisions": revisions, **extra}
 
 
-@cached_page
 def overview(request: HttpRequest) -> HttpResponse:
     """Program overview: visions, lead units, budget table with totals and chart, counts."""
     program = _program(request)
@@ -89,7 +87,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@cached_page
 def industry_detail(request: HttpRequest, code: str) -> HttpResponse:
     """An industry: vision, lead units, strategies with their measures and KPI counts, budget."""
     program = _program(request)
@@ -130,7 +127,6 @@ def industry_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@cached_page
 def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
     """A measure: its KPIs, and its schedule table's tasks and work items on a timeline."""
     program = _program(request)
@@ -170,7 +166,6 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@cached_page
 def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
     """A KPI: the five target cells, verbatim and quantified."""
     program = _program(request)

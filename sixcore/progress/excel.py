@@ -36,7 +36,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
-from sixcore.core.gcpause import gc_paused
 from sixcore.core.roc import RocDateError, format_roc_month, parse_quarter, parse_roc_month
 
 from . import xlsx_reader
@@ -824,8 +823,7 @@ def import_workbook(file, user) -> ImportResult:
     problem is in ``ImportResult.problems`` and then nothing has been written.
     """
     # An upload is bounded (size and rows are checked first) and allocates many small objects.
-    with gc_paused():
-        return _import_workbook(file, user)
+    return _import_workbook(file, user)
 
 
 def _import_workbook(file, user) -> ImportResult:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connections, models, router
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
@@ -45,35 +45,11 @@ class CycleSettings(models.Model):
 
     @classmethod
     def get(cls) -> CycleSettings:
-        """The singleton, created (and logged) on first use.
-
-        Every permission check reads it: the SELECT is compiled by the ORM once per database and reused
-        (the ORM's per-call compiling cost more than the query), the instance built as the ORM builds it.
-        """
-        alias = router.db_for_write(cls)
-        if alias not in _SETTINGS_SQL:
-            compiler = cls.objects.using(alias).filter(pk=1).query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
-            columns = [col for col, _alias, _annotation in compiler.select]
-            converters = compiler.get_converters(columns)
-            _SETTINGS_SQL[alias] = (sql, list(params), converters, [col.target.attname for col in columns])
-        sql, params, converters, names = _SETTINGS_SQL[alias]
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
+        """The singleton, created (and logged) on first use."""
+        obj = cls.objects.filter(pk=1).first()
+        if obj is None:
             obj, _ = cls.objects.get_or_create(pk=1)
-            return obj
-        values = list(row)
-        for pos, (convs, expression) in converters.items():
-            for converter in convs:
-                values[pos] = converter(values[pos], expression, connection)
-        return cls.from_db(alias, names, values)
-
-
-# database alias → the compiled SELECT of the cycle settings, its parameters, converters and attnames
-_SETTINGS_SQL: dict[str, tuple[str, list, dict, list[str]]] = {}
+        return obj
 
 
 class ReportingPeriod(models.Model):

@@ -12,8 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connections, router, transaction
-from django.db.transaction import TransactionManagementError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.choices import AgencyKind
@@ -360,10 +359,6 @@ def load_lines(submission_ids: list[int]) -> dict[int, dict[str, dict[str, Line]
     return result
 
 
-# (database alias, kind, number of submissions) → compiled SELECT and its converters
-_LINE_SQL: dict[tuple[str, str, int], tuple[str, dict]] = {}
-
-
 def _line_queryset(kind: str, submission_ids: list[int]):
     model, target, plan_fields, ordering = LINE_SOURCES[kind]
     queryset = model.objects.filter(submission__in=submission_ids)
@@ -373,97 +368,20 @@ def _line_queryset(kind: str, submission_ids: list[int]):
 
 
 def _line_rows(kind: str, submission_ids: list[int]) -> list[list[Any]]:
-    """The rows of ``_line_queryset``, with the SQL compiled once per kind and number of ids.
-
-    Compiling the four joined SELECTs (and even building their querysets) cost more than running
-    them, on every upload; the compiled statement is reused with the ids as its parameters, and the
-    fields' converters (decimals from SQLite, …) are applied exactly as the ORM applies them.
-    """
-    alias = router.db_for_read(LINE_SOURCES[kind][0])
-    key = (alias, kind, len(submission_ids))
-    if key not in _LINE_SQL:
-        queryset = _line_queryset(kind, submission_ids)
-        compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        if list(params) != list(submission_ids):
-            return [list(row) for row in queryset]  # a query shape this cache does not know: plain ORM
-        converters = compiler.get_converters([col for col, _alias, _annotation in compiler.select])
-        _LINE_SQL[key] = (sql, converters)
-    sql, converters = _LINE_SQL[key]
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(submission_ids))
-        rows = cursor.fetchall()
-    return _convert(rows, converters, connection)
-
-
-def _convert(rows: list[tuple], converters: dict, connection) -> list[list[Any]]:
-    """``SQLCompiler.apply_converters`` without a compiler (converters may be handed the connection)."""
-    result = [list(row) for row in rows]
-    if converters:
-        items = list(converters.items())
-        for row in result:
-            for pos, (convs, expression) in items:
-                value = row[pos]
-                for converter in convs:
-                    value = converter(value, expression, connection)
-                row[pos] = value
-    return result
-
-
-# (database alias, number of ids) → compiled SELECT … FOR UPDATE, its converters and how to build rows
-_LOCK_SQL: dict[tuple[str, int], tuple[str, dict, tuple]] = {}
-
-
-def _lock_queryset(submission_ids: list[int]):
-    queryset = Submission.objects.select_for_update(of=("self",))
-    return (
-        queryset.select_related("period", "agency", "industry").filter(pk__in=submission_ids).order_by("pk")
-    )
+    return [list(row) for row in _line_queryset(kind, submission_ids)]
 
 
 def lock_submissions(submission_ids: list[int]) -> dict[int, Submission]:
     """The submissions (with their period, agency and industry), locked for update until the end of the
-    transaction (one query).
-
-    The statement is compiled by the ORM once per number of ids and reused; the instances are built with
-    ``Model.from_db`` from the compiler's own description of its columns, as the ORM builds them.
-    """
-    alias = router.db_for_write(Submission)
-    connection = connections[alias]
-    key = (alias, len(submission_ids))
-    if key not in _LOCK_SQL:
-        queryset = _lock_queryset(submission_ids)
-        compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        info = compiler.klass_info
-        related_infos = info.get("related_klass_infos", [])
-        if list(params) != list(submission_ids) or any(k.get("related_klass_infos") for k in related_infos):
-            return {s.pk: s for s in queryset}  # a query shape this cache does not know: plain ORM
-        converters = compiler.get_converters([col for col, _alias, _annotation in compiler.select])
-
-        def columns(klass_info: dict) -> tuple:
-            positions = klass_info["select_fields"]
-            names = [compiler.select[i][0].target.attname for i in positions]
-            return (klass_info["model"], positions, names)
-
-        related = [(k["local_setter"], columns(k)) for k in related_infos]
-        _LOCK_SQL[key] = (sql, converters, (columns(info), related))
-    sql, converters, (main, related) = _LOCK_SQL[key]
-    if connection.features.has_select_for_update and connection.get_autocommit():
-        # What the ORM checks: a lock outside a transaction would be released at once.
-        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(submission_ids))
-        rows = _convert(cursor.fetchall(), converters, connection)
-    model, positions, names = main
-    result = {}
-    for row in rows:
-        submission = model.from_db(alias, names, [row[i] for i in positions])
-        for setter, (other, other_positions, other_names) in related:
-            setter(submission, other.from_db(alias, other_names, [row[i] for i in other_positions]))
-        result[submission.pk] = submission
-    return result
+    transaction (one query). Only the submission rows are locked (``of=("self",)``): saves of different
+    submissions of one period or agency never queue behind each other."""
+    queryset = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("period", "agency", "industry")
+        .filter(pk__in=submission_ids)
+        .order_by("pk")
+    )
+    return {submission.pk: submission for submission in queryset}
 
 
 def _find_line(lines: dict[str, dict[str, Line]], kind: str, code: str) -> Line | None:
@@ -593,12 +511,12 @@ def save_many(
 
 def _write(updates: list[tuple[Submission, Line, dict[str, Any]]]) -> dict[int, int]:
     """The UPDATEs, the change log and the new versions (nothing for submissions that did not change)."""
-    from django.db import connection
+    from django.db.models import F
     from django.utils import timezone
 
     from sixcore.core.changelog import BulkUpdate, record_bulk_updates, serialize_value, serialize_values
 
-    statements: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = defaultdict(list)
+    statements: dict[tuple[str, tuple[str, ...]], list[Any]] = defaultdict(list)
     entries = []
     touched: dict[int, Submission] = {}
     labels: dict[int, str] = {}  # str(submission), once per submission (each line names it twice)
@@ -610,9 +528,7 @@ def _write(updates: list[tuple[Submission, Line, dict[str, Any]]]) -> dict[int, 
         if label is None:
             label = labels[submission.pk] = str(submission)
         model, target, _plan, _order = LINE_SOURCES[line.kind]
-        statements[(line.kind, tuple(changed))].append(
-            [_adapt(model, name, value, connection) for name, value in changed.items()] + [line.pk]
-        )
+        statements[(line.kind, tuple(changed))].append(model(pk=line.pk, **changed))
         before = serialize_values(
             model, {"id": line.pk, "submission": submission.pk, target: line.target_id, **line.values}
         )
@@ -637,60 +553,16 @@ def _write(updates: list[tuple[Submission, Line, dict[str, Any]]]) -> dict[int, 
     if not touched:
         # Nothing changed: no new version, so nobody else's open form or download becomes stale.
         return {}
-    quote = connection.ops.quote_name
-    now = Submission._meta.get_field("modified_at").get_db_prep_save(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        for (kind, names), rows in statements.items():
-            model = LINE_SOURCES[kind][0]
-            assignments = ", ".join(f"{quote(model._meta.get_field(n).column)} = %s" for n in names)
-            cursor.executemany(
-                f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608
-                rows,
-            )
-        record_bulk_updates(entries)
-        # Plain UPDATE: version and modified_at are not in the change log (tracking.NOISE), so the
-        # signals a save() would send record nothing either.
-        cursor.executemany(
-            f"UPDATE {quote(Submission._meta.db_table)} SET version = version + 1, "  # noqa: S608
-            f"{quote('modified_at')} = %s WHERE id = %s",
-            [(now, pk) for pk in touched],
-        )
+    for (kind, names), instances in statements.items():
+        LINE_SOURCES[kind][0].objects.bulk_update(instances, names)
+    record_bulk_updates(entries)
+    # version and modified_at are not in the change log (tracking.NOISE): an update() records nothing.
+    Submission.objects.filter(pk__in=touched).update(version=F("version") + 1, modified_at=timezone.now())
     versions = {}
     for pk, submission in touched.items():
         submission.version += 1
         versions[pk] = submission.version
     return versions
-
-
-def _adapt(model: type, name: str, value: Any, connection) -> Any:
-    """A line field's value as the driver takes it (``get_db_prep_save`` minus the per-call overhead)."""
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, Decimal) and _PLAIN_DECIMALS[type(connection.ops)]:
-        return value  # the backend passes decimals through (SQLite, PostgreSQL)
-    field = model._meta.get_field(name)
-    if isinstance(value, Decimal):
-        return connection.ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
-    if isinstance(value, date):
-        return connection.ops.adapt_datefield_value(value)
-    return field.get_db_prep_save(value, connection)
-
-
-def _plain_decimals(ops_class: type) -> bool:
-    from django.db.backends.base.operations import BaseDatabaseOperations
-
-    return ops_class.adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value
-
-
-class _PlainDecimals(dict):
-    """Backend operations class → whether it adapts decimals as the base class does (unchanged)."""
-
-    def __missing__(self, ops_class: type) -> bool:
-        self[ops_class] = _plain_decimals(ops_class)
-        return self[ops_class]
-
-
-_PLAIN_DECIMALS = _PlainDecimals()
 
 
 def _line_repr(line: Line, submission: Submission | str) -> str:

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from sixcore.accounts.policy import is_ndc, is_ndc_admin, submission_policy
 from sixcore.core.changelog import history_context
-from sixcore.core.pagecache import cached_page
 from sixcore.core.roc import RocDateError
 from sixcore.core.uploads import UploadRefused, check_upload
 from sixcore.plan.models import AnnualTarget
@@ -54,7 +53,6 @@ def _current_period(request: HttpRequest) -> ReportingPeriod:
 
 
 @login_required
-@cached_page
 def submission_list(request: HttpRequest) -> HttpResponse:
     """The submissions of a period that the user may see, with completeness and timeliness: a
     function of the user, the period, the data and the date, so served from the page cache (an

@@ -6,8 +6,7 @@ Chinese; page numbers and the 示範資料 mark are page-margin boxes; ``thead``
 Where the time goes (docs/REPORTS.md "PDF speed"): embedding the CJK font needs HarfBuzz-Subset
 (Debian ``libharfbuzz-subset0``); without it WeasyPrint falls back to fontTools, which walks all 65 535
 glyph slots of Noto Sans CJK twice (retained glyph ids) and alone costs ≈ 12 s of CPU. The rest is
-layout and drawing of ≈ 7 000 table cells, during which Python's cyclic GC would repeatedly rescan the
-ever-growing box tree (≈ 30 % of the CPU time), so it is paused for the duration (``core.gcpause.gc_paused``).
+layout and drawing of the table cells, in the background task (never in a web request).
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ from functools import cache
 from pathlib import Path
 
 from django.template.loader import get_template
-
-from sixcore.core.gcpause import gc_paused
 
 from .builder import QuarterlyReport
 
@@ -62,5 +59,4 @@ def render_pdf(report: QuarterlyReport) -> bytes:
 
     html = render_html(report)
     fonts = _fonts()
-    with gc_paused(collect_after=True):
-        return HTML(string=html).write_pdf(font_config=fonts)
+    return HTML(string=html).write_pdf(font_config=fonts)

@@ -138,9 +138,8 @@ def load_demo(as_of: date) -> int:
     seed_registry()
     items = {i.code: i for i in SupplyItem.objects.all()}
     start = as_of - timedelta(days=730)
-    # A raw delete: the per-object delete signals would log every demo row as a separate change.
-    stale = Observation.objects.filter(reporter__demo=True)
-    stale._raw_delete(stale.db)
+    # Observations are not in the change log (figures, not decisions): one DELETE, no per-row signals.
+    Observation.objects.filter(reporter__demo=True).delete()
     observations: list[Observation] = []
     for spec in _reporters():
         item = items.get(spec.item)
