@@ -9,12 +9,14 @@ MO      := sixcore/locale/zh_Hant/LC_MESSAGES/django.mo
 
 .PHONY: run test test-sqlite test-postgres install assets messages lint bench clean
 
-## Install, migrate, load the program and serve it on http://127.0.0.1:8000
+## Install, migrate, load the program and serve it on http://127.0.0.1:8000 (with the background task
+## worker that makes PDF reports; both stop together)
 run: install assets messages
 	$(BIN)/sixcore migrate --noinput
 	$(BIN)/sixcore plan load
 	$(BIN)/sixcore collectstatic --noinput -v0
-	$(BIN)/sixcore runserver 127.0.0.1:8000
+	$(BIN)/sixcore db_worker -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/sixcore runserver 127.0.0.1:8000
 
 ## Install and pass every check and the whole suite (SQLite, then PostgreSQL when reachable or required)
 test: install assets messages lint test-sqlite test-postgres

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "sixcore.core",
     "sixcore.accounts",
     "sixcore.plan",
@@ -129,6 +131,10 @@ SPECTACULAR_SETTINGS = {
         "BudgetUnitEnum": "sixcore.progress.choices.BudgetUnit",
     },
 }
+
+# Background work (the PDF report) on Django's Tasks framework; the queue is a database table, worked by
+# `sixcore db_worker` (make run starts one; deploy/sixcore-worker.service in deployments).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MEDIA_ROOT = Path(os.environ.get("SIXCORE_MEDIA_ROOT", HOME / "media"))
 MEDIA_URL = "media/"

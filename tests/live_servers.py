@@ -277,6 +277,42 @@ class AppServer:
             return "(no output)"
 
 
+class TaskWorker:
+    """``sixcore db_worker``: the background task worker a deployment runs beside its app servers."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> TaskWorker:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                [sys.executable, "-m", "sixcore.cli", "db_worker", "--interval", "0.2", "--no-startup-delay"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-20000:]
+        except FileNotFoundError:
+            return "(no output)"
+
+
 def token_session(token: str) -> requests.Session:
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"

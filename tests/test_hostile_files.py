@@ -33,7 +33,7 @@ from tests.factories import editor, ndc_admin, open_period
 pytestmark = pytest.mark.django_db
 
 WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|COPY)\b", re.I)
-BOOKKEEPING = re.compile(r"accounts_session|axes_", re.I)
+BOOKKEEPING = re.compile(r"django_session|axes_", re.I)
 
 
 # --- hostile files -------------------------------------------------------------------------------------

@@ -171,29 +171,35 @@ def test_web_downloads_permissions(demo, client):
     assert response.status_code == 200
 
 
-def test_pdf_download_is_generated_in_the_background(
-    demo, client, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
-):
-    """The PDF request only queues a job (no worker held for seconds); a worker process makes the file."""
+def run_task_worker() -> None:
+    """What ``sixcore db_worker`` does, in this process: run every queued task, then return."""
+    import signal
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def test_pdf_download_is_generated_in_the_background(demo, client, settings, tmp_path):
+    """The PDF request only enqueues a task (no web worker held for seconds); a task worker makes it."""
+    from django_tasks_db.models import DBTaskResult
+
     from sixcore.accounts.models import User
-    from sixcore.reports import jobs
-    from sixcore.reports.models import ReportJob
+    from sixcore.reports import tasks
 
     settings.MEDIA_ROOT = tmp_path
-    launched = []
-    monkeypatch.setattr(
-        jobs, "launch", lambda: launched.append(1)
-    )  # the test database is not visible to a subprocess
     client.force_login(User.objects.get(username="ndc"))
-    with django_capture_on_commit_callbacks(execute=True):  # the worker starts once the job is committed
-        response = client.get(f"/reports/quarterly/{PERIOD}.pdf")
+    response = client.get(f"/reports/quarterly/{PERIOD}.pdf")
     assert response.status_code == 302
-    job = ReportJob.objects.get()
-    assert response["Location"] == f"/reports/jobs/{job.pk}/"
-    assert (job.status, job.fmt, job.scope) == ("queued", "pdf", "ndc") and launched == [1]
-    # The same request while it is queued shares the job instead of generating the file twice.
+    row = DBTaskResult.objects.get()
+    assert response["Location"] == f"/reports/jobs/{row.pk}/"
+    assert row.status == "READY" and row.args_kwargs["args"][1:] == ["pdf", "ndc"]
+    # The same request while it is queued shares the task instead of generating the file twice.
     assert client.get(f"/reports/quarterly/{PERIOD}.pdf")["Location"] == response["Location"]
-    assert ReportJob.objects.count() == 1
+    assert DBTaskResult.objects.count() == 1
 
     page = client.get(response["Location"])
     assert page.status_code == 202 and page["Refresh"] == "2"
@@ -202,59 +208,65 @@ def test_pdf_download_is_generated_in_the_background(
     assert client.get(response["Location"]).status_code == 404  # another scope: not yours
     client.force_login(User.objects.get(username="ndc"))
 
-    call_command("report", "job")  # the worker: runs every queued job, then exits
-    job.refresh_from_db()
-    assert job.status == "done" and job.size > 1000 and job.filename.endswith("-demo.pdf"), job.error
+    run_task_worker()
+    result = tasks.report_result(row.pk)
+    assert tasks.state_of(result) == "done", result.errors
+    assert result.return_value["filename"].endswith("-demo.pdf") and result.return_value["size"] > 1000
     page = client.get(response["Location"])
-    assert page.status_code == 302 and page["Location"] == f"/reports/jobs/{job.pk}/file"
+    assert page.status_code == 302 and page["Location"] == f"/reports/jobs/{row.pk}/file"
     download = client.get(page["Location"])
     content = b"".join(download.streaming_content)
     assert download["Content-Type"] == "application/pdf" and content.startswith(b"%PDF")
-    assert len(content) == job.size and jobs.file_path(job).exists()
+    assert len(content) == result.return_value["size"] and tasks.file_path(result.id, "pdf").exists()
 
-    # A new request generates from the current data again: a finished job is never reused.
+    # A new request generates from the current data again: a finished task is never reused.
     client.get(f"/reports/quarterly/{PERIOD}.pdf")
-    assert ReportJob.objects.filter(status="queued").count() == 1
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
 
 
-def test_report_job_failure_and_stale_worker(demo, client, monkeypatch, settings, tmp_path):
+def test_report_task_failure_stale_worker_and_pruning(demo, client, settings, tmp_path):
     from datetime import timedelta
 
     from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
 
     from sixcore.accounts.models import User
     from sixcore.progress.models import ReportingPeriod
-    from sixcore.reports import jobs
-    from sixcore.reports.models import ReportJob
+    from sixcore.reports import tasks
 
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(jobs, "launch", lambda: None)
     ndc = User.objects.get(username="ndc")
     period = ReportingPeriod.by_code(PERIOD)
-    job = jobs.request_job(period, "bogus", ndc)  # render_report rejects the format: the job fails
-    assert jobs.run_pending() == 1
-    job.refresh_from_db()
-    assert job.status == "failed" and "bogus" in job.error and not jobs.file_path(job).exists()
+    failing = tasks.request_report(period, "bogus", ndc)  # render_report rejects the format
+    run_task_worker()
+    failing = tasks.report_result(failing.id)
+    assert tasks.state_of(failing) == "failed" and not tasks.file_path(failing.id, "bogus").exists()
     client.force_login(ndc)
-    page = client.get(f"/reports/jobs/{job.pk}/")
+    page = client.get(f"/reports/jobs/{failing.id}/")
     assert page.status_code == 410 and "報告產製失敗" in page.content.decode()
-    assert client.get(f"/reports/jobs/{job.pk}/file").status_code == 404
+    assert client.get(f"/reports/jobs/{failing.id}/file").status_code == 404
+    assert client.get("/reports/jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
 
-    # A worker that died leaves its job "running": after STALE_AFTER it no longer holds a slot.
-    stuck = ReportJob.objects.create(period=period, fmt="pdf", scope="ndc", status="running")
-    ReportJob.objects.filter(pk=stuck.pk).update(started=timezone.now() - jobs.STALE_AFTER - timedelta(1))
-    fresh = jobs.request_job(period, "pdf", ndc)
-    assert fresh.pk != stuck.pk
-    stuck.refresh_from_db()
-    assert stuck.status == "failed" and stuck.error == "worker timed out"
-    # With every slot taken by live workers, a new worker leaves the job queued for them.
-    ReportJob.objects.bulk_create(
-        ReportJob(period=period, fmt="pdf", scope=f"busy{i}", status="running", started=timezone.now())
-        for i in range(jobs.CONCURRENCY)
+    # A worker that died leaves its task "running": after STALE_AFTER it is failed, and a new
+    # request gets a new task instead of waiting on it for ever.
+    stuck = tasks.request_report(period, "pdf", ndc)
+    DBTaskResult.objects.filter(pk=stuck.id).update(
+        status="RUNNING", started_at=timezone.now() - tasks.STALE_AFTER - timedelta(minutes=1)
     )
-    assert jobs.run_pending() == 0
-    fresh.refresh_from_db()
-    assert fresh.status == "queued"
+    assert tasks.state_of(tasks.report_result(stuck.id)) == "failed"
+    fresh = tasks.request_report(period, "pdf", ndc)
+    assert fresh.id != stuck.id
+
+    # A day later the files and finished rows go; a queued task stays for its worker.
+    old_file = tasks.file_path(failing.id, "pdf")
+    old_file.parent.mkdir(parents=True, exist_ok=True)
+    old_file.write_bytes(b"%PDF old")
+    day_ago = (timezone.now() - tasks.KEEP_FOR - timedelta(minutes=1)).timestamp()
+    os.utime(old_file, (day_ago, day_ago))
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - tasks.KEEP_FOR - timedelta(minutes=1))
+    tasks.request_report(period, "pdf", None)
+    assert not old_file.exists()
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"READY"}
 
 
 def test_exports_public_scope(demo, client):

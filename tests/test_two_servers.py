@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from live_servers import (
     AppServer,
+    TaskWorker,
     clone_database,
     csrf_headers,
     is_postgres,
@@ -83,9 +84,12 @@ def two(django_db_setup, django_db_blocker, tmp_path_factory):
             servers.append(AppServer(env, home / f"server-{name}.log", workers=1, threads=4))
         for server in servers:
             server.start()
+        worker = TaskWorker(env, home / "worker.log").start()
+        servers.append(worker)
         yield SimpleNamespace(
             a=servers[0],
             b=servers[1],
+            worker=worker,
             db=database,
             period=period,
             submission=submission.pk,
@@ -98,7 +102,10 @@ def two(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def _logs(two) -> str:
-    return f"--- server A ---\n{two.a.log()}\n--- server B ---\n{two.b.log()}"
+    return (
+        f"--- server A ---\n{two.a.log()}\n--- server B ---\n{two.b.log()}\n--- task worker ---\n"
+        f"{two.worker.log()}"
+    )
 
 
 def _session(two, server, username: str = "moea_officer") -> requests.Session:
@@ -253,8 +260,9 @@ def test_report_is_the_same_through_either_server(two):
 
 @pytest.mark.django_db
 def test_pdf_queued_through_one_is_downloaded_through_the_other(two):
-    """The PDF is made by a background job (reports/jobs.py): its row is in the database, its file
-    under the shared MEDIA_ROOT, so any server shows its progress and serves the file."""
+    """The PDF is made by a background task (reports/tasks.py, run by ``sixcore db_worker``): its row is
+    in the database, its file under the shared MEDIA_ROOT, so any server shows its progress and serves
+    the file."""
     ndc = _session(two, two.a, "ndc_officer")
     queued = ndc.get(f"{two.a.url}/reports/quarterly/111Q2.pdf", allow_redirects=False, timeout=60)
     assert queued.status_code == 302, queued.text[:500]

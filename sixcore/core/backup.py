@@ -56,8 +56,11 @@ DATA = "data.json"
 MEDIA_PREFIX = "media/"
 # Sessions: never backed up, emptied by a restore.
 SESSION_MODELS = ("sessions.session",)
-# Created by ``migrate`` (rows refer to them by natural key), or not worth keeping (sessions).
-EXCLUDED = frozenset({"contenttypes.contenttype", "auth.permission", *SESSION_MODELS})
+# Created by ``migrate`` (rows refer to them by natural key), or not worth keeping (sessions, the queue of
+# background tasks: report files a day long, regenerated on request).
+EXCLUDED = frozenset(
+    {"contenttypes.contenttype", "auth.permission", "django_tasks_db.dbtaskresult", *SESSION_MODELS}
+)
 # Tables that ``migrate`` itself fills (progress/0002 creates the program's 16 reporting periods): a
 # freshly migrated database holding only these counts as empty.
 SEEDED_BY_MIGRATIONS = frozenset({"progress.reportingperiod"})

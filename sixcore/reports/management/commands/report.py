@@ -1,5 +1,5 @@
-"""``sixcore report quarterly --period 111Q2 --format docx|pdf|xlsx --output FILE``; ``sixcore report job``
-(the background worker: runs the queued report jobs of the web downloads, then exits)."""
+"""``sixcore report quarterly --period 111Q2 --format docx|pdf|xlsx --output FILE``. (The web's background
+PDFs are Django tasks, run by ``sixcore db_worker``.)"""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ class Command(ChangeLoggedCommand):
     help = "Generate the consolidated quarterly report (docx, pdf or xlsx)."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "kind", choices=["quarterly", "job"], help="the report to generate, or job: run queued web jobs"
-        )
+        parser.add_argument("kind", choices=["quarterly"], help="the report to generate")
         parser.add_argument("--period", help="ROC quarter, e.g. 111Q2 (required for quarterly)")
         parser.add_argument("--format", dest="fmt", choices=REPORT_FORMATS, default=None)
         parser.add_argument(
@@ -32,11 +30,6 @@ class Command(ChangeLoggedCommand):
         )
 
     def handle(self, *args, **options):
-        if options["kind"] == "job":
-            from sixcore.reports.jobs import run_pending
-
-            self.stdout.write(f"{run_pending()} report job(s) run")
-            return
         if not options["period"]:
             raise CommandError("--period is required, e.g. --period 111Q2")
         output = Path(options["output"]) if options["output"] else None
