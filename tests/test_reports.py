@@ -39,6 +39,31 @@ def _known_kpi(program):
     return kpi, year
 
 
+def assert_tagged_pdf(pdf: bytes, title: str) -> None:
+    """What a screen reader needs, read from the PDF's own structure (veraPDF is not available here):
+    marked content with a structure tree whose elements include headings and tables, the document's
+    language, its title shown in the window."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        root = document.Root
+        assert root.MarkInfo.Marked is True
+        assert str(root.Lang) == "zh-Hant-TW"
+        assert root.ViewerPreferences.DisplayDocTitle is True
+        assert str(document.docinfo["/Title"]) == title
+        kinds, stack = set(), [root.StructTreeRoot]
+        while stack and len(kinds) < 50:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                kinds.add(str(node.S))
+            kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+            if isinstance(kids, pikepdf.Array):
+                stack.extend(kids)
+            elif isinstance(kids, pikepdf.Dictionary):
+                stack.append(kids)
+        assert {"/H1", "/Table"} <= kinds, kinds
+
+
 def test_quarterly_report_formats_read_back(demo, tmp_path):
     import docx
     import openpyxl
@@ -76,10 +101,11 @@ def test_quarterly_report_formats_read_back(demo, tmp_path):
     assert found[header.index("燈號")] in {"綠燈", "黃燈", "紅燈", "白燈"}
     assert sheet.conditional_formatting  # fills for the lights
 
-    # pdf: searchable Chinese text.
+    # pdf: searchable Chinese text, tagged for screen readers (PDF/UA-1).
     pdf = render_report(report, "pdf")
     assert pdf.startswith(b"%PDF")
     (tmp_path / "report.pdf").write_bytes(pdf)
+    assert_tagged_pdf(pdf, report.title)
     if shutil.which("pdftotext"):
         text = subprocess.run(  # noqa: S603 - fixed arguments
             [shutil.which("pdftotext"), "-layout", str(tmp_path / "report.pdf"), "-"],
