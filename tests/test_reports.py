@@ -145,6 +145,60 @@ def test_quarterly_report_formats_read_back(demo, tmp_path):
         assert converted.exists() and converted.stat().st_size > 1000
 
 
+def test_quarterly_report_as_odt_opens_in_libreoffice(demo, tmp_path):
+    """The ODF text report (the government's document standard): the Word file's content and order,
+    headings with outline levels, header rows that repeat, lights shaded, page x of y, 示範資料 on every
+    page; LibreOffice (the real client) lays it out and its text reads back."""
+    from odf import opendocument, table, text
+    from odf.namespaces import TEXTNS
+
+    report = build_quarterly_report(PERIOD)
+    content = render_report(report, "odt")
+    assert content[30:38] == b"mimetype" and b"application/vnd.oasis.opendocument.text" in content[:100]
+    document = opendocument.load(io.BytesIO(content))
+    headings = {(h.getAttrNS(TEXTNS, "outline-level"), str(h)) for h in document.getElementsByType(text.H)}
+    assert {("1", "壹、摘要"), ("2", "1. 資訊及數位產業"), ("3", "辦理情形")} <= headings
+    assert document.getElementsByType(table.TableHeaderRows)
+    cells = [str(c) for c in document.getElementsByType(table.TableCell)]
+    kpi, year_text = _known_kpi(demo)
+    at = cells.index("1.1.1")
+    assert cells[at + 1] == kpi.full_term_text and cells[at + 2] == year_text
+    assert document.getElementsByType(text.PageNumber) and document.getElementsByType(text.PageCount)
+    assert "示範資料" in str(document.masterstyles)
+
+    soffice = shutil.which("soffice")
+    if soffice is None or not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) and poppler-utils must be installed")
+        return
+    (tmp_path / "report-odf.odt").write_bytes(content)
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(tmp_path / "report-odf.odt"),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=180,
+    )
+    laid_out = subprocess.run(  # noqa: S603 - fixed arguments
+        [shutil.which("pdftotext"), "-layout", str(tmp_path / "out" / "report-odf.pdf"), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    pages = laid_out.count("\f")
+    assert pages > 10 and "資訊及數位產業" in laid_out and "壹、摘要" in laid_out
+    assert laid_out.count("示範資料") >= pages  # the header of every page
+    assert f"第 2 頁／共 {pages} 頁" in laid_out
+
+
 def test_formula_injection_is_neutralised(demo):
     import openpyxl
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .builder import QuarterlyReport
 
-REPORT_FORMATS = ("docx", "pdf", "xlsx")
+REPORT_FORMATS = ("odt", "docx", "pdf", "xlsx")
 CONTENT_TYPES = {
+    "odt": "application/vnd.oasis.opendocument.text",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -13,6 +14,10 @@ CONTENT_TYPES = {
 
 
 def render_report(report: QuarterlyReport, fmt: str) -> bytes:
+    if fmt == "odt":
+        from .odt import render_odt
+
+        return render_odt(report)
     if fmt == "docx":
         from .docx import render_docx
 

@@ -1,4 +1,4 @@
-"""/reports/quarterly/111Q2.pdf (docx, pdf, xlsx), /reports/jobs/<uuid>/ (a PDF generated in the background)
+"""/reports/quarterly/111Q2.pdf (odt, docx, pdf, xlsx), /reports/jobs/<uuid>/ (a PDF generated in the background)
 and /reports/export/plan.csv (csv zip, xlsx, json)."""
 
 from django.urls import path, re_path
@@ -8,7 +8,9 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     re_path(
-        r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>docx|pdf|xlsx)$", views.quarterly, name="quarterly"
+        r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>odt|docx|pdf|xlsx)$",
+        views.quarterly,
+        name="quarterly",
     ),
     path("jobs/<uuid:job_id>/", views.job, name="job"),
     path("jobs/<uuid:job_id>/file", views.job_file, name="job_file"),
