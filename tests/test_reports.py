@@ -222,6 +222,18 @@ def test_formula_injection_is_neutralised(demo):
     values = [c.value for row in book["measure_reports"].iter_rows() for c in row]
     assert "'" + payload in values and not any(isinstance(v, str) and v.startswith("=") for v in values)
 
+    # The OpenDocument spreadsheet: the same neutralised text, in a text cell, and the dictionary.
+    from odf import opendocument, table
+
+    ods = opendocument.load(io.BytesIO(exports.to_ods(tables)))
+    sheets = {t.getAttribute("name"): t for t in ods.spreadsheet.getElementsByType(table.Table)}
+    assert list(sheets)[0] == "data_dictionary" and "measure_reports" in sheets
+    texts = [str(c) for c in sheets["measure_reports"].getElementsByType(table.TableCell)]
+    assert "'" + payload in texts and payload not in texts
+    assert not any(
+        c.getAttribute("formula") for c in sheets["measure_reports"].getElementsByType(table.TableCell)
+    )
+
     # The quarterly workbook too.
     workbook = openpyxl.load_workbook(io.BytesIO(render_report(build_quarterly_report(PERIOD), "xlsx")))
     narrative = [c.value for row in workbook["執行情形"].iter_rows() for c in row if c.value]
@@ -377,6 +389,25 @@ def test_exports_public_scope(demo, client):
     assert archive.read(kpis).startswith("\ufeff".encode())
     evaluation = client.get(f"/reports/export/evaluation.xlsx?period={PERIOD}")
     assert evaluation.status_code == 200
+
+    # ODF for the government's standard: typed cells LibreOffice reads as numbers, the public's scope.
+    from odf import opendocument, table
+
+    response = client.get("/reports/export/submissions.ods")
+    assert response["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    assert response["Content-Disposition"].endswith('.ods"')
+    ods = opendocument.load(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = next(
+        t for t in ods.spreadsheet.getElementsByType(table.Table) if t.getAttribute("name") == "submissions"
+    )
+    rows = [
+        [str(c) for c in r.getElementsByType(table.TableCell)]
+        for r in sheet.getElementsByType(table.TableRow)
+    ]
+    status = rows[0].index("status")
+    assert {r[status] for r in rows[1:]} == {"approved"}
+    typed = {c.getAttribute("valuetype") for c in sheet.getElementsByType(table.TableCell)}
+    assert {"string", "float"} <= typed
 
 
 def test_commands(demo, tmp_path):

@@ -30,7 +30,7 @@ from sixcore.progress.models import (
 )
 
 DATASETS = ("plan", "submissions", "evaluation")
-FORMATS = ("csv", "xlsx", "json")
+FORMATS = ("csv", "ods", "xlsx", "json")
 
 
 @dataclass
@@ -625,6 +625,16 @@ def to_xlsx(tables: list[Table]) -> bytes:
     return buffer.getvalue()
 
 
+def to_ods(tables: list[Table]) -> bytes:
+    """The same sheets as ``to_xlsx`` as an OpenDocument spreadsheet (the government's standard)."""
+    from .ods import write_sheets
+
+    return write_sheets(
+        (table.name, table.header, ([neutralise(v) for v in row] for row in table.rows))
+        for table in [dictionary(tables), *tables]
+    )
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -643,6 +653,7 @@ def to_json(tables: list[Table]) -> bytes:
 
 CONTENT_TYPES = {
     "csv": "application/zip",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json; charset=utf-8",
 }
@@ -652,6 +663,8 @@ def render_dataset(tables: list[Table], fmt: str, prefix: str) -> tuple[bytes, s
     """(content, content type, file name) of a dataset in ``fmt``."""
     if fmt == "csv":
         return to_csv_zip(tables, prefix), CONTENT_TYPES[fmt], f"{prefix}-csv.zip"
+    if fmt == "ods":
+        return to_ods(tables), CONTENT_TYPES[fmt], f"{prefix}.ods"
     if fmt == "xlsx":
         return to_xlsx(tables), CONTENT_TYPES[fmt], f"{prefix}.xlsx"
     if fmt == "json":

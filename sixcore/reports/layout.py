@@ -7,13 +7,11 @@ The PDF has its own HTML template (print CSS) and the xlsx its sheets; both read
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .builder import DEMO_MARK, QuarterlyReport, number_text, percent_text
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BUDGET_HEADER = [
     "累計分配數（億元）",
     "累計執行數（億元）",
@@ -51,11 +49,6 @@ class PageBreak:
 
 
 Block = Heading | Paragraph | Table | PageBreak
-
-
-def clean(text: str) -> str:
-    """Characters XML 1.0 cannot hold (control characters) are dropped."""
-    return CONTROL.sub("", text)
 
 
 def header_text(report: QuarterlyReport) -> str:

@@ -1,5 +1,5 @@
 """/reports/quarterly/111Q2.pdf (odt, docx, pdf, xlsx), /reports/jobs/<uuid>/ (a PDF generated in the background)
-and /reports/export/plan.csv (csv zip, xlsx, json)."""
+and /reports/export/plan.csv (csv zip, ods, xlsx, json)."""
 
 from django.urls import path, re_path
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.job, name="job"),
     path("jobs/<uuid:job_id>/file", views.job_file, name="job_file"),
     re_path(
-        r"^export/(?P<dataset>plan|submissions|evaluation)\.(?P<fmt>csv|xlsx|json)$",
+        r"^export/(?P<dataset>plan|submissions|evaluation)\.(?P<fmt>csv|ods|xlsx|json)$",
         views.export,
         name="export",
     ),
