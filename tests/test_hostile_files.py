@@ -28,6 +28,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from sixcore.core import uploads
+from sixcore.core.uploads import UploadRefused, check_content
 from tests.factories import editor, ndc_admin, open_period
 
 pytestmark = pytest.mark.django_db
@@ -394,3 +395,107 @@ def test_the_real_data_files_pass_the_checks():
 
     for path in sorted(DATA_DIR.glob("*.yaml")):
         uploads.check_content(".yaml", path.read_bytes())
+
+
+# --- OpenDocument (.ods, .odt) -------------------------------------------------------------------
+
+
+def _odf(
+    kind: str = ".ods",
+    *,
+    extra: dict[str, bytes] | None = None,
+    content: bytes | None = None,
+    manifest: bytes | None = None,
+    mimetype: bytes | None = None,
+    mimetype_first: bool = True,
+) -> bytes:
+    """A genuine OpenDocument package (written by our own ODF writer), changed as an attacker would."""
+    from sixcore.reports.ods import write_sheets
+
+    genuine = write_sheets([("S", ["a"], [["b"]])])
+    with zipfile.ZipFile(io.BytesIO(genuine)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    if kind == ".odt":
+        parts["mimetype"] = b"application/vnd.oasis.opendocument.text"
+    if mimetype is not None:
+        parts["mimetype"] = mimetype
+    if content is not None:
+        parts["content.xml"] = content
+    if manifest is not None:
+        parts["META-INF/manifest.xml"] = manifest
+    parts.update(extra or {})
+    order = list(parts)
+    order.remove("mimetype")
+    order = ["mimetype", *order] if mimetype_first else [*order, "mimetype"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in order:
+            archive.writestr(
+                name, parts[name], zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            )
+    return out.getvalue()
+
+
+def _odf_content(body: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        b'xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0">'
+        + body
+        + b"</office:document-content>"
+    )
+
+
+def test_a_genuine_ods_and_odt_pass():
+    check_content(".ods", _odf())
+    check_content(".odt", _odf(".odt"))
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "words"),
+    [
+        ("Basic macro library", lambda: _odf(extra={"Basic/Standard/Module1.xml": b"<x/>"}), "巨集"),
+        ("Python script", lambda: _odf(extra={"Scripts/python/run.py": b"import os"}), "巨集"),
+        (
+            "macro bound to an event",
+            lambda: _odf(
+                content=_odf_content(
+                    b'<office:body><script:event-listener script:language="ooo:script" '
+                    b'xlink:href="vnd.sun.star.script:Standard.Module1.Run"/></office:body>'
+                )
+            ),
+            "巨集",
+        ),
+        (
+            "encrypted package",
+            lambda: _odf(manifest=b"<manifest:manifest><manifest:encryption-data/></manifest:manifest>"),
+            "加密",
+        ),
+        (
+            "linked table (external link)",
+            lambda: _odf(content=_odf_content(b'<table:table-source xlink:href="file:///etc/passwd"/>')),
+            "外部連結",
+        ),
+        ("wrong mimetype", lambda: _odf(mimetype=b"application/vnd.oasis.opendocument.text"), "不是"),
+        ("mimetype not first", lambda: _odf(mimetype_first=False), "不是"),
+        ("zip bomb", lambda: _odf(extra={"Pictures/big.xml": b"\0" * (8 * 1024 * 1024)}), "壓縮炸彈"),
+        ("not a zip", lambda: b"<office:document/>", "不是"),
+    ],
+)
+def test_hostile_odf_is_refused(case, data, words):
+    with pytest.raises(UploadRefused) as refused:
+        check_content(".ods", data())
+    assert words in str(refused.value), (case, str(refused.value))
+
+
+def test_a_workbook_linking_other_files_is_refused(genuine_workbook):
+    with zipfile.ZipFile(io.BytesIO(genuine_workbook)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/externalLinks/externalLink1.xml"] = b"<externalLink/>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(UploadRefused, match="外部連結"):
+        check_content(".xlsx", out.getvalue())

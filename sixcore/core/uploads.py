@@ -1,10 +1,12 @@
 """Checks every uploaded file passes before anything parses or stores it (issue #9, docs/SECURITY.md).
 
 A file is judged by its content, not by its name or the browser's content type: the extension must be on
-the endpoint's allow-list *and* the bytes must be that kind of file. Office files (docx, xlsx) are zip
-archives: their directory is inspected before anything is inflated — too many entries, too much declared
-uncompressed data or an extreme compression ratio (zip bombs), encrypted entries, and macros
-(``vbaProject.bin``, macro-enabled content types) are refused. Text files (CSV, YAML) must be UTF-8 without
+the endpoint's allow-list *and* the bytes must be that kind of file. Office files (docx, xlsx, and the
+OpenDocument odt, ods) are zip archives: their directory is inspected before anything is inflated — too
+many entries, too much declared uncompressed data or an extreme compression ratio (zip bombs), encrypted
+entries — and then their declarations: macros (``vbaProject.bin``, macro-enabled content types; ODF Basic
+libraries, scripts and script event bindings), encryption (ODF declares it in its manifest), links to
+other files (external workbook links, ODF linked tables and sections) are refused. Text files (CSV, YAML) must be UTF-8 without
 NUL bytes and must not be HTML or a zip; YAML must not use anchors, aliases or tags (the data files never
 do; aliases are how a "billion laughs" bomb multiplies itself).
 
@@ -34,6 +36,22 @@ MACRO_CONTENT_TYPES = (b"macroenabled", b"vbaproject", b"application/vnd.ms-offi
 MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm", ".xlsb")
 
 OOXML_MAIN_PART = {".xlsx": "xl/workbook.xml", ".docx": "word/document.xml"}
+# Parts that make a workbook read other files when opened.
+OOXML_LINK_PARTS = ("xl/externallinks/",)
+ODF_MIMETYPES = {
+    ".ods": b"application/vnd.oasis.opendocument.spreadsheet",
+    ".odt": b"application/vnd.oasis.opendocument.text",
+}
+# ODF macros live in Basic/ and Scripts/ (Python, JavaScript, BeanShell) and run from event bindings.
+ODF_MACRO_PARTS = ("basic/", "scripts/")
+ODF_MACRO_MARKERS = (
+    b"<office:script ",
+    b"<office:script>",
+    b"script:event-listener",
+    b"vnd.sun.star.script:",
+)
+ODF_LINK_MARKERS = (b"table:table-source", b"table:dde-source", b"office:dde-source", b"text:section-source")
+ODF_XML_PARTS = ("content.xml", "styles.xml", "settings.xml")
 MAGIC = {
     ".pdf": (b"%PDF-",),
     ".png": (b"\x89PNG\r\n\x1a\n",),
@@ -128,6 +146,8 @@ def check_content(kind: str, content: bytes) -> None:
         raise UploadRefused(_("The file is empty."))
     if kind in OOXML_MAIN_PART:
         inspect_ooxml(content, kind)
+    elif kind in ODF_MIMETYPES:
+        inspect_odf(content, kind)
     elif kind in MAGIC:
         if not content.startswith(MAGIC[kind]):
             raise UploadRefused(_("The file's content is not a %(ext)s file.") % {"ext": kind})
@@ -152,6 +172,43 @@ def _text(content: bytes, kind: str) -> str:
         ) from None
 
 
+def _directory(archive: zipfile.ZipFile, macro_parts: Iterable[str]) -> set[str]:
+    """The archive's entry names (lower case), refusing bombs, encrypted entries and macro parts."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise UploadRefused(_("The archive holds too many entries (%(n)s).") % {"n": len(entries)})
+    total = 0
+    for entry in entries:
+        if entry.flag_bits & 0x1:
+            raise UploadRefused(_("Encrypted or password-protected files are not accepted."))
+        total += entry.file_size
+        if entry.file_size > 1024 * 1024 and entry.file_size > MAX_COMPRESSION_RATIO * max(
+            entry.compress_size, 1
+        ):
+            raise UploadRefused(_zip_bomb())
+        name = entry.filename.lower()
+        if any(name.startswith(part) or part in name for part in macro_parts):
+            raise UploadRefused(_macros())
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise UploadRefused(_zip_bomb())
+    return {e.filename.lower() for e in entries}
+
+
+# A damaged part fails only when read: bad CRC (BadZipFile), damaged deflate data (zlib.error), an
+# encrypted entry (RuntimeError) or an unknown compression method (NotImplementedError).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
 def inspect_ooxml(content: bytes, kind: str) -> None:
     """An Office Open XML file (``.xlsx``/``.docx``), judged from its zip directory before inflating."""
     not_kind = _("The file's content is not a %(ext)s file.") % {"ext": kind}
@@ -159,40 +216,14 @@ def inspect_ooxml(content: bytes, kind: str) -> None:
         raise UploadRefused(not_kind)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entries = archive.infolist()
-            if len(entries) > MAX_ZIP_ENTRIES:
-                raise UploadRefused(_("The archive holds too many entries (%(n)s).") % {"n": len(entries)})
-            names = {e.filename.lower() for e in entries}
-            total = 0
-            for entry in entries:
-                if entry.flag_bits & 0x1:
-                    raise UploadRefused(_("Encrypted or password-protected files are not accepted."))
-                total += entry.file_size
-                if entry.file_size > 1024 * 1024 and entry.file_size > MAX_COMPRESSION_RATIO * max(
-                    entry.compress_size, 1
-                ):
-                    raise UploadRefused(_zip_bomb())
-                if any(part in entry.filename.lower() for part in MACRO_PARTS):
-                    raise UploadRefused(_macros())
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise UploadRefused(_zip_bomb())
+            names = _directory(archive, MACRO_PARTS)
             if "[content_types].xml" not in names or OOXML_MAIN_PART[kind] not in names:
                 raise UploadRefused(not_kind)
+            if any(name.startswith(OOXML_LINK_PARTS) for name in names):
+                raise UploadRefused(_external_links())
             # The declared size bounds what zipfile inflates, so reading this part is bounded too.
             content_types = archive.read("[Content_Types].xml").lower()
-    # A damaged part fails only when read: bad CRC (BadZipFile), damaged deflate data (zlib.error), an
-    # encrypted entry (RuntimeError) or an unknown compression method (NotImplementedError).
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        zlib.error,
-        OSError,
-        ValueError,
-        EOFError,
-        KeyError,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
+    except ZIP_ERRORS as exc:
         if isinstance(exc, UploadRefused):
             raise
         raise UploadRefused(not_kind) from None
@@ -200,12 +231,52 @@ def inspect_ooxml(content: bytes, kind: str) -> None:
         raise UploadRefused(_macros())
 
 
+def inspect_odf(content: bytes, kind: str) -> None:
+    """An OpenDocument file (``.ods``/``.odt``): the zip directory as for OOXML, then the package's own
+    declarations — the ``mimetype`` entry first and of this kind, no encryption in the manifest, no
+    macros or script bindings, no linked tables or sections (which would read other files)."""
+    not_kind = _("The file's content is not a %(ext)s file.") % {"ext": kind}
+    if not content.startswith(b"PK\x03\x04"):
+        raise UploadRefused(not_kind)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = _directory(archive, ODF_MACRO_PARTS)
+            first = archive.infolist()[0] if archive.infolist() else None
+            if (
+                first is None
+                or first.filename != "mimetype"
+                or "content.xml" not in names
+                or "meta-inf/manifest.xml" not in names
+                or archive.read("mimetype").strip() != ODF_MIMETYPES[kind]
+            ):
+                raise UploadRefused(not_kind)
+            manifest = archive.read("META-INF/manifest.xml")
+            parts = [archive.read(name) for name in archive.namelist() if name.lower() in ODF_XML_PARTS]
+    except ZIP_ERRORS as exc:
+        if isinstance(exc, UploadRefused):
+            raise
+        raise UploadRefused(not_kind) from None
+    if b"encryption-data" in manifest:
+        raise UploadRefused(_("Encrypted or password-protected files are not accepted."))
+    if any(marker in part for part in parts for marker in ODF_MACRO_MARKERS):
+        raise UploadRefused(_macros())
+    if any(marker in part for part in parts for marker in ODF_LINK_MARKERS):
+        raise UploadRefused(_external_links())
+
+
 def _zip_bomb() -> str:
     return _("The file expands to far more data than a normal document: refused as a possible zip bomb.")
 
 
 def _macros() -> str:
-    return _("The file contains macros (VBA). Save it as a macro-free workbook or document (.xlsx, .docx).")
+    return _(
+        "The file contains macros or scripts. Save it as a macro-free workbook or document "
+        "(.ods, .odt, .xlsx, .docx)."
+    )
+
+
+def _external_links() -> str:
+    return _("The file links to other files (external links). Remove the links and upload it again.")
 
 
 def inspect_yaml(text: str) -> None:
