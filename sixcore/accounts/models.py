@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from sixcore.core.changelog import ChangeLoggedQuerySet
 
 from .choices import AgencyKind, Role
 
@@ -57,6 +59,11 @@ class Agency(models.Model):
         return agency
 
 
+class LoggedUserManager(UserManager.from_queryset(ChangeLoggedQuerySet)):
+    """Django's user manager whose ``update()``/``bulk_update()`` are recorded by the change log (a
+    deactivation through ``User.objects.filter(...).update(is_active=False)`` is a change like any)."""
+
+
 class User(AbstractUser):
     """A person using sixcore: an officer of one agency with one role, or NDC staff.
 
@@ -73,6 +80,8 @@ class User(AbstractUser):
         related_name="users",
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENCY_VIEWER)
+
+    objects = LoggedUserManager()
 
     class Meta:
         verbose_name = _("user")
