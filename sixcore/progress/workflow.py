@@ -94,11 +94,21 @@ def _transition(
     comment: str = "",
     before_save: Callable[[Submission], None] | None = None,
 ) -> Submission:
+    """One step, atomic, on the submission row locked FOR UPDATE — and on nothing else.
+
+    The step's correctness rests on the submission's own state and version: two steps of one
+    submission must serialise, and they do on its row. The period and the agency are only read: a
+    period's state is a function of the date, its due date and the reopening rows (inserted, never
+    updated), so locking the period would add no guarantee — it only queued every approval of a
+    period behind the others (``of=("self",)``: the joined period and agency rows stay unlocked).
+    """
     from sixcore.core.changelog import logged_transition
 
     with transaction.atomic():
         locked = (
-            Submission.objects.select_for_update().select_related("period", "agency").get(pk=submission.pk)
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("period", "agency")
+            .get(pk=submission.pk)
         )
         if not allowed(locked):
             raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": action})
