@@ -97,6 +97,10 @@ AXES_COOLOFF_TIME = 0.5  # hours locked out after too many failures
 # Lock the username from the address that failed: an attacker elsewhere cannot lock an officer out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Reverse proxies in front of the app servers that append to X-Forwarded-For (0: trust no header). The
+# lockout's address is the client's, not the proxy's (accounts/client_ip.py, docs/OPERATIONS.md).
+SIXCORE_PROXY_COUNT = int(os.environ.get("SIXCORE_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "sixcore.accounts.client_ip.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "progress:submissions"
 LOGOUT_REDIRECT_URL = "plan:overview"

@@ -435,3 +435,42 @@ def test_save_queries_do_not_grow_with_the_number_of_lines(moea_sub):
             )
         counts.append(len(queries))
     assert counts[1] == counts[2]  # the first save also fills per-process caches
+
+
+# --- locks (issue #18): a transition locks its submission row only -----------------------------------
+
+
+def _locked_tables(queries) -> list[str]:
+    """The FOR UPDATE clauses of the captured statements ("FOR UPDATE" alone locks every joined row)."""
+    import re
+
+    return [
+        re.search(r"FOR UPDATE(?: OF (.*))?$", q["sql"]).group(1) or "every joined table"
+        for q in queries
+        if "FOR UPDATE" in q["sql"]
+    ]
+
+
+@pytest.mark.django_db
+def test_transitions_lock_only_the_submission_row(moea_sub):
+    """On PostgreSQL (SQLite has no row locks): approvals of one period do not queue behind each other
+    on the period's (or the agency's) row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    user = editor("moea")
+    _fill_lagging_reasons(moea_sub, user)
+    steps = [
+        (workflow.submit, user, ""),
+        (workflow.return_for_revision, ndc_reviewer(), "補充"),
+        (workflow.submit, user, ""),
+        (workflow.consolidate, industry_lead("moea"), ""),
+        (workflow.approve, ndc_reviewer(), ""),
+        (workflow.reopen, ndc_admin(), "更正"),
+    ]
+    for step, actor, text in steps:
+        with CaptureQueriesContext(connection) as queries:
+            step(moea_sub, actor, text)
+        assert _locked_tables(queries.captured_queries) == ['"progress_submission"'], step.__name__

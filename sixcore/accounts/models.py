@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from sixcore.core.changelog import ChangeLoggedQuerySet
 
 from .choices import AgencyKind, Role
 
@@ -51,6 +53,11 @@ class Agency(models.Model):
         return agency
 
 
+class LoggedUserManager(UserManager.from_queryset(ChangeLoggedQuerySet)):
+    """Django's user manager whose ``update()``/``bulk_update()`` are recorded by the change log (a
+    deactivation through ``User.objects.filter(...).update(is_active=False)`` is a change like any)."""
+
+
 class User(AbstractUser):
     """A person using sixcore: an officer of one agency with one role, or NDC staff.
 
@@ -67,6 +74,8 @@ class User(AbstractUser):
         related_name="users",
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENCY_VIEWER)
+
+    objects = LoggedUserManager()
 
     class Meta:
         verbose_name = _("user")

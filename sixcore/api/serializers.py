@@ -534,24 +534,15 @@ class TransitionSerializer(serializers.Serializer):
         return self.validated_data["reason"] or self.validated_data["comment"]
 
 
-class KPIActualWriteSerializer(serializers.Serializer):
-    """``POST /api/progress/kpi-reports/``: the caller's agency's actual of one KPI for one period.
-
-    Only the fields sent are changed. ``kpi`` is the printed code; a code printed under two measures
-    (6.2.2) needs ``measure`` or the form ``6.1/6.2.2``.
-    """
+class KPILineTargetSerializer(serializers.Serializer):
+    """Which line ``POST /api/progress/kpi-reports/`` names: the KPI and the period (public plan data),
+    resolved before the caller's right to the line is checked and before the values are validated."""
 
     kpi = serializers.CharField(help_text="KPI code, e.g. 1.2.2, or MEASURE/CODE, e.g. 6.1/6.2.2.")
     period = serializers.CharField(help_text="Reporting quarter, e.g. 111Q2 or 2022Q2.")
     measure = serializers.CharField(
         required=False, help_text="The KPI's measure, when its code is ambiguous."
     )
-    value = serializers.DecimalField(max_digits=16, decimal_places=4, required=False, allow_null=True)
-    done = serializers.BooleanField(required=False, allow_null=True, help_text="For milestones.")
-    evidence = serializers.CharField(required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True)
-
-    LINE_FIELDS = ("value", "done", "evidence", "note")
 
     def validate_period(self, value: str) -> progress.ReportingPeriod:
         try:
@@ -564,10 +555,6 @@ class KPIActualWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"There is no reporting period {value}.") from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not any(name in attrs for name in self.LINE_FIELDS):
-            raise serializers.ValidationError(
-                {"value": [f"Give at least one of {', '.join(self.LINE_FIELDS)}."]}
-            )
         period = attrs["period"]
         # The KPI is the one of the plan revision in force for the period (its submissions refer to it).
         program = program_in_force(period)
@@ -598,3 +585,25 @@ class KPIActualWriteSerializer(serializers.Serializer):
         attrs["kpi"] = found[0]
         attrs["program"] = program
         return attrs
+
+
+class KPIActualWriteSerializer(KPILineTargetSerializer):
+    """``POST /api/progress/kpi-reports/``: the caller's agency's actual of one KPI for one period.
+
+    Only the fields sent are changed. ``kpi`` is the printed code; a code printed under two measures
+    (6.2.2) needs ``measure`` or the form ``6.1/6.2.2``.
+    """
+
+    value = serializers.DecimalField(max_digits=16, decimal_places=4, required=False, allow_null=True)
+    done = serializers.BooleanField(required=False, allow_null=True, help_text="For milestones.")
+    evidence = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+    LINE_FIELDS = ("value", "done", "evidence", "note")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(name in attrs for name in self.LINE_FIELDS):
+            raise serializers.ValidationError(
+                {"value": [f"Give at least one of {', '.join(self.LINE_FIELDS)}."]}
+            )
+        return super().validate(attrs)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -442,6 +443,11 @@ class SubmissionViewSet(errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet)
     @action(detail=True, methods=["patch"])
     def lines(self, request: Request, pk: str | None = None) -> Response:
         submission = self.get_object()
+        # The right before the body: a caller who may not write learns nothing from a 400.
+        if not submission_policy.can_edit(request.user, submission):
+            raise PermissionDenied(
+                _("You may not edit this submission (not your agency's draft, or the period is locked).")
+            )
         body = s.LinesPatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         changes = {kind: rows for kind, rows in body.validated_data.items() if kind != "version"}
@@ -449,8 +455,10 @@ class SubmissionViewSet(errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet)
             save_lines(submission, request.user, body.validated_data["version"], changes)
         return self.detail_response(submission.pk)
 
-    def _step(self, request: Request, step: Any) -> Response:
+    def _step(self, request: Request, step: Any, action: str) -> Response:
         submission = self.get_object()
+        if not workflow.may(action, request.user, submission):
+            raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": action})
         body = s.TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -460,29 +468,29 @@ class SubmissionViewSet(errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet)
     @transition_schema("Send the draft to review (agency editor).", {"comment": "第 2 季填報完成"})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        return self._step(request, workflow.submit)
+        return self._step(request, workflow.submit, "submit")
 
     @transition_schema("Take a submitted report into the industry's report (industry lead).", {"comment": ""})
     @action(detail=True, methods=["post"])
     def consolidate(self, request: Request, pk: str | None = None) -> Response:
-        return self._step(request, workflow.consolidate)
+        return self._step(request, workflow.consolidate, "consolidate")
 
     @transition_schema("Approve and publish (NDC).", {"comment": ""})
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._step(request, workflow.approve)
+        return self._step(request, workflow.approve, "approve")
 
     @transition_schema("Return to the agency for revision; comment required.", {"comment": "請補充落後原因"})
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_for_revision(self, request: Request, pk: str | None = None) -> Response:
-        return self._step(request, workflow.return_for_revision)
+        return self._step(request, workflow.return_for_revision, "return")
 
     @transition_schema(
         "Reopen approved data for correction (NDC admin); reason required.", {"reason": "數值誤植"}
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
-        return self._step(request, workflow.reopen)
+        return self._step(request, workflow.reopen, "reopen")
 
 
 @extend_schema_view(
@@ -541,10 +549,13 @@ class KPIReportViewSet(errors.DomainErrorsMixin, mixins.ListModelMixin, viewsets
         return s.KPIActualWriteSerializer if self.action == "create" else s.KPIReportSerializer
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = s.KPIActualWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        kpi, period = data["kpi"], data["period"]
+        # The rights before the values: first the role, then (the KPI and period are public, named by
+        # the body) whether the caller's agency has the line; only then the line's values are validated.
+        if getattr(request.user, "role", None) not in EDITOR_ROLES:
+            raise PermissionDenied("Your role may read but not write report lines.")
+        target = s.KPILineTargetSerializer(data=request.data)
+        target.is_valid(raise_exception=True)
+        kpi, period = target.validated_data["kpi"], target.validated_data["period"]
         with transaction.atomic():
             # The caller's agency's submission for the KPI's industry that has a line for this KPI.
             submission = (
@@ -559,10 +570,12 @@ class KPIReportViewSet(errors.DomainErrorsMixin, mixins.ListModelMixin, viewsets
             )
             if submission is None:
                 raise PermissionDenied(
-                    f"Your agency is not on KPI {data['kpi_label']} (no line for it in {period.code})."
+                    f"Your agency is not on KPI {target.validated_data['kpi_label']} "
+                    f"(no line for it in {period.code})."
                 )
-            if request.user.role not in EDITOR_ROLES:
-                raise PermissionDenied("Your role may read but not write report lines.")
+            body = s.KPIActualWriteSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = body.validated_data
             if not period_writable(period, submission.agency):
                 return Response(
                     {"detail": f"The period {period.code} is locked for {submission.agency.name}."},

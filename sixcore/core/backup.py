@@ -49,6 +49,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, tran
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.sql import InsertQuery
 
+from sixcore.core import changelog
+
 FORMAT = "sixcore-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -400,21 +402,6 @@ def _check_target(manifest: dict[str, Any], using: str, force: bool) -> list[typ
     return model_list
 
 
-@contextmanager
-def _change_log_off() -> Iterator[None]:
-    """Restoring writes the recorded history back; it is not itself a change to record."""
-    from sixcore.core import changelog
-
-    saved = dict(changelog._registry)
-    for model in saved:
-        changelog.untrack(model)
-    try:
-        yield
-    finally:
-        for model, tracking in saved.items():
-            changelog.track_changes(model, related=tracking.related, exclude=tracking.exclude)
-
-
 def _session_tables() -> list[str]:
     """The tables of ``SESSION_MODELS``."""
     return [apps.get_model(label)._meta.db_table for label in SESSION_MODELS]
@@ -487,28 +474,38 @@ def _load(
     connection = connections[using]
     rows = 0
     try:
-        with _change_log_off(), transaction.atomic(using=using):
-            with connection.cursor() as cursor:
-                # Sessions first (they reference users): a restore signs everyone out.
-                for table in [*_session_tables(), *_tables(model_list)]:
-                    # Raw: the change log's manager refuses deletes, and no signal must fire.
-                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 - model tables
-            with open(data_path, encoding="utf-8") as fh:
-                try:
-                    objects = serializers.deserialize("json", fh, using=using, handle_forward_references=True)
-                    rows = _insert_all(objects, using, progress)
-                except serializers.base.DeserializationError as exc:
-                    raise BackupError(f"data.json cannot be loaded: {exc}") from None
-            connection.check_constraints()
-            statements = connection.ops.sequence_reset_sql(no_style(), model_list)
-            with connection.cursor() as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-            counts = {m._meta.label_lower: m._default_manager.using(using).count() for m in model_list}
-            expected = {label: manifest["counts"].get(label, 0) for label in counts}
-            if counts != expected:
-                wrong = sorted(label for label in counts if counts[label] != expected[label])
-                raise BackupError(f"restored row counts differ from the manifest for {wrong[:5]}")
+        # The rows are written back unlogged (the archive holds their history); then the restore itself
+        # is recorded, in the same transaction, after the archive's log.
+        with transaction.atomic(using=using):
+            with changelog.suspended():
+                with connection.cursor() as cursor:
+                    # Sessions first (they reference users): a restore signs everyone out.
+                    for table in [*_session_tables(), *_tables(model_list)]:
+                        # Raw: the change log's manager refuses deletes, and no signal must fire.
+                        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 - model tables
+                with open(data_path, encoding="utf-8") as fh:
+                    try:
+                        objects = serializers.deserialize(
+                            "json", fh, using=using, handle_forward_references=True
+                        )
+                        rows = _insert_all(objects, using, progress)
+                    except serializers.base.DeserializationError as exc:
+                        raise BackupError(f"data.json cannot be loaded: {exc}") from None
+                connection.check_constraints()
+                statements = connection.ops.sequence_reset_sql(no_style(), model_list)
+                with connection.cursor() as cursor:
+                    for statement in statements:
+                        cursor.execute(statement)
+                counts = {m._meta.label_lower: m._default_manager.using(using).count() for m in model_list}
+                expected = {label: manifest["counts"].get(label, 0) for label in counts}
+                if counts != expected:
+                    wrong = sorted(label for label in counts if counts[label] != expected[label])
+                    raise BackupError(f"restored row counts differ from the manifest for {wrong[:5]}")
+            changelog.record_event(
+                "backup.restore",
+                f"backup of {manifest['created_at']}",
+                data={"created_at": manifest["created_at"], "rows": rows, "counts": manifest["counts"]},
+            )
     except DatabaseError as exc:
         raise BackupError(f"the database refused the backup's data (nothing was restored): {exc}") from None
     return rows

@@ -8,14 +8,15 @@ opens one per request, :class:`ChangeLoggedCommand` one per management command, 
 :func:`change_context` anywhere else. Unlike NetBox, a change made outside any context is still
 recorded (source ``system``, no user): nothing escapes the log.
 
-Bulk writes (``QuerySet.update``, ``bulk_create``, raw SQL) send no signals; code that uses them must
-call :func:`record_action` itself.
+Bulk writes send no signals: ``update()``/``bulk_update()`` of a model with a
+:class:`ChangeLoggedQuerySet` are recorded by it; code writing with ``bulk_create`` or by hand must call
+:func:`record_action` (or :func:`record_updates`) itself. Secret fields (a password hash) are recorded
+as a keyed digest: the change shows, the value never does.
 """
 
 from __future__ import annotations
 
 import contextvars
-import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,16 +26,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections, models, router
-from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db import connections, models, router, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.duration import duration_iso_string
 
 from .models import (
@@ -67,6 +68,10 @@ __all__ = [
     "serialize_object",
     "serialize_value",
     "serialize_values",
+    "record_event",
+    "secret_digest",
+    "suspended",
+    "ChangeLoggedQuerySet",
     "snapshot",
     "track_changes",
     "untrack",
@@ -279,15 +284,32 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def secret_digest(value: Any) -> str | None:
+    """What the log holds of a secret field (a password hash): a keyed digest that changes when the
+    value does, so that a change is recorded, and that tells nothing about the value to a reader of
+    the log (keyed by SECRET_KEY; the hash's salt is not in the log either)."""
+    if value in (None, ""):
+        return None
+    return "hmac:" + salted_hmac("sixcore.changelog.secret", str(value)).hexdigest()[:16]
+
+
+def _secrets(model: type[models.Model]) -> frozenset[str]:
+    tracking = _registry.get(model)
+    return tracking.secret if tracking is not None else frozenset()
+
+
 def serialize_object(obj: models.Model, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """Field values as JSON: foreign keys as ids, decimals as strings, dates ISO, many-to-many as
-    sorted id lists. Fields named in ``exclude`` are left out."""
+    sorted id lists. Fields named in ``exclude`` are left out; the model's registered ``secret``
+    fields are given as :func:`secret_digest`."""
     excluded = set(exclude)
+    secret = _secrets(type(obj))
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if field.name in excluded or field.attname in excluded:
             continue
-        data[field.name] = _jsonable(field.value_from_object(obj))
+        value = field.value_from_object(obj)
+        data[field.name] = secret_digest(value) if field.name in secret else _jsonable(value)
     if obj.pk is not None:
         for field in obj._meta.many_to_many:
             if field.name in excluded:
@@ -306,6 +328,7 @@ class Tracking:
 
     related: RelatedFn | None
     exclude: frozenset[str]
+    secret: frozenset[str] = frozenset()
 
 
 _registry: dict[type[models.Model], Tracking] = {}
@@ -330,12 +353,15 @@ def track_changes(
     *,
     related: RelatedFn | None = None,
     exclude: Iterable[str] = (),
+    secret: Iterable[str] = (),
 ) -> Any:
     """Record every create, update and delete of a model (decorator or plain call).
 
     ``related(obj)`` returns the objects a change also belongs to (``None`` entries are skipped), so
     the change shows in their history too; ``exclude`` names fields left out of the snapshots (an
-    update touching only those is not recorded). Registering a model again replaces its options.
+    update touching only those is not recorded); ``secret`` names fields whose changes are recorded
+    but never their values (a password hash: :func:`secret_digest`). Registering a model again
+    replaces its options.
 
     >>> @track_changes(related=lambda actual: [actual.submission, actual.kpi], exclude=("modified",))
     ... class KPIActual(models.Model): ...
@@ -347,7 +373,9 @@ def track_changes(
         if issubclass(model_class, ObjectChange | ObjectChangeRelation):
             raise TypeError("the change log does not log itself")
         untrack(model_class)
-        _registry[model_class] = Tracking(related=related, exclude=frozenset(exclude))
+        _registry[model_class] = Tracking(
+            related=related, exclude=frozenset(exclude) - frozenset(secret), secret=frozenset(secret)
+        )
         receivers = {
             "pre_save": _on_pre_save,
             "post_save": _on_post_save,
@@ -413,6 +441,66 @@ def _related_objects(obj: models.Model, extra: Iterable[models.Model | None] = (
     return result
 
 
+# Users being deleted in this context (between their pre_delete and post_delete): a change recorded
+# meanwhile names such an actor by name only, as the row it would refer to is going away (a user who
+# deletes their own account; the deletion of the user itself).
+_deleting_users: contextvars.ContextVar[frozenset[Any]] = contextvars.ContextVar(
+    "sixcore_change_deleting_users", default=frozenset()
+)
+# Set by :func:`suspended`: nothing is recorded (a restore writes the recorded history back).
+_off: contextvars.ContextVar[bool] = contextvars.ContextVar("sixcore_change_off", default=False)
+
+
+def _actor(context: ChangeContext | None) -> tuple[str, Any, str]:
+    """(source, user or None, user name) of a change recorded now; the name is kept even when the user
+    row cannot be referred to."""
+    if context is None:
+        # Outside any request or command (a shell, a signal of a signal, a test): still recorded.
+        return ChangeSource.SYSTEM, None, ""
+    user = context.resolve_user()
+    if user is None:
+        return context.source, None, ""
+    name = user.get_username()
+    if user.pk in _deleting_users.get():
+        return context.source, None, name
+    return context.source, user, name
+
+
+def _is_user_model(model: type[models.Model]) -> bool:
+    return model._meta.label_lower == settings.AUTH_USER_MODEL.lower()
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Record nothing inside the block, in this context only (other threads and requests go on being
+    logged). For a restore, which writes the recorded history itself back, then records itself."""
+    token = _off.set(True)
+    try:
+        yield
+    finally:
+        _off.reset(token)
+
+
+def record_event(action: str, object_repr: str, message: str = "", data: dict[str, Any] | None = None):
+    """Record something that happened to the system as a whole (``backup.restore``): no one object
+    changed, so the change is filed under the change log's own type. The actor is named, not linked:
+    the event may have replaced the user rows themselves (a restore)."""
+    context = _context.get()
+    source, _user, user_name = _actor(context)
+    return ObjectChange.objects.create(
+        user=None,
+        user_name=user_name,
+        request_id=context.request_id if context is not None else uuid.uuid4(),
+        source=source,
+        action=action,
+        changed_object_type=ContentType.objects.get_for_model(ObjectChange),
+        changed_object_id="",
+        object_repr=object_repr[:200],
+        postchange_data=data,
+        message=message,
+    )
+
+
 def _write(
     obj: models.Model,
     action: str,
@@ -422,16 +510,13 @@ def _write(
     message: str = "",
 ) -> ObjectChange:
     context = _context.get()
-    if context is None:
-        # Outside any request or command (a shell, a signal of a signal, a test): still recorded.
-        source, request_id, user = ChangeSource.SYSTEM, uuid.uuid4(), None
-    else:
-        source, request_id, user = context.source, context.request_id, context.resolve_user()
+    source, user, user_name = _actor(context)
+    request_id = context.request_id if context is not None else uuid.uuid4()
     content_type = ContentType.objects.get_for_model(obj)
     related_types = [ContentType.objects.get_for_model(other) for other in related]
     change = ObjectChange.objects.create(
         user=user,
-        user_name=user.get_username() if user is not None else "",
+        user_name=user_name,
         request_id=request_id,
         source=source,
         action=action,
@@ -467,11 +552,11 @@ def record_updates(pairs: Iterable[tuple[models.Model, dict[str, Any] | None]], 
     """Record updates written in bulk (``bulk_update`` sends no signals): ``pairs`` are (object as saved,
     ``snapshot()`` taken before the change). Unchanged objects are skipped; the rows are inserted in
     two queries whatever their number. Returns the number of changes recorded."""
+    if _off.get():
+        return 0
     context = _context.get()
-    if context is None:
-        source, request_id, user = ChangeSource.SYSTEM, uuid.uuid4(), None
-    else:
-        source, request_id, user = context.source, context.request_id, context.resolve_user()
+    source, user, user_name = _actor(context)
+    request_id = context.request_id if context is not None else uuid.uuid4()
     pending = []
     for obj, prechange in pairs:
         postchange = snapshot(obj)
@@ -482,7 +567,7 @@ def record_updates(pairs: Iterable[tuple[models.Model, dict[str, Any] | None]], 
         related_types = [ContentType.objects.get_for_model(other) for other in related]
         change = ObjectChange(
             user=user,
-            user_name=user.get_username() if user is not None else "",
+            user_name=user_name,
             request_id=request_id,
             source=source,
             action="update",
@@ -525,12 +610,13 @@ def serialize_values(model: type[models.Model], values: dict[str, Any]) -> dict[
         raise TypeError(f"{model.__name__} has many-to-many fields: use serialize_object")
     tracking = _registry.get(model)
     excluded = tracking.exclude if tracking is not None else frozenset()
+    secret = _secrets(model)
     data: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
         if field.name in excluded or field.attname in excluded:
             continue
         value = values[field.attname] if field.attname in values else values[field.name]
-        data[field.name] = _jsonable(value)
+        data[field.name] = secret_digest(value) if field.name in secret else _jsonable(value)
     return data
 
 
@@ -553,158 +639,16 @@ class BulkUpdate:
     group: Any = None
 
 
-_CHANGE_COLUMNS = (
-    "time",
-    "user",
-    "user_name",
-    "request_id",
-    "source",
-    "action",
-    "changed_object_type",
-    "changed_object_id",
-    "object_repr",
-    "related_objects",
-    "prechange_data",
-    "postchange_data",
-    "message",
-)
-
-
-def _max_params(connection: Any) -> int:
-    """Bind parameters one statement may carry on this connection."""
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        connection.ensure_connection()
-        try:  # the compiled-in limit (32766 since SQLite 3.32), not Django's conservative 999
-            return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        except AttributeError:  # Python < 3.11
-            return connection.features.max_query_params
-    if connection.vendor == "postgresql":
-        return 65535
-    return connection.features.max_query_params or 2000
-
-
 def record_bulk_updates(changes: Iterable[BulkUpdate], message: str = "") -> int:
     """Record updates written in bulk, with the same content :func:`record_updates` writes for them,
-    in two statements whatever their number (more only beyond the database's bind-parameter limit):
-    one multi-row ``INSERT … RETURNING`` of the changes, one multi-row ``INSERT`` of their relation rows.
+    through two ``bulk_create`` calls whatever their number (one multi-row INSERT each where the
+    database returns the new ids; row by row for the changes otherwise, as their relations need the ids).
     Entries whose before and after are equal are skipped. Returns the number of changes recorded."""
     entries = [c for c in changes if c.prechange != c.postchange]
-    if not entries:
+    if not entries or _off.get():
         return 0
     context = _context.get()
-    if context is None:
-        source, user = ChangeSource.SYSTEM, None
-        request_ids: dict[Any, uuid.UUID] = {}
-    else:
-        source, user = context.source, context.resolve_user()
-    alias = router.db_for_write(ObjectChange)
-    connection = connections[alias]
-    if not connection.features.can_return_rows_from_bulk_insert:
-        return _record_bulk_fallback(entries, message, source, user, context)
-    fields = [ObjectChange._meta.get_field(name) for name in _CHANGE_COLUMNS]
-    prep = {f.name: f for f in fields}
-    now = prep["time"].get_db_prep_save(timezone.now(), connection)
-    user_id = user.pk if user is not None else None
-    user_name = user.get_username() if user is not None else ""
-    encoder = prep["prechange_data"].encoder
-    adapt_json = connection.ops.adapt_json_value
-    if type(connection.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
-        # The base implementation is json.dumps(value, cls=encoder), which builds an encoder per value:
-        # one encoder with the same (default) options gives the same text.
-        encode = (encoder or json.JSONEncoder)().encode
-
-        def adapt_json(value: Any, _encoder: Any) -> str:
-            return encode(value)
-
-    prepared_ids: dict[uuid.UUID, Any] = {}
-    types: dict[type[models.Model], ContentType] = {}
-
-    def content_type(model: type[models.Model]) -> ContentType:
-        if model not in types:
-            types[model] = ContentType.objects.db_manager(alias).get_for_model(model)
-        return types[model]
-
-    rows, relations = [], []
-    for entry in entries:
-        if context is None:
-            if entry.group not in request_ids:
-                request_ids[entry.group] = uuid.uuid4()
-            request_id = request_ids[entry.group]
-        else:
-            request_id = context.request_id
-        ct = types.get(entry.model) or content_type(entry.model)
-        related = []
-        targets = [(ct.pk, str(entry.pk))]
-        for model, pk, text in entry.related:
-            other = types.get(model) or content_type(model)
-            related.append({"type": f"{other.app_label}.{other.model}", "id": str(pk), "repr": text[:200]})
-            targets.append((other.pk, str(pk)))
-        rows.append(
-            (
-                now,
-                user_id,
-                user_name,
-                prepared_ids.get(request_id)
-                or prepared_ids.setdefault(
-                    request_id, prep["request_id"].get_db_prep_save(request_id, connection)
-                ),
-                source,
-                ChangeAction.UPDATE,
-                ct.pk,
-                str(entry.pk),
-                entry.object_repr[:200],
-                # What JSONField.get_db_prep_save does for a plain list or dict, without its overhead.
-                adapt_json(related, encoder),
-                adapt_json(entry.prechange, encoder),
-                adapt_json(entry.postchange, encoder),
-                message,
-            )
-        )
-        relations.append(targets)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    returning, _ = connection.ops.return_insert_columns([ObjectChange._meta.pk])
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    batch = max(1, _max_params(connection) // len(fields))
-    relation_sql = "INSERT INTO {} ({}, {}, {}) VALUES ".format(  # noqa: S608 - model names
-        quote(ObjectChangeRelation._meta.db_table),
-        *(
-            quote(ObjectChangeRelation._meta.get_field(n).column)
-            for n in ("change", "content_type", "object_id")
-        ),
-    )
-    with connection.cursor() as cursor:
-        ids: list[int] = []
-        for first in range(0, len(rows), batch):
-            chunk = rows[first : first + batch]
-            sql = f"INSERT INTO {quote(ObjectChange._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-            cursor.execute(
-                sql + ", ".join([one] * len(chunk)) + f" {returning}",
-                [value for row in chunk for value in row],
-            )
-            # Rows come back in VALUES order (what Django's bulk_create relies on too).
-            ids.extend(row[0] for row in cursor.fetchall())
-        # One multi-row INSERT (cheaper than executemany's statement per row on both databases).
-        params = [
-            value
-            for pk, targets in zip(ids, relations, strict=True)
-            for ct_id, object_id in targets
-            for value in (pk, ct_id, object_id)
-        ]
-        step = max(1, _max_params(connection) // 3) * 3
-        for first in range(0, len(params), step):
-            chunk = params[first : first + step]
-            cursor.execute(relation_sql + ", ".join(["(%s, %s, %s)"] * (len(chunk) // 3)), chunk)
-    return len(entries)
-
-
-def _record_bulk_fallback(
-    entries: list[BulkUpdate], message: str, source: str, user: Any, context: ChangeContext | None
-) -> int:
-    """:func:`record_bulk_updates` through the ORM, for databases that cannot return the ids of a
-    multi-row insert."""
+    source, user, user_name = _actor(context)
     request_ids: dict[Any, uuid.UUID] = {}
     pending = []
     for entry in entries:
@@ -715,7 +659,7 @@ def _record_bulk_fallback(
         related = [(ContentType.objects.get_for_model(model), pk, text) for model, pk, text in entry.related]
         change = ObjectChange(
             user=user,
-            user_name=user.get_username() if user is not None else "",
+            user_name=user_name,
             request_id=request_id,
             source=source,
             action=ChangeAction.UPDATE,
@@ -731,8 +675,12 @@ def _record_bulk_fallback(
             message=message,
         )
         pending.append((change, [(ct, entry.pk)] + [(other, pk) for other, pk, _ in related]))
-    for change, _ in pending:
-        change.save()  # one by one: without RETURNING, bulk_create cannot give the ids the relations need
+    changes_made = [change for change, _ in pending]
+    if connections[router.db_for_write(ObjectChange)].features.can_return_rows_from_bulk_insert:
+        ObjectChange.objects.bulk_create(changes_made)
+    else:
+        for change in changes_made:
+            change.save()  # without RETURNING, bulk_create cannot give the ids the relations need
     ObjectChangeRelation.objects.bulk_create(
         [
             ObjectChangeRelation(change=change, content_type=ct, object_id=str(pk))
@@ -752,7 +700,7 @@ def _db_snapshot(obj: models.Model, exclude: Iterable[str]) -> dict[str, Any] | 
 
 def _on_pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     tracking = _registry.get(sender)
-    if tracking is None:
+    if tracking is None or _off.get():
         return
     # Read the stored row rather than trusting the instance: it may have been edited in memory
     # since it was loaded. An explicit pk on a new instance may also overwrite an existing row.
@@ -767,7 +715,7 @@ def _on_post_save(
     **kwargs: Any,
 ) -> None:
     tracking = _registry.get(sender)
-    if tracking is None or _key(instance) in _suppressed.get():
+    if tracking is None or _off.get() or _key(instance) in _suppressed.get():
         return
     prechange = None if created else getattr(instance, "_changelog_prechange", None)
     postchange = serialize_object(instance, tracking.exclude)
@@ -787,8 +735,10 @@ def _on_post_save(
 
 def _on_pre_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     tracking = _registry.get(sender)
-    if tracking is None:
+    if tracking is None or _off.get():
         return
+    if _is_user_model(sender):
+        _deleting_users.set(_deleting_users.get() | {instance.pk})
     # Snapshot before the collector deletes many-to-many rows and parents.
     instance._changelog_deletion = (  # type: ignore[attr-defined]
         serialize_object(instance, tracking.exclude),
@@ -798,12 +748,14 @@ def _on_pre_delete(sender: type[models.Model], instance: models.Model, **kwargs:
 
 def _on_post_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     tracking = _registry.get(sender)
-    if tracking is None:
+    if tracking is None or _off.get():
         return
     prechange, related = getattr(instance, "_changelog_deletion", (None, None))
     if prechange is None:
         prechange, related = serialize_object(instance, tracking.exclude), _related_objects(instance)
     _write(instance, ChangeAction.DELETE, prechange, None, related)
+    if _is_user_model(sender):
+        _deleting_users.set(_deleting_users.get() - {instance.pk})
 
 
 def _on_m2m_changed(
@@ -816,7 +768,7 @@ def _on_m2m_changed(
 ) -> None:
     """Record a many-to-many edit as an update of each tracked object whose list changed."""
     phase, _, operation = action.partition("_")
-    if operation not in {"add", "remove", "clear"}:
+    if operation not in {"add", "remove", "clear"} or _off.get():
         return
     for model, tracking in list(_registry.items()):
         for field in model._meta.many_to_many:
@@ -864,6 +816,8 @@ def record_action(
     """
     if not action or len(action) > ACTION_MAX_LENGTH:
         raise ValueError(f"an action is 1–{ACTION_MAX_LENGTH} characters, got {action!r}")
+    if _off.get():
+        return None
     return _write(obj, action, prechange, postchange, _related_objects(obj, related), message)
 
 
@@ -891,6 +845,43 @@ def logged_transition(
     record_action(
         obj, action, message, prechange, serialize_object(obj, exclude) if obj.pk else None, related
     )
+
+
+# --- bulk writes --------------------------------------------------------------------------------
+
+
+class ChangeLoggedQuerySet(models.QuerySet):
+    """A queryset whose ``update()`` and ``bulk_update()`` are recorded as saves are.
+
+    Both send no signals: without this, ``User.objects.filter(...).update(is_active=False)`` (a
+    deactivation from a shell or an admin action) or the alert run's ``bulk_update`` escaped the log.
+    The rows are read before and after the write (one query each), in the write's transaction.
+    """
+
+    def _stored(self, pks: Iterable[Any]) -> dict[Any, models.Model]:
+        return self.model._base_manager.using(self.db).in_bulk(list(pks))
+
+    def _logged(self, pks: list[Any], write: Callable[[], int]) -> int:
+        if not is_tracked(self.model) or _off.get():
+            return write()
+        with transaction.atomic(using=self.db, savepoint=False):
+            before = {pk: snapshot(obj) for pk, obj in self._stored(pks).items()}
+            with suspended():  # bulk_update writes through update(): recorded once, here
+                count = write()
+            after = self._stored(before)
+            record_updates((after[pk], before[pk]) for pk in before if pk in after)
+        return count
+
+    def update(self, **kwargs: Any) -> int:
+        pks = list(self.values_list("pk", flat=True)) if is_tracked(self.model) else []
+        return self._logged(pks, lambda: super(ChangeLoggedQuerySet, self).update(**kwargs))
+
+    def bulk_update(self, objs: Iterable[models.Model], fields: Any, batch_size: int | None = None) -> int:
+        objs = list(objs)
+        return self._logged(
+            [obj.pk for obj in objs],
+            lambda: super(ChangeLoggedQuerySet, self).bulk_update(objs, fields, batch_size=batch_size),
+        )
 
 
 # --- reading -------------------------------------------------------------------------------------

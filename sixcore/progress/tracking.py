@@ -23,5 +23,6 @@ def register() -> None:
     track_changes(models.ReportingPeriod)
     track_changes(models.PeriodReopening, related=lambda r: [r.period, r.agency])
     track_changes(models.CycleSettings)
-    track_changes(User, exclude=("password", "last_login"))
+    # A password change is recorded (as a keyed digest of the hash: that it changed, never the value).
+    track_changes(User, exclude=("last_login",), secret=("password",))
     track_changes(Agency)

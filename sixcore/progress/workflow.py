@@ -94,11 +94,21 @@ def _transition(
     comment: str = "",
     before_save: Callable[[Submission], None] | None = None,
 ) -> Submission:
+    """One step, atomic, on the submission row locked FOR UPDATE — and on nothing else.
+
+    The step's correctness rests on the submission's own state and version: two steps of one
+    submission must serialise, and they do on its row. The period and the agency are only read: a
+    period's state is a function of the date, its due date and the reopening rows (inserted, never
+    updated), so locking the period would add no guarantee — it only queued every approval of a
+    period behind the others (``of=("self",)``: the joined period and agency rows stay unlocked).
+    """
     from sixcore.core.changelog import logged_transition
 
     with transaction.atomic():
         locked = (
-            Submission.objects.select_for_update().select_related("period", "agency").get(pk=submission.pk)
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("period", "agency")
+            .get(pk=submission.pk)
         )
         if not allowed(locked):
             raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": action})
@@ -125,6 +135,24 @@ def _own_editor(user, submission: Submission) -> bool:
     )
 
 
+# Who may take each step (the state is checked separately, on the locked row). Callers that validate a
+# body first (the API) ask ``may`` before, so that a refused caller gets 403 and never a 400 about it.
+RIGHTS: dict[str, Callable[[object, Submission], bool]] = {
+    "submit": _own_editor,
+    "consolidate": lambda user, s: s.industry_id in led_industry_ids(user) or is_ndc(user),
+    "approve": lambda user, s: is_ndc(user),
+    "return": lambda user, s: (
+        is_ndc(user) or (s.status == SubmissionStatus.SUBMITTED and s.industry_id in led_industry_ids(user))
+    ),
+    "reopen": lambda user, s: is_ndc_admin(user),
+}
+
+
+def may(action: str, user, submission: Submission) -> bool:
+    """Whether ``user`` has the right to take ``action`` on ``submission`` (whatever its state)."""
+    return RIGHTS[action](user, submission)
+
+
 def submit(submission: Submission, user, comment: str = "") -> Submission:
     """The agency sends its draft to review. Refused when lagging items lack a reason and remedy."""
 
@@ -141,7 +169,7 @@ def submit(submission: Submission, user, comment: str = "") -> Submission:
         "submit",
         (SubmissionStatus.DRAFT,),
         SubmissionStatus.SUBMITTED,
-        lambda s: _own_editor(user, s),
+        lambda s: may("submit", user, s),
         comment,
         check,
     )
@@ -159,7 +187,7 @@ def consolidate(submission: Submission, user, comment: str = "") -> Submission:
         "consolidate",
         (SubmissionStatus.SUBMITTED,),
         SubmissionStatus.CONSOLIDATED,
-        lambda s: s.industry_id in led_industry_ids(user) or is_ndc(user),
+        lambda s: may("consolidate", user, s),
         comment,
         stamp,
     )
@@ -177,7 +205,7 @@ def approve(submission: Submission, user, comment: str = "") -> Submission:
         "approve",
         (SubmissionStatus.SUBMITTED, SubmissionStatus.CONSOLIDATED),
         SubmissionStatus.APPROVED,
-        lambda s: is_ndc(user),
+        lambda s: may("approve", user, s),
         comment,
         stamp,
     )
@@ -198,10 +226,7 @@ def return_for_revision(submission: Submission, user, comment: str) -> Submissio
         "return",
         (SubmissionStatus.SUBMITTED, SubmissionStatus.CONSOLIDATED),
         SubmissionStatus.DRAFT,
-        lambda s: (
-            is_ndc(user)
-            or (s.status == SubmissionStatus.SUBMITTED and s.industry_id in led_industry_ids(user))
-        ),
+        lambda s: may("return", user, s),
         comment,
         stamp,
     )
@@ -221,7 +246,7 @@ def reopen(submission: Submission, user, reason: str) -> Submission:
         "reopen",
         (SubmissionStatus.APPROVED,),
         SubmissionStatus.DRAFT,
-        lambda s: is_ndc_admin(user),
+        lambda s: may("reopen", user, s),
         reason,
         check,
     )

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
-from sixcore.core.changelog import track_changes
+from sixcore.core.changelog import ChangeLoggedQuerySet, track_changes
 
 from .choices import (
     FREQUENCY_DAYS,
@@ -238,9 +238,11 @@ class Observation(models.Model):
         return self.source == ObservationSource.DEMO
 
 
+@track_changes(related=lambda a: [a.item, a.reporter])
 class Alert(models.Model):
     """One breach episode: opened when an item (or a reporter) turns red, overdue or over its price
-    warning, closed when it recovers. The e-mail goes out once, when the episode opens."""
+    warning, closed when it recovers. The e-mail goes out once, when the episode opens. The alert run
+    closes and stamps episodes with ``bulk_update``: recorded through the change-logged queryset."""
 
     item = models.ForeignKey(
         SupplyItem, verbose_name=_("item"), on_delete=models.CASCADE, related_name="alerts"
@@ -265,6 +267,8 @@ class Alert(models.Model):
     message = models.TextField(_("message"))
     notified_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
+
+    objects = ChangeLoggedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("alert")

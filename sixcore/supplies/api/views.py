@@ -34,6 +34,7 @@ from ..importer import import_file
 from ..models import Alert, Assignment, Minimum, Observation, Reporter, SupplyItem
 from ..registry import ensure_seeded
 from ..services import compute_statuses, items_queryset
+from .permissions import ItemScopedWrite, ItemWrite, ReporterWrite
 from .serializers import (
     AlertSerializer,
     AssignmentSerializer,
@@ -173,6 +174,7 @@ class SupplyItemViewSet(NulSafeLookupMixin, viewsets.ModelViewSet):
     """The monitored items with their minimums; written by NDC and the responsible agency."""
 
     serializer_class = SupplyItemSerializer
+    permission_classes = [ItemWrite]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     pagination_class = None
@@ -212,6 +214,7 @@ class MinimumViewSet(NulSafeLookupMixin, ItemScopedWritesMixin, viewsets.ModelVi
     """Minimums by date (public read)."""
 
     serializer_class = MinimumSerializer
+    permission_classes = [ItemScopedWrite]
     lookup_value_regex = "[^/]+"  # "1.5" is a 404 in JSON, not the resolver's HTML 404
     pagination_class = None
 
@@ -228,7 +231,7 @@ class ReporterViewSet(NulSafeLookupMixin, viewsets.ModelViewSet):
     """Reporters (companies, associations, agencies, stockpile tiers); signed-in users only."""
 
     serializer_class = ReporterSerializer
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [ReporterWrite]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
 
@@ -270,7 +273,7 @@ class AssignmentViewSet(NulSafeLookupMixin, ItemScopedWritesMixin, viewsets.Mode
 
     serializer_class = AssignmentSerializer
     lookup_value_regex = "[^/]+"  # "1.5" is a 404 in JSON, not the resolver's HTML 404
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, ItemScopedWrite]
 
     def get_queryset(self):
         queryset = Assignment.objects.select_related("item", "reporter").order_by(
@@ -296,7 +299,7 @@ class ObservationViewSet(NulSafeLookupMixin, ItemScopedWritesMixin, viewsets.Mod
 
     serializer_class = ObservationSerializer
     lookup_value_regex = "[^/]+"  # "1.5" is a 404 in JSON, not the resolver's HTML 404
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, ItemScopedWrite]
     filter_backends: list = []
 
     def get_queryset(self):
@@ -369,6 +372,9 @@ class ImportView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        # Rights before the file is looked at (a refused caller learns nothing from its errors).
+        if not policy.editable_items(request.user, SupplyItem.objects.all()).exists():
+            raise PermissionDenied("only editors of a responsible agency and NDC administrators import")
         upload = request.FILES.get("file")
         if upload is None:
             reason = gettext("a CSV or XLSX file is required")

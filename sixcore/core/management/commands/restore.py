@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.progress import Progress
 
 from sixcore.core.backup import BackupError, RichProgress, restore_backup
+from sixcore.core.changelog import ChangeLoggedCommand
 
 
-class Command(BaseCommand):
+class Command(ChangeLoggedCommand):
     help = (
         "Restore a backup into a migrated database: checks the archive and the migrations first, then "
         "loads everything in one transaction. Refuses a database holding data unless --force."
