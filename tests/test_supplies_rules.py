@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sixcore.supplies import rules
-from sixcore.supplies.choices import Basis, MinimumKind, Status
+from sixcore.supplies.choices import Basis, Frequency, MinimumKind, Status
 from sixcore.supplies.registry import ITEMS
 
 GAS = [(date(2021, 1, 1), D(7)), (date(2022, 1, 1), D(8)), (date(2025, 1, 1), D(11))]
@@ -283,6 +283,25 @@ def test_registry_seed_lines_quote_the_document(seed_lines):
         for minimum in item.minimums:
             figure = f"{minimum.value.normalize():f}"
             assert figure in near(minimum.line), (item.code, minimum.line, figure)
+
+
+def test_registry_has_the_finished_goods_and_the_drug_reserve_as_the_document_states_them():
+    """6.2.3: masks quarterly, toilet paper, soybean oil and flour monthly, none with a minimum (the
+    document gives minimums for their raw materials only); the war-reserve drugs of line 1838."""
+    items = {i.code: i for i in ITEMS}
+    expected = {
+        "mask-nonmedical": Frequency.QUARTERLY,
+        "toilet-paper": Frequency.MONTHLY,
+        "soybean-oil": Frequency.MONTHLY,
+        "flour": Frequency.MONTHLY,
+        "war-reserve-drugs": Frequency.QUARTERLY,
+    }
+    assert {code: items[code].frequency for code in expected} == expected
+    assert all(not items[code].minimums for code in expected)
+    assert (
+        "1 萬 7,100 人份" in items["war-reserve-drugs"].source
+        and "200 家醫院" in items["war-reserve-drugs"].source
+    )
 
 
 def test_registry_has_the_items_of_the_issue():

@@ -177,6 +177,33 @@ ITEMS: list[ItemSeed] = [
         grace_days=15,
         minimums=(_m(PROGRAM_START, "1", 1917, "小麥安全庫存至少約 1 個月"),),
     ),
+    # The finished goods of 6.2.3: reported as the document says, with no minimum (it states one only
+    # for their raw materials, above).
+    *(
+        ItemSeed(
+            code=code,
+            name=name,
+            group=LIVELIHOOD,
+            unit=unit,
+            frequency=frequency,
+            agency="moea",
+            line=2128,
+            extra_lines=(2130, 2502),
+            source="每季盤點非醫療用口罩產銷存資料；每月盤點衛生紙、黃豆油及麵粉之產銷存狀況，確保產品供應能力",
+            grace_days=30 if frequency == Frequency.QUARTERLY else 15,
+            window_days=185 if frequency == Frequency.QUARTERLY else 90,
+            notes=(
+                "No minimum in the document (it gives one for the raw material only). The unit is assumed: "
+                "the document names none."
+            ),
+        )
+        for code, name, unit, frequency in (
+            ("mask-nonmedical", "非醫療用口罩", "片", Frequency.QUARTERLY),
+            ("toilet-paper", "衛生紙", "公噸", Frequency.MONTHLY),
+            ("soybean-oil", "黃豆油", "公噸", Frequency.MONTHLY),
+            ("flour", "麵粉", "公噸", Frequency.MONTHLY),
+        )
+    ),
     ItemSeed(
         code="cement",
         name="水泥",
@@ -223,6 +250,26 @@ ITEMS: list[ItemSeed] = [
         grace_days=15,
         minimums=(_m(PROGRAM_START, "100", 2523, "全國三級庫存安全儲備量達成率 100 %"),),
         notes="Monthly reporting assumed; each tier's safety level is set on its assignment.",
+    ),
+    ItemSeed(
+        code="war-reserve-drugs",
+        name="戰備藥物",
+        group=MEDICAL,
+        unit="人份",
+        frequency=Frequency.QUARTERLY,
+        agency="mohw",
+        line=1838,
+        source=(
+            "公、民營醫院依照「藥品醫材儲備動員管制辦法」儲備戰備藥物，全國現有 200 家醫院配合辦理，"
+            "戰備藥物共計儲備 1 萬 7,100 人份"
+        ),
+        grace_days=30,
+        window_days=185,
+        notes=(
+            "The document states the reserve held (1 萬 7,100 人份 at 200 hospitals), not a statutory minimum "
+            "in days or months: no minimum is recorded. Quarterly reporting is assumed (the document asks "
+            "for 資訊化 management of the hospitals' reserves without a frequency)."
+        ),
     ),
 ]
 
