@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sixcore.revisions",
     "sixcore.coordination",
     "sixcore.reports",
+    "sixcore.search",
 ]
 
 MIDDLEWARE = [
