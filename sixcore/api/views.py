@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -565,7 +566,7 @@ class KPIReportViewSet(
                     f"Your agency is not on KPI {data['kpi_label']} (no line for it in {period.code})."
                 )
             if request.user.role not in EDITOR_ROLES:
-                raise PermissionDenied("Your role may read but not write report lines.")
+                raise PermissionDenied(gettext("Your role may read but not write report lines."))
             if not period_writable(period, submission.agency):
                 return Response(
                     {"detail": f"The period {period.code} is locked for {submission.agency.name}."},
