@@ -271,7 +271,7 @@ def _changes_for(submission) -> dict:
         },
         "work_items": {
             key[0]: {"percent": "100", "status": "done", "completed_on": "111/6/30"},
-            key[1]: {"percent": 12.5, "status": "落後", "lag_reason": "原因", "remedy": "對策"},
+            key[1]: {"percent": 12.5, "status": "進度落後", "lag_reason": "原因", "remedy": "對策"},
         },
     }
 

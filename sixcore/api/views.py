@@ -552,7 +552,7 @@ class KPIReportViewSet(errors.DomainErrorsMixin, mixins.ListModelMixin, viewsets
         # The rights before the values: first the role, then (the KPI and period are public, named by
         # the body) whether the caller's agency has the line; only then the line's values are validated.
         if getattr(request.user, "role", None) not in EDITOR_ROLES:
-            raise PermissionDenied("Your role may read but not write report lines.")
+            raise PermissionDenied(_("Your role may read but not write report lines."))
         target = s.KPILineTargetSerializer(data=request.data)
         target.is_valid(raise_exception=True)
         kpi, period = target.validated_data["kpi"], target.validated_data["period"]

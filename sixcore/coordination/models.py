@@ -11,13 +11,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
 from sixcore.plan.models import KPI, Measure, WorkItem
 
 from .choices import DecisionStatus, IssueStatus
+
+# The actions on a decision as messages name them (the change log keeps the English action name).
+DECISION_ACTIONS = {
+    "close": pgettext_lazy("decision action", "close"),
+    "reopen": pgettext_lazy("decision action", "track again"),
+    "publish": pgettext_lazy("decision action", "publish"),
+    "unpublish": pgettext_lazy("decision action", "unpublish"),
+}
 
 
 class InvalidTransition(Exception):
@@ -193,11 +201,13 @@ class Decision(models.Model):
         with transaction.atomic():
             locked = Decision.objects.select_for_update().get(pk=self.pk)
             if not is_ndc(user):
-                raise PermissionDenied(gettext("Only NDC may %(action)s a decision.") % {"action": action})
+                raise PermissionDenied(
+                    gettext("Only NDC may %(action)s a decision.") % {"action": DECISION_ACTIONS[action]}
+                )
             if allowed_from is not None and locked.status != allowed_from:
                 raise InvalidTransition(
                     gettext("Cannot %(action)s a decision that is %(status)s.")
-                    % {"action": action, "status": locked.get_status_display()}
+                    % {"action": DECISION_ACTIONS[action], "status": locked.get_status_display()}
                 )
             with logged_transition(
                 locked, f"decision.{action}", comment, related=[locked.meeting, locked.issue]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 
 from sixcore.accounts.policy import is_ndc
 from sixcore.core.changelog import history_context
@@ -32,7 +33,7 @@ def _program(request: HttpRequest) -> plan.Program:
     else:
         program = None
     if program is None:
-        raise Http404("找不到此版本的方案 (program revision not found)")
+        raise Http404(gettext("No such revision of the program."))
     return program
 
 
@@ -181,7 +182,7 @@ def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpRespon
         .first()
     )
     if kpi is None:
-        raise Http404("找不到此關鍵績效指標 (KPI not found)")
+        raise Http404(gettext("KPI not found"))
     annual = list(kpi.annual_targets.all())
     merged_cells = {a.cell_id for a in annual if a.merged}
     sharing = (

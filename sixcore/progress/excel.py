@@ -3,8 +3,11 @@
 
 ``build_workbook`` writes the workbook; ``import_workbook`` reads it back, validates every cell first
 and, only when nothing is wrong, applies the changes through ``services.save_lines`` in one transaction
-for all submissions of the file. Problems are reported as ``{sheet, cell, message}`` (messages in zh-TW,
-for agency staff).
+for all submissions of the file. Problems are reported as ``{sheet, cell, message}``.
+
+Every word of the workbook goes through gettext, and the workbook is written and read in the site's
+language (``LANGUAGE_CODE``, zh-Hant) whatever the reader's: its sheet names, headers and list values are
+what the import matches, so they must not change with the language of the person who downloads it.
 
 Rows are matched by their codes (industry + measure / KPI / work-item code), never by position, so an
 agency may sort or filter the sheets. A hidden sheet carries the format version, the period, the agency
@@ -24,9 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -37,6 +42,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
 from sixcore.core.roc import RocDateError, format_roc_month, parse_quarter, parse_roc_month
+from sixcore.plan.choices import TargetKind
 
 from . import xlsx_reader
 from .choices import BudgetUnit, SubmissionStatus, WorkItemStatus
@@ -70,32 +76,25 @@ MAX_PROBLEMS = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NEUTRALISER = "'"
 
-SHEET_INFO = "說明"
-SHEET_MEASURES = "辦理情形"
-SHEET_KPIS = "績效指標"
-SHEET_WORK = "重點工作"
-SHEET_BUDGET = "經費"
+SHEET_INFO = pgettext_lazy("excel sheet", "Instructions")
+SHEET_MEASURES = pgettext_lazy("excel sheet", "Progress")
+SHEET_KPIS = pgettext_lazy("excel sheet", "KPIs")
+SHEET_WORK = pgettext_lazy("excel sheet", "Work items")
+SHEET_BUDGET = pgettext_lazy("excel sheet", "Budget")
 SHEET_META = "_meta"
 HEADER_ROW = 2
 FIRST_DATA_ROW = 3
-DEMO_MARK = "【示範資料】"
+DEMO_MARK = pgettext_lazy("excel", "[demo data]")
+DEMO_TEXT = pgettext_lazy("excel", "demo data")
 
-WORK_STATUS_LABELS = {
-    WorkItemStatus.NOT_STARTED: "未開始",
-    WorkItemStatus.ON_TRACK: "進度正常",
-    WorkItemStatus.AHEAD: "超前",
-    WorkItemStatus.LAGGING: "落後",
-    WorkItemStatus.DONE: "已完成",
-    WorkItemStatus.SUSPENDED: "暫停",
-}
-SUBMISSION_STATUS_LABELS = {
-    SubmissionStatus.DRAFT: "草稿",
-    SubmissionStatus.SUBMITTED: "已送出",
-    SubmissionStatus.CONSOLIDATED: "已彙整",
-    SubmissionStatus.APPROVED: "已核定",
-}
-TARGET_KIND_LABELS = {"cumulative": "累計", "per_period": "當年度", "milestone": "里程碑"}
-YES, NO = "是", "否"
+# The list values are the site's own labels of the choices (the words of the web form).
+WORK_STATUS_LABELS = {status: status.label for status in WorkItemStatus}
+SUBMISSION_STATUS_LABELS = {status: status.label for status in SubmissionStatus}
+TARGET_KIND_LABELS = {kind.value: kind.label for kind in TargetKind}
+# Status words of workbooks written before the labels were aligned with the web form (超前, 落後): data
+# that files already in agencies' hands contain, still read.
+FORMER_STATUS_WORDS = {"超前": WorkItemStatus.AHEAD.value, "落後": WorkItemStatus.LAGGING.value}
+YES, NO = pgettext_lazy("excel", "yes"), pgettext_lazy("excel", "no")
 
 # Field precision of the models: values are rounded the way the database would store them, so that a
 # re-upload compares equal to what was saved (otherwise every upload of 1.23456 would be a "change").
@@ -111,19 +110,27 @@ MAX_AMOUNT = Decimal(10) ** 12  # DecimalField(max_digits=16, decimal_places=4)
 
 @dataclass(frozen=True)
 class Column:
-    header: str
+    label: Any  # lazy: translated when the workbook is written or read
     width: float
     field: str | None = None  # the report field of an input column; None for reference columns
     number_format: str | None = None
 
+    @property
+    def header(self) -> str:
+        return str(self.label)
+
 
 @dataclass(frozen=True)
 class SheetSpec:
-    name: str
+    label: Any  # lazy, like Column.label
     kind: str  # the save_lines kind
     columns: tuple[Column, ...]
     key_columns: int  # leading columns that identify the row
     freeze: str
+
+    @property
+    def name(self) -> str:
+        return str(self.label)
 
     @property
     def headers(self) -> list[str]:
@@ -139,12 +146,12 @@ SHEETS = (
         SHEET_MEASURES,
         "measures",
         (
-            Column("產業", 6),
-            Column("措施代碼", 10),
-            Column("措施名稱", 36),
-            Column("辦理情形", 60, "progress"),
-            Column("重要執行亮點", 48, "highlights"),
-            Column("下一季重點工作", 48, "next_quarter"),
+            Column(pgettext_lazy("excel column", "Industry"), 6),
+            Column(pgettext_lazy("excel column", "Measure code"), 10),
+            Column(pgettext_lazy("excel column", "Measure"), 36),
+            Column(pgettext_lazy("excel column", "Progress"), 60, "progress"),
+            Column(pgettext_lazy("excel column", "Key highlights"), 48, "highlights"),
+            Column(pgettext_lazy("excel column", "Next quarter's key work"), 48, "next_quarter"),
         ),
         2,
         "D3",
@@ -153,17 +160,17 @@ SHEETS = (
         SHEET_KPIS,
         "kpis",
         (
-            Column("產業", 6),
-            Column("措施代碼", 10),
-            Column("指標代碼", 10),
-            Column("全期目標", 40),
-            Column("本年度目標", 40),
-            Column("單位", 8),
-            Column("類型", 8),
-            Column("實績值", 14, "value", AMOUNT_FORMAT),
-            Column("是否達成", 10, "done"),
-            Column("佐證說明", 40, "evidence"),
-            Column("備註", 30, "note"),
+            Column(pgettext_lazy("excel column", "Industry"), 6),
+            Column(pgettext_lazy("excel column", "Measure code"), 10),
+            Column(pgettext_lazy("excel column", "KPI code"), 10),
+            Column(pgettext_lazy("excel column", "Full-term target"), 40),
+            Column(pgettext_lazy("excel column", "Target this year"), 40),
+            Column(pgettext_lazy("excel column", "Unit"), 8),
+            Column(pgettext_lazy("excel column", "Kind"), 8),
+            Column(pgettext_lazy("excel column", "Actual"), 14, "value", AMOUNT_FORMAT),
+            Column(pgettext_lazy("excel column", "Achieved"), 10, "done"),
+            Column(pgettext_lazy("excel column", "Evidence"), 40, "evidence"),
+            Column(pgettext_lazy("excel column", "Note"), 30, "note"),
         ),
         3,
         "D3",
@@ -172,16 +179,16 @@ SHEETS = (
         SHEET_WORK,
         "work_items",
         (
-            Column("產業", 6),
-            Column("工作代碼", 14),
-            Column("重點工作項目", 44),
-            Column("起訖時程", 16),
-            Column("預定進度(%)", 11, None, "0.00"),
-            Column("實際進度(%)", 11, "percent", "0.00"),
-            Column("狀態", 10, "status"),
-            Column("落後原因", 36, "lag_reason"),
-            Column("因應對策", 36, "remedy"),
-            Column("完成日期", 13, "completed_on", "yyyy-mm-dd"),
+            Column(pgettext_lazy("excel column", "Industry"), 6),
+            Column(pgettext_lazy("excel column", "Work item code"), 14),
+            Column(pgettext_lazy("excel column", "Work item"), 44),
+            Column(pgettext_lazy("excel column", "Start–end"), 16),
+            Column(pgettext_lazy("excel column", "Planned (%)"), 11, None, "0.00"),
+            Column(pgettext_lazy("excel column", "Done (%)"), 11, "percent", "0.00"),
+            Column(pgettext_lazy("excel column", "Status"), 10, "status"),
+            Column(pgettext_lazy("excel column", "Reason for lag"), 36, "lag_reason"),
+            Column(pgettext_lazy("excel column", "Remedy"), 36, "remedy"),
+            Column(pgettext_lazy("excel column", "Completed on"), 13, "completed_on", "yyyy-mm-dd"),
         ),
         2,
         "D3",
@@ -190,13 +197,13 @@ SHEETS = (
         SHEET_BUDGET,
         "budget",
         (
-            Column("產業", 6),
-            Column("措施代碼", 10),
-            Column("措施名稱", 36),
-            Column("單位", 8, "unit"),
-            Column("已分配數", 16, "allocated", AMOUNT_FORMAT),
-            Column("已執行數", 16, "executed", AMOUNT_FORMAT),
-            Column("年度預算", 16, "annual_budget", AMOUNT_FORMAT),
+            Column(pgettext_lazy("excel column", "Industry"), 6),
+            Column(pgettext_lazy("excel column", "Measure code"), 10),
+            Column(pgettext_lazy("excel column", "Measure"), 36),
+            Column(pgettext_lazy("excel column", "Unit"), 8, "unit"),
+            Column(pgettext_lazy("excel column", "Allocated"), 16, "allocated", AMOUNT_FORMAT),
+            Column(pgettext_lazy("excel column", "Executed"), 16, "executed", AMOUNT_FORMAT),
+            Column(pgettext_lazy("excel column", "Annual budget"), 16, "annual_budget", AMOUNT_FORMAT),
         ),
         2,
         "D3",
@@ -264,9 +271,9 @@ class _Problems:
         self.items: list[Problem] = []
         self.dropped = 0
 
-    def add(self, sheet: str, cell: str, message: str) -> None:
+    def add(self, sheet: Any, cell: str, message: Any) -> None:
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(sheet, cell, message))
+            self.items.append(Problem(str(sheet), cell, str(message)))
         else:
             self.dropped += 1
 
@@ -388,6 +395,11 @@ def agency_submissions(period: ReportingPeriod, agency: Agency, user) -> list[Su
 
 def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
     """The pre-filled workbook of all the agency's submissions of the period (those the user may read)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _build_workbook(period, agency, user)
+
+
+def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
     submissions = agency_submissions(period, agency, user)
     units = _load_units(submissions)
     demo = any(s.is_demo for s in submissions)
@@ -397,7 +409,7 @@ def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
 
     wb = Workbook()
     info = wb.active
-    info.title = SHEET_INFO
+    info.title = str(SHEET_INFO)
     _write_info(info, period, agency, user, submissions, demo)
 
     rows: dict[str, list[list[Any]]] = {s.kind: [] for s in SHEETS}
@@ -410,7 +422,7 @@ def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
             full = r.kpi.full_term_target or {}
             annual = targets.get(r.kpi_id)
             reading = (annual.target if annual and annual.target else None) or full
-            done = None if r.done is None else (YES if r.done else NO)
+            done = None if r.done is None else str(YES if r.done else NO)
             rows["kpis"].append(
                 [
                     ind,
@@ -419,7 +431,7 @@ def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
                     r.kpi.full_term_text,
                     annual.cell.text if annual else "",
                     reading.get("unit") or "",
-                    TARGET_KIND_LABELS.get(reading.get("kind"), "未量化"),
+                    str(TARGET_KIND_LABELS.get(reading.get("kind"), gettext("not quantified"))),
                     r.value,
                     done,
                     r.evidence,
@@ -441,7 +453,7 @@ def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
                     span,
                     planned_percent(wi.start, wi.end, at),
                     r.percent,
-                    WORK_STATUS_LABELS.get(r.status, ""),
+                    str(WORK_STATUS_LABELS.get(r.status, "")),
                     r.lag_reason,
                     r.remedy,
                     r.completed_on,
@@ -483,26 +495,26 @@ def _protect(ws) -> None:
 def _write_info(ws, period, agency, user, submissions, demo: bool) -> None:
     now = timezone.localtime()
     lines = [
-        ["六大核心戰略產業推動方案　季報填報檔" + (DEMO_MARK if demo else "")],
-        ["填報期間", f"{period.code}（{period.label}）"],
-        ["機關", f"{agency.name}（{agency.code}）"],
-        ["產生時間", now.strftime("%Y-%m-%d %H:%M")],
-        ["產生者", user.get_username() if getattr(user, "is_authenticated", False) else ""],
-        ["格式版本", FORMAT_VERSION],
-        [],
-        ["填寫說明"],
-        ["1. 只能填寫淺黃色儲存格；灰色標題與代碼、名稱、目標等參考欄位已鎖定，請勿修改或刪除工作表。"],
-        ["2. 「實際進度(%)」填 0～100 的數字；「狀態」「是否達成」「單位」請由下拉選單選擇。"],
         [
-            "3. 工作項目落後（狀態為落後，或實際進度落後預定進度 10 個百分點以上）時，須填寫落後原因及因應對策。"
+            gettext("Six Core Strategic Industries Program: quarterly report workbook")
+            + (DEMO_MARK if demo else "")
         ],
-        ["4. 完成日期可填 111/6/30 或 2022-06-30；狀態為已完成時須填完成日期。"],
-        ["5. 請勿輸入公式。上傳時系統會先檢查全部內容，只要有任何錯誤即不寫入，並列出工作表與儲存格。"],
-        [
-            "6. 下載後若他人已在系統修改同一份填報，上傳會被拒絕，請重新下載後再填。同一檔案重複上傳不會重複寫入。"
-        ],
+        [gettext("Reporting period"), f"{period.code}（{period.label}）"],
+        [gettext("Agency"), f"{agency.name}（{agency.code}）"],
+        [gettext("Generated at"), now.strftime("%Y-%m-%d %H:%M")],
+        [gettext("Generated by"), user.get_username() if getattr(user, "is_authenticated", False) else ""],
+        [gettext("Format version"), FORMAT_VERSION],
         [],
-        ["產業", "產業名稱", "狀態", "版本", "示範資料"],
+        [gettext("How to fill in")],
+        *([line] for line in _instructions()),
+        [],
+        [
+            gettext("Industry"),
+            gettext("Industry name"),
+            gettext("Status"),
+            gettext("Version"),
+            str(DEMO_TEXT),
+        ],
     ]
     for row in lines:
         ws.append([_safe_text(v) for v in row])
@@ -511,9 +523,9 @@ def _write_info(ws, period, agency, user, submissions, demo: bool) -> None:
             [
                 s.industry.code,
                 _safe_text(s.industry.name),
-                SUBMISSION_STATUS_LABELS.get(s.status, s.status),
+                str(SUBMISSION_STATUS_LABELS.get(s.status, s.status)),
                 s.version,
-                "示範資料" if s.is_demo else "",
+                str(DEMO_TEXT) if s.is_demo else "",
             ]
         )
     ws["A1"].font = Font(bold=True, size=14, color="C00000" if demo else None)
@@ -525,6 +537,47 @@ def _write_info(ws, period, agency, user, submissions, demo: bool) -> None:
     for letter in "CDE":
         ws.column_dimensions[letter].width = 12
     _protect(ws)
+
+
+def _header(kind: str, field_name: str) -> str:
+    spec = SPEC_BY_KIND[kind]
+    return spec.columns[spec.column_of(field_name)].header
+
+
+def _instructions() -> list[str]:
+    """The six numbered rules of the 說明 sheet (rows 9–14: problems point at the rows below them)."""
+    return [
+        gettext(
+            "1. Fill in the light-yellow cells only; the grey headers and the reference columns (codes, "
+            "names, targets) are locked. Do not change or delete sheets."
+        ),
+        gettext(
+            "2. %(done)s takes a number from 0 to 100; choose %(status)s, %(achieved)s and %(unit)s from "
+            "their drop-down lists."
+        )
+        % {
+            "done": f"「{_header('work_items', 'percent')}」",
+            "status": f"「{_header('work_items', 'status')}」",
+            "achieved": f"「{_header('kpis', 'done')}」",
+            "unit": f"「{_header('budget', 'unit')}」",
+        },
+        gettext(
+            "3. When a work item lags (status behind schedule, or done 10 points or more below planned), "
+            "give the reason for the lag and the remedy."
+        ),
+        gettext(
+            "4. A completion date may be written 111/6/30 or 2022-06-30; a completed item needs its "
+            "completion date."
+        ),
+        gettext(
+            "5. Do not enter formulas. On upload every cell is checked first; if anything is wrong nothing "
+            "is written and the sheet and cell of each problem are listed."
+        ),
+        gettext(
+            "6. If someone changes the same report in the system after your download, the upload is "
+            "refused: download again. Uploading the same file twice writes nothing twice."
+        ),
+    ]
 
 
 def _write_data_sheet(ws, spec: SheetSpec, rows: list[list[Any]], title: str, demo: bool) -> None:
@@ -562,7 +615,7 @@ def _write_data_sheet(ws, spec: SheetSpec, rows: list[list[Any]], title: str, de
 def _add_validation(ws, spec: SheetSpec, column: Column, ref: str) -> None:
     name = column.field
     if name == "status":
-        dv = DataValidation(type="list", formula1='"' + ",".join(WORK_STATUS_LABELS.values()) + '"')
+        dv = DataValidation(type="list", formula1='"' + ",".join(map(str, WORK_STATUS_LABELS.values())) + '"')
     elif name == "done":
         dv = DataValidation(type="list", formula1=f'"{YES},{NO}"')
     elif name == "unit":
@@ -588,11 +641,11 @@ def _add_validation(ws, spec: SheetSpec, column: Column, ref: str) -> None:
         return
     dv.allow_blank = True
     dv.showErrorMessage = True
-    dv.errorTitle = "輸入值不正確"
+    dv.errorTitle = gettext("Invalid value")
     dv.error = {
-        "percent": "請輸入 0～100 的數字。",
-        "completed_on": "請輸入日期，例如 2022-06-30 或 111/6/30。",
-    }.get(name, "請輸入清單中的值或數字。")
+        "percent": gettext("Enter a number from 0 to 100."),
+        "completed_on": gettext("Enter a date, e.g. 2022-06-30 or 111/6/30."),
+    }.get(name) or gettext("Enter a value from the list or a number.")
     ws.add_data_validation(dv)
     dv.add(ref)
 
@@ -611,6 +664,18 @@ def _write_meta(ws, period, agency, submissions, units) -> None:
 # --- importing: reading the file ---------------------------------------------------------------------
 
 
+def too_large() -> str:
+    return gettext("The file is too large (at most %(mb)s MB).") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+
+
+def _not_a_workbook() -> str:
+    return gettext("Not an Excel workbook (.xlsx): upload the workbook downloaded from this system.")
+
+
+def _not_a_report_file() -> str:
+    return gettext("not a normal report workbook; refused")
+
+
 class _Refused(Exception):
     """The file cannot be read at all (not an xlsx, too large, not our format)."""
 
@@ -625,23 +690,29 @@ Cell = xlsx_reader.Cell  # value, openpyxl's data type letter, number format
 def _check_zip(data: bytes) -> None:
     """Refuse non-xlsx files and zip bombs from the zip directory alone, before anything is inflated."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise _Refused(f"檔案過大（上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）。")
+        raise _Refused(too_large())
     if not data.startswith(b"PK\x03\x04"):
-        raise _Refused("不是 Excel 活頁簿（.xlsx）檔案，請上傳由本系統下載的填報檔。")
+        raise _Refused(_not_a_workbook())
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise _Refused("檔案已損毀或不是 Excel 活頁簿（.xlsx）檔案。") from None
+        raise _Refused(gettext("The file is damaged or not an Excel workbook (.xlsx).")) from None
     if len(entries) > MAX_ZIP_ENTRIES:
-        raise _Refused(f"檔案內容項目過多（{len(entries)} 項），不是正常的填報檔，已拒絕。")
+        raise _Refused(
+            gettext("The file holds too many entries (%(n)s): %(refused)s.")
+            % {"n": len(entries), "refused": _not_a_report_file()}
+        )
     # zipfile never inflates an entry beyond its declared size, so the declared sizes bound the work.
     total = sum(e.file_size for e in entries)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _Refused(f"檔案解壓縮後過大（{total // (1024 * 1024)} MB），不是正常的填報檔，已拒絕。")
+        raise _Refused(
+            gettext("The file is too large once uncompressed (%(mb)s MB): %(refused)s.")
+            % {"mb": total // (1024 * 1024), "refused": _not_a_report_file()}
+        )
     names = {e.filename for e in entries}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise _Refused("不是 Excel 活頁簿（.xlsx）檔案，請上傳由本系統下載的填報檔。")
+        raise _Refused(_not_a_workbook())
 
 
 def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
@@ -651,15 +722,19 @@ def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
     with type ``f`` (and its cached result), so it can be refused.
     """
     _check_zip(data)
-    widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, SHEET_INFO: 5}
+    widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, str(SHEET_INFO): 5}
     try:
         return xlsx_reader.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
     except xlsx_reader.TooManyRows as exc:
-        raise _Refused(f"工作表列數過多（上限 {MAX_ROWS_PER_SHEET} 列）。", exc.sheet) from None
+        raise _Refused(
+            gettext("The sheet has too many rows (at most %(n)s).") % {"n": MAX_ROWS_PER_SHEET}, exc.sheet
+        ) from None
     except xlsx_reader.XlsxError as exc:
         if exc.sheet:
-            raise _Refused("無法讀取檔案內容：活頁簿已損毀。", exc.sheet) from None
-        raise _Refused("無法讀取檔案：不是有效的 Excel 活頁簿（.xlsx）檔案。") from None
+            raise _Refused(
+                gettext("The content cannot be read: the workbook is damaged."), exc.sheet
+            ) from None
+        raise _Refused(gettext("The file cannot be read: not a valid Excel workbook (.xlsx).")) from None
 
 
 def _cell(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:
@@ -682,12 +757,16 @@ class _Bad(ValueError):
     pass
 
 
+def _not_a_number(value: Any) -> str:
+    return gettext("not a number: %(value)s") % {"value": value}
+
+
 def _parse_decimal(cell: Cell, name: str) -> Decimal | None:
     value, _type, number_format = cell
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise _Bad(f"不是數字：{value}")
+        raise _Bad(_not_a_number(value))
     if isinstance(value, (int, float)):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if "%" in (number_format or ""):
@@ -698,20 +777,23 @@ def _parse_decimal(cell: Cell, name: str) -> Decimal | None:
         try:
             number = Decimal(text.rstrip("%").strip())
         except InvalidOperation:
-            raise _Bad(f"不是數字：{value}") from None
+            raise _Bad(_not_a_number(value)) from None
         if not number.is_finite():
-            raise _Bad(f"不是數字：{value}")
+            raise _Bad(_not_a_number(value))
         if percent and name != "percent":
-            raise _Bad(f"不是數字：{value}")
+            raise _Bad(_not_a_number(value))
     else:
-        raise _Bad(f"不是數字：{value}")
+        raise _Bad(_not_a_number(value))
     number = _quantize(name, number)
     if name == "percent" and not Decimal(0) <= number <= Decimal(100):
-        raise _Bad(f"進度百分比須介於 0 到 100 之間（填的是 {number.normalize():f}）。")
+        raise _Bad(
+            gettext("The percentage must be from 0 to 100 (%(value)s was entered).")
+            % {"value": f"{number.normalize():f}"}
+        )
     if name in ("allocated", "executed", "annual_budget") and number < 0:
-        raise _Bad("金額不可為負數。")
+        raise _Bad(gettext("An amount cannot be negative."))
     if abs(number) >= MAX_AMOUNT:
-        raise _Bad("數字過大。")
+        raise _Bad(gettext("The number is too large."))
     return number
 
 
@@ -733,11 +815,15 @@ def _parse_done(cell: Cell) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip()
-    if text in (YES, "完成", "已完成", "Y", "y", "1"):
+    # Besides the list values, the words people type for done / not done (data, in either language).
+    if text in (str(YES), "是", "完成", "已完成", "Y", "y", "1"):
         return True
-    if text in (NO, "未完成", "N", "n", "0"):
+    if text in (str(NO), "否", "未完成", "N", "n", "0"):
         return False
-    raise _Bad(f"請填「{YES}」或「{NO}」（填的是「{text}」）。")
+    raise _Bad(
+        gettext("Write %(yes)s or %(no)s (%(text)s was entered).")
+        % {"yes": f"「{YES}」", "no": f"「{NO}」", "text": f"「{text}」"}
+    )
 
 
 def _parse_status(cell: Cell) -> str:
@@ -745,9 +831,12 @@ def _parse_status(cell: Cell) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return ""
     text = str(value).strip()
-    if (code := _STATUS_BY_TEXT.get(text)) is not None:
+    if (code := _status_by_text().get(text)) is not None:
         return code
-    raise _Bad(f"未知的狀態「{text}」，請選擇：{'、'.join(WORK_STATUS_LABELS.values())}。")
+    raise _Bad(
+        gettext("Unknown status %(text)s; choose one of: %(choices)s.")
+        % {"text": f"「{text}」", "choices": "、".join(map(str, WORK_STATUS_LABELS.values()))}
+    )
 
 
 def _parse_unit(cell: Cell) -> str:
@@ -757,7 +846,10 @@ def _parse_unit(cell: Cell) -> str:
     text = str(value).strip()
     if text in _UNIT_VALUES:
         return text
-    raise _Bad(f"單位須為「億元」或「千元」（填的是「{text}」）。")
+    raise _Bad(
+        gettext("The unit must be %(units)s (%(text)s was entered).")
+        % {"units": "／".join(f"「{unit}」" for unit in BudgetUnit.values), "text": f"「{text}」"}
+    )
 
 
 def _parse_date(cell: Cell) -> date | None:
@@ -778,14 +870,22 @@ def _parse_date(cell: Cell) -> date | None:
             return parse_roc_month(text)
         except RocDateError:
             pass
-    raise _Bad(f"不是日期：{value}（請填 111/6/30 或 2022-06-30）。")
+    raise _Bad(gettext("not a date: %(value)s (write 111/6/30 or 2022-06-30).") % {"value": value})
 
 
-# A status cell's text (label or code) → the status code; built once, not per cell.
-_STATUS_BY_TEXT = {
-    **{code.value: code.value for code in WORK_STATUS_LABELS},
-    **{label: code.value for code, label in reversed(list(WORK_STATUS_LABELS.items()))},
-}
+def _status_by_text() -> dict[str, str]:
+    """A status cell's text (label in the active language, former word or code) → the status code."""
+    language = translation.get_language()
+    if language not in _STATUS_BY_LANGUAGE:
+        _STATUS_BY_LANGUAGE[language] = {
+            **{code.value: code.value for code in WORK_STATUS_LABELS},
+            **FORMER_STATUS_WORDS,
+            **{str(label): code.value for code, label in reversed(list(WORK_STATUS_LABELS.items()))},
+        }
+    return _STATUS_BY_LANGUAGE[language]
+
+
+_STATUS_BY_LANGUAGE: dict[str | None, dict[str, str]] = {}  # built once per language, not per cell
 _UNIT_VALUES = frozenset(BudgetUnit.values)
 _PARSERS = {"done": _parse_done, "status": _parse_status, "unit": _parse_unit, "completed_on": _parse_date}
 
@@ -822,8 +922,9 @@ def import_workbook(file, user) -> ImportResult:
     ``file`` is bytes, a path-less file object or an UploadedFile. Never raises for bad input: every
     problem is in ``ImportResult.problems`` and then nothing has been written.
     """
-    # An upload is bounded (size and rows are checked first) and allocates many small objects.
-    return _import_workbook(file, user)
+    # The workbook is written and read in the site language, whatever the user's (headings are matched).
+    with translation.override(settings.LANGUAGE_CODE):
+        return _import_workbook(file, user)
 
 
 def _import_workbook(file, user) -> ImportResult:
@@ -863,7 +964,10 @@ def _import_workbook(file, user) -> ImportResult:
                 problems.add(
                     SHEET_INFO,
                     fu.info_cell,
-                    "檔案中的填報資料與系統不符（可能已被刪除或檔案被修改），請重新下載。",
+                    gettext(
+                        "The reports in the file do not match the system (deleted, or the file was "
+                        "changed): download again."
+                    ),
                 )
         if problems:
             result.problems, result.truncated = problems.items, problems.dropped
@@ -902,7 +1006,7 @@ def _by_file_key(lines: dict[str, dict[str, Line]]) -> dict[str, dict[Any, Line]
 def _read_upload(file) -> bytes:
     size = getattr(file, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
-        raise _Refused(f"檔案過大（上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）。")
+        raise _Refused(too_large())
     if hasattr(file, "seek"):
         file.seek(0)
     return file.read(MAX_UPLOAD_BYTES + 1)
@@ -913,15 +1017,27 @@ def _read_meta(sheets, problems: _Problems):
     or None (problems added). The period and agency are resolved with the submissions (``_resolve_meta``)."""
     meta = sheets.get(SHEET_META)
     if meta is None or _cell(meta, 1, 1)[0] != FORMAT_MAGIC:
-        problems.add("", "", "不是本系統產生的填報檔（缺少檔案資訊），請由系統下載填報檔後再填寫上傳。")
+        problems.add(
+            "",
+            "",
+            gettext(
+                "Not a workbook made by this system (its file information is missing): download the "
+                "workbook from the system, fill it in and upload it."
+            ),
+        )
         return None
     if _code(_cell(meta, 1, 2)[0]) != FORMAT_VERSION:
-        problems.add("", "", "填報檔格式版本不符（可能是舊版檔案），請重新下載。")
+        problems.add("", "", gettext("The workbook's format version differs (an old file?): download again."))
         return None
     for spec in SHEETS:
         rows = sheets.get(spec.name)
         if rows is None:
-            problems.add(spec.name, "", f"缺少工作表「{spec.name}」，請勿刪除或更名工作表。")
+            problems.add(
+                spec.name,
+                "",
+                gettext("Sheet %(name)s is missing: do not delete or rename sheets.")
+                % {"name": f"「{spec.name}」"},
+            )
             continue
         for index, header in enumerate(spec.headers, start=1):
             value = _cell(rows, HEADER_ROW, index)[0]
@@ -929,7 +1045,10 @@ def _read_meta(sheets, problems: _Problems):
                 problems.add(
                     spec.name,
                     f"{get_column_letter(index)}{HEADER_ROW}",
-                    f"標題列被修改：應為「{header}」，請勿增刪或搬移欄位。",
+                    gettext(
+                        "The header row was changed: %(header)s expected; do not add, delete or move columns."
+                    )
+                    % {"header": f"「{header}」"},
                 )
     period_code, agency_code = _code(_cell(meta, 2, 2)[0]), _code(_cell(meta, 3, 2)[0])
     units = []
@@ -955,10 +1074,10 @@ def _read_meta(sheets, problems: _Problems):
     if _meta_owner(period_code, agency_code, problems) is None:
         return None
     if broken:
-        problems.add("", "", "檔案資訊已損毀，請重新下載。")
+        problems.add("", "", gettext("The file information is damaged: download again."))
         return None
     if not units:
-        problems.add(SHEET_INFO, "", "此填報檔沒有任何填報資料。")
+        problems.add(SHEET_INFO, "", gettext("This workbook holds no report."))
     return None
 
 
@@ -976,7 +1095,11 @@ def _meta_owner(period_code: str, agency_code: str, problems: _Problems):
     try:
         return ReportingPeriod.by_code(period_code), Agency.objects.get(code=agency_code)
     except Exception:  # DoesNotExist or a malformed period code: either way the file is not usable
-        problems.add("", "", "檔案資訊中的填報期間或機關無法辨識，請重新下載。")
+        problems.add(
+            "",
+            "",
+            gettext("The reporting period or agency in the file information is unknown: download again."),
+        )
         return None
 
 
@@ -996,7 +1119,7 @@ def _resolve_meta(ref: _MetaRef, submissions: dict[int, Submission], file_units,
 
 def _locate_info_cells(sheets, file_units: list[_FileUnit]) -> None:
     """The 說明 row listing each submission, to point submission-level problems at it."""
-    info = sheets.get(SHEET_INFO, [])
+    info = sheets.get(str(SHEET_INFO), [])
     rows = {_code(_cell(info, r, 1)[0]): r for r in range(17, len(info) + 1)}
     for fu in file_units:
         fu.info_cell = f"A{rows[fu.industry]}" if fu.industry in rows else "A16"
@@ -1015,11 +1138,15 @@ def _read_sheet(spec, rows, by_industry, units, period, agency, problems: _Probl
         for index, cell in enumerate(cells, start=1):
             if cell[1] == "f":
                 problems.add(
-                    spec.name, f"{get_column_letter(index)}{row_number}", "不接受公式，請直接輸入數值或文字。"
+                    spec.name,
+                    f"{get_column_letter(index)}{row_number}",
+                    gettext("Formulas are not accepted: type the value or text itself."),
                 )
             elif cell[1] == "e":
                 problems.add(
-                    spec.name, f"{get_column_letter(index)}{row_number}", f"儲存格為錯誤值 {cell[0]}。"
+                    spec.name,
+                    f"{get_column_letter(index)}{row_number}",
+                    gettext("The cell holds an error value %(value)s.") % {"value": cell[0]},
                 )
         if all(c[0] is None or (isinstance(c[0], str) and not c[0].strip()) for c in cells):
             continue
@@ -1029,7 +1156,12 @@ def _read_sheet(spec, rows, by_industry, units, period, agency, problems: _Probl
         where = f"B{row_number}" if spec.kind != "kpis" else f"C{row_number}"
         fu = by_industry.get(industry)
         if fu is None:
-            problems.add(spec.name, f"A{row_number}", f"產業「{industry}」不在本填報檔的填報範圍內。")
+            problems.add(
+                spec.name,
+                f"A{row_number}",
+                gettext("Industry %(code)s is not among the reports of this workbook.")
+                % {"code": f"「{industry}」"},
+            )
             continue
         unit = units[fu.submission_id]
         if key not in unit.lines[spec.kind]:
@@ -1038,7 +1170,7 @@ def _read_sheet(spec, rows, by_industry, units, period, agency, problems: _Probl
             )
             continue
         if (industry, key) in seen:
-            problems.add(spec.name, where, f"與第 {seen[(industry, key)]} 列重複。")
+            problems.add(spec.name, where, gettext("Same as row %(row)s.") % {"row": seen[(industry, key)]})
             continue
         seen[(industry, key)] = row_number
         values = {}
@@ -1065,31 +1197,52 @@ def _unknown_line_message(kind: str, key: Any, submission: Submission, period, a
     others = Submission.objects.filter(period=period, industry=industry).exclude(agency=agency)
     if kind == "kpis":
         measure_code, code = key
-        label = f"指標 {code}"
+        label = gettext("KPI %(code)s") % {"code": code}
         kpis = plan.KPI.objects.filter(measure__industry=industry, code=code)
         exact = kpis.filter(measure__code=measure_code)
         if not kpis.exists():
-            return f"未知的指標代碼「{code}」（產業 {industry.code}）。"
+            return gettext("Unknown KPI code %(code)s (industry %(industry)s).") % {
+                "code": f"「{code}」",
+                "industry": industry.code,
+            }
         if not exact.exists():
-            return f"指標 {code} 不屬於措施 {measure_code}。"
+            return gettext("KPI %(code)s is not under measure %(measure)s.") % {
+                "code": code,
+                "measure": measure_code,
+            }
         owners = others.filter(kpi_reports__kpi__in=exact)
     elif kind == "work_items":
         schedule, _, code = str(key).partition("/")
-        label = f"工作項目 {key}"
+        label = gettext("Work item %(code)s") % {"code": key}
         items = plan.WorkItem.objects.filter(schedule__industry=industry, schedule__code=schedule, code=code)
         if not items.exists():
-            return f"未知的工作代碼「{key}」（產業 {industry.code}，格式如 1-1/1.1.1）。"
+            return gettext(
+                "Unknown work item code %(code)s (industry %(industry)s; written like 1-1/1.1.1)."
+            ) % {
+                "code": f"「{key}」",
+                "industry": industry.code,
+            }
         owners = others.filter(work_item_reports__work_item__in=items)
     else:
-        label = f"措施 {key}"
+        label = gettext("Measure %(code)s") % {"code": key}
         measures = plan.Measure.objects.filter(industry=industry, code=key)
         if not measures.exists():
-            return f"未知的措施代碼「{key}」（產業 {industry.code}）。"
+            return gettext("Unknown measure code %(code)s (industry %(industry)s).") % {
+                "code": f"「{key}」",
+                "industry": industry.code,
+            }
         owners = others.filter(measure_reports__measure__in=measures)
     names = sorted({s.agency.name for s in owners.select_related("agency")})
     if names:
-        return f"{label}屬於其他機關（{'、'.join(names)}），不能由{agency.name}填報。"
-    return f"{label}不在{agency.name}本期的填報範圍內。"
+        return gettext("%(line)s belongs to another agency (%(owners)s): %(agency)s cannot report it.") % {
+            "line": label,
+            "owners": "、".join(names),
+            "agency": agency.name,
+        }
+    return gettext("%(line)s is not among the reports of %(agency)s this period.") % {
+        "line": label,
+        "agency": agency.name,
+    }
 
 
 def _check_work_items(fu: _FileUnit, unit: _Unit, at: date, problems: _Problems) -> None:
@@ -1103,17 +1256,25 @@ def _check_work_items(fu: _FileUnit, unit: _Unit, at: date, problems: _Problems)
         if is_lagging(probe, at):
             planned = planned_percent(report.start, report.end, at)
             actual = "—" if would["percent"] is None else would["percent"]
-            for name, label in (("lag_reason", "落後原因"), ("remedy", "因應對策")):
+            for name in ("lag_reason", "remedy"):
                 if not would[name]:
                     sheet, cell = fu.cells[("work_items", key, name)]
+                    label = _header("work_items", name)
                     problems.add(
                         sheet,
                         cell,
-                        f"工作項目 {key} 落後（預定 {planned}%，實際 {actual}%），須填寫{label}。",
+                        gettext(
+                            "Work item %(code)s lags (planned %(planned)s%%, done %(actual)s%%): give %(field)s."
+                        )
+                        % {"code": key, "planned": planned, "actual": actual, "field": label},
                     )
         if would["status"] == WorkItemStatus.DONE and would["completed_on"] is None:
             sheet, cell = fu.cells[("work_items", key, "completed_on")]
-            problems.add(sheet, cell, f"工作項目 {key} 狀態為已完成，須填寫完成日期。")
+            problems.add(
+                sheet,
+                cell,
+                gettext("Work item %(code)s is completed: give its completion date.") % {"code": key},
+            )
 
 
 @dataclass
@@ -1153,11 +1314,24 @@ def _check_permissions_and_versions(
     drafts = [ok for (_p, _a, status), ok in allowed.items() if status == SubmissionStatus.DRAFT]
     if not (drafts and all(drafts)):
         if not period_writable(period, agency):
-            problems.add(SHEET_INFO, "B2", f"{period.label}已截止（鎖定），不能再上傳；如需補正請洽國發會。")
+            problems.add(
+                SHEET_INFO,
+                "B2",
+                gettext(
+                    "%(period)s is closed (locked): no more uploads; ask NDC to reopen it for corrections."
+                )
+                % {"period": period.label},
+            )
         if not (getattr(user, "is_authenticated", False) and user.role in EDITOR_ROLES):
-            problems.add(SHEET_INFO, "B3", "您的帳號沒有填報權限（僅機關填報人員可上傳）。")
+            problems.add(
+                SHEET_INFO, "B3", gettext("Your account may not report (only agency editors may upload).")
+            )
         elif agency.pk not in agency_scope(user):
-            problems.add(SHEET_INFO, "B3", f"您不能上傳{agency.name}的填報資料。")
+            problems.add(
+                SHEET_INFO,
+                "B3",
+                gettext("You may not upload the reports of %(agency)s.") % {"agency": agency.name},
+            )
     writes = []
     for fu in file_units:
         unit = units[fu.submission_id]
@@ -1171,16 +1345,23 @@ def _check_permissions_and_versions(
             problems.add(
                 SHEET_INFO,
                 fu.info_cell,
-                f"產業 {s.industry.code} 的填報狀態為「{SUBMISSION_STATUS_LABELS.get(s.status, s.status)}」，"
-                "只有草稿可以修改。",
+                gettext("The report of industry %(industry)s is %(status)s: only a draft can be changed.")
+                % {
+                    "industry": s.industry.code,
+                    "status": f"「{SUBMISSION_STATUS_LABELS.get(s.status, s.status)}」",
+                },
             )
             continue
         if not _version_ok(fu, unit):
             problems.add(
                 SHEET_INFO,
                 fu.info_cell,
-                f"產業 {s.industry.code} 的填報在您下載後已被修改（下載時版本 {fu.version}，目前版本 {s.version}），"
-                "為避免覆蓋他人的修改，本次上傳未寫入任何資料；請重新下載後再填寫。",
+                gettext(
+                    "The report of industry %(industry)s was changed after your download (version "
+                    "%(downloaded)s then, %(current)s now). So as not to overwrite another person's "
+                    "changes nothing was written: download again and fill it in."
+                )
+                % {"industry": s.industry.code, "downloaded": fu.version, "current": s.version},
             )
             continue
         writes.append(_Write(fu, s, s.version, changes, count))
@@ -1216,11 +1397,19 @@ def _apply(
         problems.add(
             SHEET_INFO,
             _info_cell(writes, exc.submission.pk),
-            "寫入時發現他人剛修改了同一份填報，本次上傳未寫入任何資料；請重新下載後再填寫。",
+            gettext(
+                "While writing, someone else had just changed the same report: nothing was written. "
+                "Download again and fill it in."
+            ),
         )
     except PermissionDenied:
         problems.add(
-            SHEET_INFO, "B2", "寫入時權限檢查未通過（填報期間已鎖定或填報已送出），本次上傳未寫入任何資料。"
+            SHEET_INFO,
+            "B2",
+            gettext(
+                "The permission check failed while writing (the period is locked or the report was "
+                "submitted): nothing was written."
+            ),
         )
     except LineErrors as exc:
         for error in exc.errors:
@@ -1246,6 +1435,10 @@ def _info_cell(writes: list[_Write], submission_id: int) -> str:
 def summary_text(result: ImportResult) -> str:
     """One line for logs and messages."""
     if not result.ok:
-        return f"{len(result.problems) + result.truncated} 項錯誤，未寫入任何資料"
+        return gettext("%(n)s problems; nothing was written") % {"n": len(result.problems) + result.truncated}
     fields = sum(o.fields_changed for o in result.changed)
-    return f"已更新 {len(result.changed)} 份填報（{fields} 個欄位），{len(result.unchanged)} 份無變更"
+    return gettext("%(changed)s reports updated (%(fields)s fields), %(unchanged)s unchanged") % {
+        "changed": len(result.changed),
+        "fields": fields,
+        "unchanged": len(result.unchanged),
+    }

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sixcore.accounts.models import Agency
@@ -25,13 +26,13 @@ def _period(code: str | None) -> ReportingPeriod:
     try:
         return ReportingPeriod.by_code(code or "")
     except (ReportingPeriod.DoesNotExist, RocDateError, ValueError):
-        raise Http404("no such period") from None
+        raise Http404(gettext("No such reporting period.")) from None
 
 
 def _own_agency(user) -> Agency:
     agency = reporting_agency(user.agency) if user.agency_id else None
     if agency is None:
-        raise PermissionDenied("no reporting agency")
+        raise PermissionDenied(gettext("Your account reports for no agency."))
     return agency
 
 
@@ -43,16 +44,16 @@ def download(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("agency")
     if is_ndc(request.user):
         if not code:
-            raise Http404("agency required")
+            raise Http404(gettext("Choose an agency."))
         agency = Agency.objects.filter(code=code).first()
         if agency is None:
-            raise Http404("no such agency")
+            raise Http404(gettext("No such agency."))
     else:
         agency = _own_agency(request.user)
         if code and code != agency.code:
-            raise PermissionDenied("another agency's workbook")
+            raise PermissionDenied(gettext("You may not download another agency's workbook."))
     if not excel.agency_submissions(period, agency, request.user):
-        raise Http404("no submissions")
+        raise Http404(gettext("No report of this agency in this period."))
     content = excel.build_workbook(period, agency, request.user)
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
@@ -67,16 +68,16 @@ def download(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     """GET: the upload form; POST: validate and apply the workbook, then list problems or the changes."""
     if request.user.role not in EDITOR_ROLES:
-        raise PermissionDenied("editor roles only")
+        raise PermissionDenied(gettext("Only agency editors may upload a workbook."))
     if request.method == "GET":
         return render(request, "progress/excel_result.html", {"result": None})
     upload_file = request.FILES.get("file")
     if upload_file is None:
         result = excel.ImportResult(
-            problems=[excel.Problem("", "", "請選擇要上傳的 Excel 填報檔（.xlsx）。")]
+            problems=[excel.Problem("", "", gettext("Choose the Excel workbook (.xlsx) to upload."))]
         )
     elif upload_file.size > excel.MAX_UPLOAD_BYTES:
-        result = excel.ImportResult(problems=[excel.Problem("", "", "檔案過大（上限 10 MB）。")])
+        result = excel.ImportResult(problems=[excel.Problem("", "", excel.too_large())])
     else:
         try:
             # Shared checks first (macros, zip bombs, HTML renamed .xlsx); excel.py then reads the workbook.

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.policy import agency_scope, is_ndc, is_ndc_admin, led_industry_ids
@@ -84,6 +85,16 @@ def completeness_problems(
     return problems
 
 
+# The transitions as messages name them (the change log keeps the English action name).
+ACTIONS = {
+    "submit": pgettext_lazy("submission action", "submit for review"),
+    "consolidate": pgettext_lazy("submission action", "consolidate"),
+    "approve": pgettext_lazy("submission action", "approve"),
+    "return": pgettext_lazy("submission action", "return for revision"),
+    "reopen": pgettext_lazy("submission action", "reopen"),
+}
+
+
 def _transition(
     submission: Submission,
     user,
@@ -111,11 +122,11 @@ def _transition(
             .get(pk=submission.pk)
         )
         if not allowed(locked):
-            raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": action})
+            raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": ACTIONS[action]})
         if locked.status not in allowed_from:
             raise InvalidTransition(
                 _("Cannot %(action)s a submission that is %(status)s.")
-                % {"action": action, "status": locked.get_status_display()}
+                % {"action": ACTIONS[action], "status": locked.get_status_display()}
             )
         if before_save:
             before_save(locked)

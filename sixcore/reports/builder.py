@@ -22,27 +22,16 @@ from sixcore.core.roc import format_roc_date
 from sixcore.evaluation.rules import LIGHT_LABELS, RISK_LABELS, Light
 from sixcore.evaluation.service import Evaluation, evaluate_period, resolve_period, scoped_submissions
 from sixcore.plan import models as plan
-from sixcore.progress.choices import SubmissionStatus
+from sixcore.progress.choices import SubmissionStatus, WorkItemStatus
 from sixcore.progress.models import IndustryReport, MeasureReport, ReportingPeriod, Submission
 from sixcore.progress.services import program_in_force
 
 DEMO_MARK = "示範資料"
 BUDGET_LINE = Decimal("0.90")
 LIGHTS = (Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE)
-STATUS_LABELS = {
-    SubmissionStatus.DRAFT: "草稿",
-    SubmissionStatus.SUBMITTED: "已送出",
-    SubmissionStatus.CONSOLIDATED: "已彙整",
-    SubmissionStatus.APPROVED: "已核定",
-}
-WORK_ITEM_STATUS_LABELS = {
-    "not_started": "未開始",
-    "on_track": "依進度",
-    "ahead": "超前",
-    "lagging": "落後",
-    "done": "已完成",
-    "suspended": "暫停",
-}
+# The site's own labels of the statuses (the report says what the screens say: 進度正常, not 依進度).
+STATUS_LABELS = {status.value: status.label for status in SubmissionStatus}
+WORK_ITEM_STATUS_LABELS = {status.value: status.label for status in WorkItemStatus}
 NARRATIVE_FIELDS = (
     ("progress", "辦理情形"),
     ("highlights", "重要執行亮點"),
@@ -301,7 +290,7 @@ def _work_item_row(w, agency_names: dict[str, str]) -> WorkItemRow:
         planned=w.planned,
         reported=w.reported,
         lag=w.lag,
-        status=WORK_ITEM_STATUS_LABELS.get(w.status, w.status or "—"),
+        status=str(WORK_ITEM_STATUS_LABELS.get(w.status, w.status or "—")),
         light=str(w.light),
         light_label=light_label(w.light),
         lag_reason=w.lag_reason,
@@ -347,7 +336,7 @@ def build_quarterly_report(
             industry=s.industry.code,
             agency=s.agency.name,
             status=s.status,
-            status_label=STATUS_LABELS.get(s.status, s.status),
+            status_label=str(STATUS_LABELS.get(s.status, s.status)),
             submitted=format_roc_date(timezone.localtime(s.submitted_at).date()) if s.submitted_at else "—",
             late=s.submitted_late
             or (s.submitted_at is None and period.due_date < _today() and s.status == SubmissionStatus.DRAFT),
@@ -480,7 +469,7 @@ def build_quarterly_report(
         completeness_total=evaluation.completeness.total,
         completeness_visible=evaluation.completeness.visible,
         completeness_by_status={
-            STATUS_LABELS.get(s, s): n for s, n in evaluation.completeness.by_status.items()
+            str(STATUS_LABELS.get(s, s)): n for s, n in evaluation.completeness.by_status.items()
         },
         submissions=submission_rows,
         chapters=chapters,

@@ -11,12 +11,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.plan.models import Program
 
 from .choices import NOT_IN_FORCE, RevisionStatus
+
+# The decisions as messages name them (the change log keeps the English action name).
+DECISION_VERBS = {
+    "approve": pgettext_lazy("plan revision action", "approve"),
+    "reject": pgettext_lazy("plan revision action", "reject"),
+}
 
 
 class InvalidTransition(Exception):
@@ -106,7 +112,7 @@ class PlanRevision(models.Model):
             if locked.status != RevisionStatus.PROPOSED:
                 raise InvalidTransition(
                     gettext("Cannot %(action)s a revision that is %(status)s.")
-                    % {"action": action, "status": locked.get_status_display()}
+                    % {"action": DECISION_VERBS[action], "status": locked.get_status_display()}
                 )
             if to == RevisionStatus.APPROVED:
                 latest = programs_in_force().order_by("revision").last()

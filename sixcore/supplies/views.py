@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
@@ -176,14 +177,14 @@ class ObservationForm(forms.ModelForm):
         fields = ["item", "reporter", "date", "production", "imports", "consumption", "stock", "price"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
         labels = {
-            "item": "品項",
-            "reporter": "申報者",
-            "date": "日期",
-            "production": "生產量",
-            "imports": "進口量",
-            "consumption": "銷售量／消費量",
-            "stock": "存量",
-            "price": "價格",
+            "item": gettext_lazy("Item"),
+            "reporter": gettext_lazy("Reporter"),
+            "date": gettext_lazy("Date"),
+            "production": gettext_lazy("Production"),
+            "imports": gettext_lazy("Imports"),
+            "consumption": gettext_lazy("Sales / consumption"),
+            "stock": gettext_lazy("Stock"),
+            "price": gettext_lazy("Price"),
         }
 
     def __init__(self, *args: Any, user: Any, today: date, **kwargs: Any) -> None:
@@ -195,20 +196,27 @@ class ObservationForm(forms.ModelForm):
     def clean_date(self) -> date:
         value = self.cleaned_data["date"]
         if value > self.today:
-            raise forms.ValidationError(f"日期 {value.isoformat()} 晚於今天 ({self.today.isoformat()})")
+            raise forms.ValidationError(
+                gettext("date %(date)s is in the future (today is %(today)s)")
+                % {"date": value.isoformat(), "today": self.today.isoformat()}
+            )
         return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         for name in ("production", "imports", "consumption", "stock", "price"):
             if data.get(name) is not None and data[name] < 0:
-                self.add_error(name, "不得為負數")
+                self.add_error(name, gettext("Cannot be negative."))
             elif data.get(name) is not None and not stored_exactly(data[name]):
                 # Within max_digits, but SQLite would keep it rounded: refused as by the importer and API.
                 self.add_error(name, too_many_digits(name, str(data[name])))
         item, reporter = data.get("item"), data.get("reporter")
         if item and reporter and not reporter.assignment_set.filter(item=item).exists():
-            self.add_error("reporter", f"{reporter} 未登記申報 {item}")
+            self.add_error(
+                "reporter",
+                gettext("reporter %(reporter)s does not report item %(item)s")
+                % {"reporter": reporter, "item": item},
+            )
         return data
 
 
@@ -219,7 +227,9 @@ def observation_new(request: HttpRequest) -> HttpResponse:
     from sixcore.progress.clock import today
 
     if not policy.editable_items(request.user, SupplyItem.objects.all()).exists():
-        raise PermissionDenied("只有責任機關的編輯者或國發會管理者可以填報")
+        raise PermissionDenied(
+            gettext("Only editors of the responsible agency or NDC administrators may report.")
+        )
     form = ObservationForm(request.POST or None, user=request.user, today=today())
     if request.method == "POST" and form.is_valid():
         observation = form.save(commit=False)
@@ -228,7 +238,7 @@ def observation_new(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 observation.save()
         except IntegrityError:
-            form.add_error(None, "重複的申報：同一品項、申報者與日期已有資料")
+            form.add_error(None, gettext("duplicate observation: same item, reporter and date"))
         else:
             return redirect("supplies:item", code=observation.item.code)
     return render(request, "supplies/observation_form.html", {"form": form})
@@ -238,7 +248,7 @@ IMPORT_KINDS = (".csv", ".xlsx")
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV 或 XLSX 檔案")
+    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
 
 
 @login_required
@@ -247,7 +257,9 @@ def import_view(request: HttpRequest) -> HttpResponse:
     """Upload a CSV/XLSX of observations; every bad row is listed and nothing is written."""
     editable = policy.editable_items(request.user, SupplyItem.objects.all())
     if not editable.exists():
-        raise PermissionDenied("只有責任機關的編輯者或國發會管理者可以匯入")
+        raise PermissionDenied(
+            gettext("Only editors of the responsible agency or NDC administrators may import.")
+        )
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     forbidden: list[str] = []
@@ -316,7 +328,9 @@ def item_edit(request: HttpRequest, code: str) -> HttpResponse:
     """Edit an item's registry entry and add a minimum step (audited by the change log)."""
     item = get_object_or_404(SupplyItem.objects.select_related("responsible_agency"), code=code)
     if not policy.can_edit(request.user, item):
-        raise PermissionDenied("只有國發會或責任機關的編輯者可以修改登錄資料")
+        raise PermissionDenied(
+            gettext("Only NDC or editors of the responsible agency may edit the registry entry.")
+        )
     form = ItemForm(
         request.POST if request.POST.get("form") == "item" else None, instance=item, prefix="item"
     )
@@ -334,7 +348,9 @@ def item_edit(request: HttpRequest, code: str) -> HttpResponse:
                 with transaction.atomic():
                     minimum.save()
             except IntegrityError:
-                minimum_form.add_error("effective_from", "這一天已有下限")
+                minimum_form.add_error(
+                    "effective_from", gettext("A minimum already takes effect on this day.")
+                )
             else:
                 return redirect("supplies:item", code=item.code)
     return render(

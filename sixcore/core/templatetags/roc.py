@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext
 
 from sixcore.core import roc as roc_calendar
 
@@ -27,7 +28,7 @@ def roc_date(value: date | None) -> str:
 @register.filter
 def roc_year(value: int | None) -> str:
     """ROC year number → ``113 年``."""
-    return f"{value} 年" if value else ""
+    return gettext("ROC year %(year)s") % {"year": value} if value else ""
 
 
 @register.filter

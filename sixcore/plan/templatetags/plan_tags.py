@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext, gettext_lazy
 
 register = template.Library()
 
-# plan/targets.py records in English why it read a target as it did; officers read it in Chinese.
+# plan/targets.py records in English why it read a target as it did; officers read it in their language.
 BASIS_ZH = {
-    "full-term default": "全期目標未註明，視為全期累計",
-    "annual default": "分年目標未註明，視為當年度數值",
-    "no quantity": "無可量化數值，視為里程碑",
-    "override in data file": "資料檔指定",
+    "full-term default": gettext_lazy("The full-term target does not say: read as cumulative over the term"),
+    "annual default": gettext_lazy("The annual target does not say: read as that year's figure"),
+    "no quantity": gettext_lazy("No figure to quantify: read as a milestone"),
+    "override in data file": gettext_lazy("set in the data file"),
 }
 
 
@@ -21,5 +22,5 @@ def basis_zh(basis: str | None) -> str:
     if not basis:
         return ""
     if basis.startswith("keyword "):
-        return f"依「{basis.removeprefix('keyword ')}」判讀"
-    return BASIS_ZH.get(basis, basis)
+        return gettext("Read by the word %(word)s") % {"word": f"「{basis.removeprefix('keyword ')}」"}
+    return str(BASIS_ZH.get(basis, basis))

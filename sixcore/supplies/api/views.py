@@ -184,7 +184,7 @@ class SupplyItemViewSet(NulSafeLookupMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer) -> None:
         if not policy.can_create_items(self.request.user):
-            raise PermissionDenied("only NDC administrators register new items")
+            raise PermissionDenied(gettext("Only NDC administrators register new items."))
         serializer.save()
 
     def perform_update(self, serializer) -> None:
@@ -195,12 +195,12 @@ class SupplyItemViewSet(NulSafeLookupMixin, viewsets.ModelViewSet):
             and agency != serializer.instance.responsible_agency
             and not policy.can_create_items(self.request.user)
         ):
-            raise PermissionDenied("only NDC administrators move an item to another agency")
+            raise PermissionDenied(gettext("Only NDC administrators move an item to another agency."))
         serializer.save()
 
     def perform_destroy(self, instance: SupplyItem) -> None:
         if not policy.can_create_items(self.request.user):
-            raise PermissionDenied("only NDC administrators delete items")
+            raise PermissionDenied(gettext("Only NDC administrators delete items."))
         _delete_unless_used(
             instance,
             gettext("item %(code)s cannot be deleted: %(count)s observation(s) or other records refer to it"),
@@ -245,7 +245,7 @@ class ReporterViewSet(NulSafeLookupMixin, viewsets.ModelViewSet):
     def _check(self) -> None:
         user = self.request.user
         if not (policy.is_ndc_admin(user) or user.role in EDITOR_ROLES):
-            raise PermissionDenied("only NDC administrators and agency editors register reporters")
+            raise PermissionDenied(gettext("Only NDC administrators and agency editors register reporters."))
 
     def perform_create(self, serializer) -> None:
         self._check()
@@ -257,7 +257,7 @@ class ReporterViewSet(NulSafeLookupMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Reporter) -> None:
         if not policy.is_ndc_admin(self.request.user):
-            raise PermissionDenied("only NDC administrators delete reporters")
+            raise PermissionDenied(gettext("Only NDC administrators delete reporters."))
         _delete_unless_used(
             instance,
             gettext(

@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.core.management.base import CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext
 
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, format_roc_date
@@ -37,28 +39,9 @@ class Command(ChangeLoggedCommand):
         pending = period.submissions.filter(status=SubmissionStatus.DRAFT).select_related(
             "agency", "industry"
         )
-        messages = []
-        for submission in pending:
-            recipients = list(
-                submission.agency.users.filter(is_active=True)
-                .exclude(email="")
-                .values_list("email", flat=True)
-            ) or [f"{submission.agency.code}@agencies.invalid"]
-            if overdue:
-                subject = f"【逾期通知】{period.label}六大核心戰略產業推動方案管考資料尚未提報（{submission.industry.name}）"
-                body = (
-                    f"{submission.agency.name} 您好：\n\n{period.label}之管考資料（{submission.industry.name}）"
-                    f"應於 {format_roc_date(period.due_date)} 前提報，目前尚未送出，請儘速辦理。\n\n國家發展委員會"
-                )
-                recipients = [*recipients, settings.NDC_NOTIFY_EMAIL]
-            else:
-                subject = f"【提醒】{period.label}六大核心戰略產業推動方案管考資料請於 {format_roc_date(period.due_date)} 前提報"
-                body = (
-                    f"{submission.agency.name} 您好：\n\n請於 {format_roc_date(period.due_date)} 前完成"
-                    f"{period.label}（{submission.industry.name}）之辦理情形、重要執行亮點、下一季重點工作、"
-                    "績效指標、重點工作進度及經費執行之填報。\n\n國家發展委員會"
-                )
-            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+        # The mail is written in the site's language (the agencies read zh-TW), whoever runs the command.
+        with translation.override(settings.LANGUAGE_CODE):
+            messages = [self.message(period, submission, overdue) for submission in pending]
         kind = "overdue notices" if overdue else "reminders"
         if options["dry_run"]:
             for subject, _body, _sender, recipients in messages:
@@ -68,3 +51,37 @@ class Command(ChangeLoggedCommand):
         self.stdout.write(
             f"{period.code}: {len(messages)} {kind} {'listed' if options['dry_run'] else 'sent'}"
         )
+
+    @staticmethod
+    def message(period: ReportingPeriod, submission, overdue: bool) -> tuple[str, str, str, list[str]]:
+        """(subject, body, sender, recipients) of one unit's reminder or overdue notice."""
+        recipients = list(
+            submission.agency.users.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+        ) or [f"{submission.agency.code}@agencies.invalid"]
+        words = {
+            "period": period.label,
+            "industry": submission.industry.name,
+            "agency": submission.agency.name,
+            "due": format_roc_date(period.due_date),
+        }
+        if overdue:
+            subject = gettext(
+                "[Overdue] %(period)s monitoring data of the Six Core Strategic Industries Program not yet "
+                "reported (%(industry)s)"
+            )
+            body = gettext(
+                "Dear %(agency)s,\n\nThe monitoring data of %(period)s (%(industry)s) was due by %(due)s "
+                "and has not been submitted yet. Please submit it as soon as possible.\n\n"
+                "National Development Council"
+            )
+            recipients = [*recipients, settings.NDC_NOTIFY_EMAIL]
+        else:
+            subject = gettext(
+                "[Reminder] %(period)s monitoring data of the Six Core Strategic Industries Program due by %(due)s"
+            )
+            body = gettext(
+                "Dear %(agency)s,\n\nPlease report by %(due)s the progress, key highlights, next quarter's key "
+                "work, KPIs, work-item progress and budget execution of %(period)s (%(industry)s).\n\n"
+                "National Development Council"
+            )
+        return subject % words, body % words, settings.DEFAULT_FROM_EMAIL, recipients
