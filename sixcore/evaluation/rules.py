@@ -15,14 +15,10 @@ The caller picks the plan revision in force for the period and passes its annual
 from __future__ import annotations
 
 import enum
-import sys
-from array import array
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from itertools import compress, repeat
-from operator import eq, getitem, is_not, itemgetter, lshift
 from typing import Any, Literal, NamedTuple
 
 from django.utils.translation import gettext
@@ -48,10 +44,7 @@ __all__ = [
     "BudgetEvaluation",
     "Interpolation",
     "KpiEvaluation",
-    "KpiLight",
-    "LightTally",
     "Light",
-    "PeriodRollUps",
     "QualityFlag",
     "RiskAssessment",
     "RiskInput",
@@ -59,7 +52,6 @@ __all__ = [
     "RiskTier",
     "RollUp",
     "ScheduleEvaluation",
-    "TARGET_FIELDS",
     "TargetSeries",
     "Thresholds",
     "achievement",
@@ -78,8 +70,6 @@ __all__ = [
     "forecast_year_end",
     "kpi_flags",
     "kpi_light",
-    "kpi_light_series",
-    "kpi_lights",
     "lag_light",
     "linear_forecast",
     "period_index",
@@ -88,11 +78,7 @@ __all__ = [
     "risk_signals",
     "risk_tier",
     "roll_up",
-    "roll_up_lights",
-    "roll_up_periods",
-    "roll_up_tallies",
     "schedule_lag",
-    "tally_lights",
     "target_bounds",
     "work_item_flags",
     "year_end_target",
@@ -392,12 +378,8 @@ def _read_target(raw: object) -> _Target | None:
     return _target_of(get("kind"), get("value"), get("min"), get("max"), get("by_year"))
 
 
-# The keys of a quantified target that the rules read, in the order ``_target_of`` takes them.
-TARGET_FIELDS = ("kind", "value", "min", "max", "by_year")
-
-
 def _target_of(kind: object, value: object, low: object, high: object, by_year: object) -> _Target:
-    """A target from the values of its ``TARGET_FIELDS`` (as a target dict holds them)."""
+    """A target from the values of its keys (as a target dict holds them)."""
     if kind not in KINDS:
         raise ValueError(f"target kind must be one of {KINDS}, not {kind!r}")
     value, low, high = _dec(value), _dec(low), _dec(high)
@@ -454,19 +436,7 @@ class TargetSeries:
     __slots__ = ("_base", "_cache", "years")
 
     def __init__(self, targets: Mapping[Any, object]) -> None:
-        self._setup({int(year): _read_target(raw) for year, raw in targets.items()})
-
-    @classmethod
-    def from_fields(cls, fields: Mapping[Any, Sequence[Any] | None]) -> TargetSeries:
-        """The series of targets given as the values of their ``TARGET_FIELDS`` (kind, value, min,
-        max, by_year), each as a target dict holds it (None for a missing key), or None for no
-        target: the same as ``TargetSeries`` of the dicts with those keys (a test compares them).
-        For callers that read those keys alone, e.g. out of the stored JSON."""
-        series = cls.__new__(cls)
-        series._setup({int(year): None if f is None else _target_of(*f) for year, f in fields.items()})
-        return series
-
-    def _setup(self, years: dict[int, _Target | None]) -> None:
+        years = {int(year): _read_target(raw) for year, raw in targets.items()}
         self.years: dict[int, _Target | None] = years
         base: dict[int, tuple[Decimal, Decimal]] = {}
         lower = upper = ZERO
@@ -776,104 +746,6 @@ def _evaluate_kpi(
     )
 
 
-class KpiLight(NamedTuple):
-    """A KPI's light at the end of a quarter without the words: the ``expected``, ``actual``,
-    ``achievement`` and ``light`` of ``evaluate_kpi``'s result, the same values (``Decimal``, not
-    rounded differently, same exponent).  What a batch of lights (``kpi_lights``) returns."""
-
-    expected: Decimal | None
-    actual: Decimal | None
-    achievement: Decimal | None
-    light: Light
-
-
-RATIO_ONE = _round(ONE, RATIO_PLACES)  # a milestone done: 100 %
-RATIO_ZERO = _round(ZERO, RATIO_PLACES)  # a milestone due and not done: 0 %
-
-
-def kpi_light_series(
-    series: TargetSeries | Mapping[Any, object],
-    periods: Iterable[Period],
-    actuals_by_period: Mapping[Period, Number | bool | None],
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    *,
-    interpolation: Interpolation | str | None = None,
-) -> dict[Period, KpiLight]:
-    """``evaluate_kpi_series`` without the reason, ``met`` and ``exceeded``: ``{(roc_year, quarter):
-    KpiLight}``.  Each light is ``evaluate_kpi``'s (expected, actual, achievement, light) for that
-    period, exactly (a hypothesis test compares them); bad input raises as ``evaluate_kpi`` does.
-    """
-    parsed = TargetSeries.of(series)
-    mode = Interpolation(interpolation if interpolation is not None else thresholds.interpolation)
-    chosen = list(periods)
-    for roc_year, quarter in chosen:
-        _check_period(roc_year, quarter)
-    actuals = [actuals_by_period.get(period) for period in chosen]
-    return dict(zip(chosen, kpi_lights(parsed, chosen, actuals, thresholds, mode), strict=True))
-
-
-def kpi_lights(
-    series: TargetSeries,
-    periods: Sequence[Period],
-    actuals: Sequence[Number | bool | None],
-    thresholds: Thresholds,
-    mode: Interpolation,
-) -> list[KpiLight]:
-    """The core of ``kpi_light_series`` for callers judging many KPIs (``evaluate_kpi_lights``): one
-    ``KpiLight`` per period, ``actuals[i]`` being the actual of ``periods[i]``.  The periods are
-    trusted (checked once by the caller, not once per KPI).
-
-    The same steps as ``_evaluate_kpi`` in the same order (so the same values and the same errors),
-    minus what only the words need: no reason text, no upper-bound expected value, no met/exceeded.
-    Exactness is kept: every number is the ``Decimal`` ``evaluate_kpi`` would give.  ``_ratio`` and
-    ``_light_at_least`` are inlined (the hot loop of a portfolio: one pass per KPI and period); the
-    hypothesis test ``test_light_path_is_identical_to_evaluate_kpi`` holds them to the originals.
-    """
-    years = series.years
-    green, yellow = thresholds.kpi_green, thresholds.kpi_yellow
-    # year → (its target, its quarters' lower expected values for a numeric target, else None)
-    by_year: dict[int, tuple[_Target | None, tuple[Decimal | None, ...] | None]] = {}
-    new = tuple.__new__  # a NamedTuple without its Python-level __new__
-    lights: list[KpiLight] = []
-    append = lights.append
-    for (roc_year, quarter), actual in zip(periods, actuals, strict=True):
-        found = by_year.get(roc_year)
-        if found is None:
-            target = years.get(roc_year)
-            numeric = target is not None and target.kind != MILESTONE
-            found = by_year[roc_year] = (
-                target,
-                series.expected_year(roc_year, mode, "lower") if numeric else None,
-            )
-        target, quarters = found
-        if quarters is not None:  # a numeric target: the usual case, first
-            expected = quarters[quarter - 1]
-            value = actual if actual.__class__ is Decimal and actual.is_finite() else _dec(actual, "actual")
-            if expected is None or expected <= ZERO or value is None:
-                append(new(KpiLight, (expected, value, None, _WHITE)))
-            else:
-                ratio = (value / expected).quantize(RATIO_PLACES, ROUND_HALF_UP)
-                light = _GREEN if ratio >= green else _YELLOW if ratio >= yellow else _RED
-                append(new(KpiLight, (expected, value, ratio, light)))
-        elif target is None:
-            append(new(KpiLight, (None, _numeric_actual(actual), None, _WHITE)))
-        else:  # a milestone
-            due = roc_year >= _milestone_due_year(target, roc_year) and quarter == 4
-            done = _done(actual)
-            if done is None:
-                append(new(KpiLight, (ONE if due else None, None, None, _WHITE)))
-            elif done:
-                append(new(KpiLight, (ONE if due else None, ONE, RATIO_ONE, _GREEN)))
-            elif due:
-                append(new(KpiLight, (ONE, ZERO, RATIO_ZERO, _RED)))
-            else:
-                append(new(KpiLight, (None, ZERO, None, _WHITE)))
-    return lights
-
-
-_GREEN, _YELLOW, _RED, _WHITE = Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE
-
-
 # --- schedule -------------------------------------------------------------------------------------
 
 
@@ -1058,217 +930,6 @@ def roll_up(
         average = _ratio(total, weight_sum) if weight_sum > ZERO else None
         result[key] = RollUp(key, counts[key], items[key], weight_sum, average)
     return result
-
-
-@dataclass
-class LightTally:
-    """What a roll-up of rows weighing 1 adds up before averaging: the count of each light, the rows,
-    and Σ min(achievement, cap) over the ``achieved`` rows that have an achievement."""
-
-    counts: dict[Light, int]
-    items: int
-    total: Decimal
-    achieved: int
-
-
-def tally_lights(
-    rows: Iterable[tuple[Hashable, Light | str, Number | None]],
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-) -> dict[Hashable, LightTally]:
-    """Tallies per group key (first-seen order) of ``(group_key, light, achievement)`` rows weighing
-    1, each achievement capped at ``thresholds.achievement_cap``; an unknown light → ValueError."""
-    limit = thresholds.achievement_cap
-    groups: dict[Hashable, list] = {}  # key → [counts, items, total, achieved]: lists, for speed
-    for key, light, ach in rows:
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = [{lt: 0 for lt in Light}, 0, ZERO, 0]
-        counts = group[0]
-        if light not in counts:
-            Light(light)  # raises ValueError for an unknown light, as ``roll_up`` does
-        counts[light] += 1
-        group[1] += 1
-        if ach is not None:
-            a = _dec(ach, "achievement")
-            group[2] += a if a <= limit else limit  # ``min(a, limit)``: a itself when equal
-            group[3] += 1
-    return {key: LightTally(*group) for key, group in groups.items()}
-
-
-def roll_up_tallies(tallies: Mapping[Hashable, LightTally]) -> dict[Hashable, RollUp]:
-    """The ``RollUp`` of each tally: what ``roll_up`` gives for the same rows with weight 1 (Σ 1·min(a,
-    cap) is Σ min(a, cap) with the same digits; Σ 1 is the number of rows with an achievement)."""
-    result: dict[Hashable, RollUp] = {}
-    for key, tally in tallies.items():
-        weight = Decimal(tally.achieved)
-        average = _ratio(tally.total, weight) if tally.achieved else None
-        result[key] = RollUp(key, dict(tally.counts), tally.items, weight, average)
-    return result
-
-
-def roll_up_lights(
-    rows: Iterable[tuple[Hashable, Light | str, Number | None]],
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-) -> dict[Hashable, RollUp]:
-    """``roll_up`` of rows that all weigh 1, given as ``(group_key, light, achievement)``: the same
-    ``RollUp`` per group (first-seen order), with the same numbers; a test checks both agree.  (For
-    every period of a revision at once: ``roll_up_periods``.)"""
-    return roll_up_tallies(tally_lights(rows, thresholds))
-
-
-_LIGHT_FIELDS = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2, Light.WHITE: 3}
-_ACHIEVED_FIELD = 4  # after the four lights: the rows with an achievement
-_FIELDS = 5
-
-
-class PeriodRollUps(NamedTuple):
-    """A group's roll-ups of many periods (``roll_up_periods``), one list item per period: the count
-    of each light, the rows with an achievement, and their average capped achievement (4 places;
-    None when there are none)."""
-
-    green: list[int]
-    yellow: list[int]
-    red: list[int]
-    white: list[int]
-    achieved: list[int]
-    weighted_achievement: list[Decimal | None]
-
-
-_DECIMAL_OR_NONE = frozenset({Decimal, type(None)})
-
-
-def roll_up_periods(
-    rows: Sequence[Sequence[KpiLight]],
-    groups: Mapping[Hashable, Sequence[int]],
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-) -> dict[Hashable, PeriodRollUps]:
-    """``roll_up_lights`` of many periods at once, for rows that each belong to fixed groups (the KPIs
-    of a revision and their industry, measure, agencies …).  ``rows[i][p]`` is row ``i``'s ``KpiLight``
-    in period ``p`` (its ``light`` and ``achievement`` are used); ``groups`` maps each group key to the
-    indices of its rows, in increasing order.  Returns each group's ``PeriodRollUps``.
-
-    When the groups are in first-seen order (as ``{g: [i, …]}`` built by walking the rows in order),
-    period ``p``'s results are exactly ``roll_up_lights([(g, rows[i][p].light, rows[i][p].achievement)
-    for i in order for g in i's groups])``: the same counts, and the same ``Decimal`` sums (each group's
-    capped achievements added in row order, from 0) divided as ``roll_up_tallies`` does; the same
-    errors for an unknown light or an achievement that is not a finite number.  A test holds the two
-    together.
-
-    Built for one pass over the rows instead of one per period and group: each row's light counts of
-    every period are packed into one ``int`` (a fixed-width field per period and light, wide enough
-    for every row at once), so a group's counts of all periods are one sum of ints; so are its capped
-    achievements when they are whole numbers of 0.0001 (``_unit_averages``), else they are summed as
-    ``Decimal`` per period over its rows' columns (``_decimal_averages``).
-    """
-    limit = thresholds.achievement_cap
-    periods = len(rows[0]) if rows else 0
-    typecode = _typecode_for(len(rows))  # a field holds any count up to the number of rows
-    width = array(typecode).itemsize * 8
-    steps = [
-        {light: 1 << (width * (_FIELDS * p + field)) for light, field in _LIGHT_FIELDS.items()}
-        for p in range(periods)
-    ]
-    achieved_steps = [1 << (width * (_FIELDS * p + _ACHIEVED_FIELD)) for p in range(periods)]
-    light_of, achievement_of = itemgetter(3), itemgetter(2)
-    packed: list[int] = []
-    capped: list[list[Decimal]] = []
-    for row in rows:
-        if len(row) != periods:
-            raise ValueError("every row needs one light per period")
-        try:
-            code = sum(map(getitem, steps, map(light_of, row)))
-        except KeyError:
-            for item in row:
-                Light(item[3])  # raises ValueError for the unknown light, as ``roll_up`` does
-            raise
-        achievements = list(map(achievement_of, row))
-        if not (
-            _DECIMAL_OR_NONE.issuperset(map(type, achievements))
-            and all(map(Decimal.is_finite, filter(None, achievements)))
-        ):
-            achievements = [None if a is None else _dec(a, "achievement") for a in achievements]
-        code += sum(compress(achieved_steps, map(is_not, achievements, repeat(None))))
-        packed.append(code)
-        # ``min(a, limit)`` (a itself when equal); no achievement adds 0: the sum stays exact, in order.
-        capped.append([ZERO if a is None else a if a <= limit else limit for a in achievements])
-    averages = _unit_averages(capped, periods) or _decimal_averages(capped, periods)
-    size = width // 8 * _FIELDS * periods
-    result: dict[Hashable, PeriodRollUps] = {}
-    for key, members in groups.items():
-        fields = array(typecode, sum(map(packed.__getitem__, members)).to_bytes(size, sys.byteorder))
-        achieved = fields[_ACHIEVED_FIELD::_FIELDS].tolist()
-        result[key] = PeriodRollUps(
-            fields[_LIGHT_FIELDS[Light.GREEN] :: _FIELDS].tolist(),
-            fields[_LIGHT_FIELDS[Light.YELLOW] :: _FIELDS].tolist(),
-            fields[_LIGHT_FIELDS[Light.RED] :: _FIELDS].tolist(),
-            fields[_LIGHT_FIELDS[Light.WHITE] :: _FIELDS].tolist(),
-            achieved,
-            averages(members, achieved),
-        )
-    return result
-
-
-def _typecode_for(largest: int) -> str:
-    """The ``array`` type of unsigned fields wide enough for ``largest`` (4 or 8 bytes)."""
-    return next(t for t in ("I", "L", "Q") if largest < 2 ** (array(t).itemsize * 8))
-
-
-_UNIT = Decimal("1E+4")  # 10⁴ as one digit: ``a * _UNIT`` shifts a's digits, never rounds them
-Averages = Callable[[Sequence[int], list[int]], list[Decimal | None]]
-
-
-def _unit_averages(capped: list[list[Decimal]], periods: int) -> Averages | None:
-    """For ``roll_up_periods``, when every capped achievement is a whole number of 0.0001 units and
-    not negative (4-place ratios are): a group's average of each period (its members' sum over the
-    number ``achieved``) computed with ints.  Each row's unit values of every period are packed into
-    one ``int``, so a group's sums are one sum of ints; the average is the sum over the count rounded
-    half up to a unit, which is ``_ratio`` of the same ``Decimal`` sum (whose 28 digits hold the
-    quotient far past the 4th place: a tie stays a tie, and no other quotient comes within a rounding
-    of one).  None otherwise (negative, finer than 0.0001, or sums past 64 bits)."""
-    units_rows: list[list[int]] = []
-    top = 0
-    for caps in capped:
-        shifted = list(map(_UNIT.__mul__, caps))
-        units = list(map(int, shifted))
-        if not all(map(eq, units, shifted)) or (units and min(units) < 0):
-            return None
-        if units:
-            top = max(top, max(units))
-        units_rows.append(units)
-    rows = len(capped)
-    if rows >= 10**7 or top * rows >= 2**64:  # see the docstring; 64-bit fields at most
-        return None
-    typecode = _typecode_for(top * rows)
-    width = array(typecode).itemsize * 8
-    shifts = [width * p for p in range(periods)]
-    packed = [sum(map(lshift, units, shifts)) for units in units_rows]
-    size = width // 8 * periods
-
-    def averages(members: Sequence[int], achieved: list[int]) -> list[Decimal | None]:
-        totals = array(typecode, sum(map(packed.__getitem__, members)).to_bytes(size, sys.byteorder))
-        # ⌊total / n + 1/2⌋ units: half up, in units of 0.0001 (as ``_ratio`` rounds).
-        return [
-            Decimal((2 * total + n) // (2 * n)).scaleb(-4) if n else None
-            for total, n in zip(totals, achieved, strict=True)
-        ]
-
-    return averages
-
-
-def _decimal_averages(capped: list[list[Decimal]], periods: int) -> Averages:
-    """For ``roll_up_periods``: a group's average of each period, as ``roll_up_tallies`` computes it:
-    ``_ratio`` of the ``Decimal`` sum of its members' capped achievements (in row order)."""
-    counts: dict[int, Decimal] = {}
-
-    def averages(members: Sequence[int], achieved: list[int]) -> list[Decimal | None]:
-        columns = zip(*map(capped.__getitem__, members), strict=True)  # a period's capped achievements
-        sums = [sum(column, ZERO) for column in columns] or [ZERO] * periods
-        return [
-            _ratio(total, counts.get(n) or counts.setdefault(n, Decimal(n))) if n else None
-            for total, n in zip(sums, achieved, strict=True)
-        ]
-
-    return averages
 
 
 # --- forecast -------------------------------------------------------------------------------------
