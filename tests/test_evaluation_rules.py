@@ -21,6 +21,8 @@ from sixcore.evaluation.rules import (
     RiskTier,
     Thresholds,
 )
+from sixcore.evaluation.rules.targets import _read_target
+from sixcore.evaluation.rules.thresholds import _dec, _pct, _ratio, _tidy
 from sixcore.plan.targets import parse_target
 
 
@@ -832,7 +834,7 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
     """``evaluate_kpi`` as it was before ``TargetSeries``: every call re-reads the target dicts and
     looks the cumulative baseline up again.  Kept here as the oracle of the normalised form."""
     mode = Interpolation(mode if mode is not None else thresholds.interpolation)
-    parsed = {int(year): r._read_target(raw) for year, raw in targets.items()}
+    parsed = {int(year): _read_target(raw) for year, raw in targets.items()}
 
     def previous(bound):
         for year in sorted((y for y in parsed if y < roc_year), reverse=True):
@@ -849,18 +851,18 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
             return None
         share = D(quarter) / 4 if mode == Interpolation.LINEAR else (D(1) if quarter == 4 else D(0))
         if t.kind == "per_period":
-            return r._tidy(value * share)
+            return _tidy(value * share)
         c0 = previous(bound)
-        return r._tidy(c0 + (value - c0) * share)
+        return _tidy(c0 + (value - c0) * share)
 
     target = parsed.get(roc_year)
     if target is None:
-        numeric = (D(1) if actual else D(0)) if isinstance(actual, bool) else r._dec(actual)
+        numeric = (D(1) if actual else D(0)) if isinstance(actual, bool) else _dec(actual)
         return r.KpiEvaluation(None, numeric, None, Light.WHITE, f"no target for {roc_year}")
     if target.kind == "milestone":
         due_year = max(roc_year, target.by_year) if target.by_year is not None else roc_year
         due = roc_year >= due_year and quarter == 4
-        done = actual if actual is None or isinstance(actual, bool) else r._dec(actual) > 0
+        done = actual if actual is None or isinstance(actual, bool) else _dec(actual) > 0
         value = None if done is None else D(int(done))
         if done is None:
             reason = "no report yet" if due else f"milestone due at end of {due_year}; no report yet"
@@ -885,15 +887,15 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
             None, value, None, Light.WHITE, f"milestone not due before end of {due_year}", "milestone"
         )
     low, high = expected("lower"), expected("upper")
-    value = r._dec(actual)
+    value = _dec(actual)
     if low is None:
         return r.KpiEvaluation(None, value, None, Light.WHITE, "target has no quantity", target.kind)
     if low <= 0:
         return r.KpiEvaluation(low, value, None, Light.WHITE, "nothing due yet", target.kind, high)
     if value is None:
         return r.KpiEvaluation(low, None, None, Light.WHITE, "no report yet", target.kind, high)
-    ratio = r._ratio(value, low)
-    reason = f"achievement {r._pct(ratio)} of expected {low}"
+    ratio = _ratio(value, low)
+    reason = f"achievement {_pct(ratio)} of expected {low}"
     exceeded = value > high if high is not None else None
     return r.KpiEvaluation(
         low, value, ratio, r.kpi_light(ratio, thresholds), reason, target.kind, high, value >= low, exceeded
@@ -993,3 +995,37 @@ def test_target_series_reads_the_targets_once_and_is_accepted_everywhere():
         r.evaluate_kpi_series(series, [(111, 5)], {})
     with pytest.raises(ValueError):
         r.TargetSeries({110: {"kind": "cumulativ", "value": 1}})
+
+
+# --- the package's shape ---------------------------------------------------------------------------
+
+RULE_MODULES = (
+    "thresholds",
+    "targets",
+    "kpi",
+    "schedule",
+    "budget",
+    "rollups",
+    "forecast",
+    "warning",
+    "quality",
+)
+
+
+def test_the_rules_are_a_package_of_small_pure_modules():
+    """Split along the file's own sections (issue 18): each module short, none reading the database,
+    and every public name reachable as ``rules.X`` from the module that defines it."""
+    import importlib
+    from pathlib import Path
+
+    assert sorted(p.stem for p in Path(r.__path__[0]).glob("*.py")) == sorted([*RULE_MODULES, "__init__"])
+    for name in RULE_MODULES:
+        module = importlib.import_module(f"sixcore.evaluation.rules.{name}")
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 600, name
+        assert "django.db" not in source and "service" not in source, name
+    for name in r.__all__:
+        value = getattr(r, name)
+        home = getattr(value, "__module__", None)
+        if home is not None and home.startswith("sixcore.evaluation.rules."):
+            assert getattr(importlib.import_module(home), name) is value
