@@ -1,17 +1,10 @@
-"""Evaluation of a reporting period: load, convert to plain values, apply ``rules.py``.
+"""The evaluation of one reporting period: ``evaluate_period`` and its result dataclasses.
 
-``evaluate_period`` reads everything one period's evaluation needs in a fixed number of queries
-(the plan revision in force for the period, the caller's visible submissions and their KPI,
-work-item and budget lines, and the earlier periods' KPI actuals for forecasts and red streaks),
-whatever the number of KPIs.  Every judgement (expected value, achievement, light, lag, 執行率,
-roll-up, early warning, data-quality flag) is a call into ``rules.py``; nothing here re-implements a
-rule.  The result is plain dataclasses, shared by the dashboards, the API and ``sixcore evaluate``.
-
-Scope: ``user`` given → the submissions ``submission_policy.visible`` lets that user read (anonymous:
-approved only); ``published_only`` → approved only; neither → every submission (scripts, NDC).
-
-Plan objects are matched across revisions by natural keys (measure code + KPI code, schedule code +
-work-item code), so actuals reported under an earlier revision still count for a later one.
+``evaluate_period`` reads everything one period needs in a fixed number of queries (``loading``),
+whatever the number of KPIs, then makes every judgement (expected value, achievement, light, lag,
+執行率, roll-up, early warning, data-quality flag) by a call into ``rules``: nothing here
+re-implements a rule.  The results are plain dataclasses shared by the dashboards, the API, the
+reports and ``sixcore evaluate``.
 """
 
 from __future__ import annotations
@@ -23,43 +16,36 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext
 
-from sixcore.accounts.choices import AgencyKind
-from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
-from sixcore.core.roc import format_quarter
-from sixcore.plan import models as plan
 from sixcore.plan.targets import CUMULATIVE, MILESTONE
-from sixcore.progress.choices import BudgetUnit, SubmissionStatus
-from sixcore.progress.models import (
-    THOUSANDS_PER_HUNDRED_MILLION,
-    BudgetReport,
-    KPIReport,
-    ReportingPeriod,
-    Submission,
-    WorkItemReport,
-)
+from sixcore.progress.models import ReportingPeriod
 from sixcore.progress.services import program_in_force
 
-from . import rules
-from .rules import DEFAULT_THRESHOLDS, Light, Thresholds
+from .. import rules
+from ..rules import DEFAULT_THRESHOLDS, Light, Thresholds
+from .history import _recent_lights, _series
+from .loading import (
+    NO_TARGETS,
+    REPORTING_KINDS,
+    Completeness,
+    _Agencies,
+    _kpi_actual,
+    _load_plan,
+    _number,
+    _pick,
+    _sum,
+    display_code,
+    load_budget_reports,
+    load_completeness,
+    load_kpi_history,
+    load_work_item_reports,
+    resolve_period,
+    scoped_submissions,
+)
 
 ROLLUP_KINDS = ("industry", "strategy", "measure", "agency")
-REPORTING_KINDS = (AgencyKind.CORE, AgencyKind.MINISTRY)
 RISK_ORDER = {rules.RiskTier.HIGH: 0, rules.RiskTier.MEDIUM: 1, rules.RiskTier.LOW: 2}
-
-Period = tuple[int, int]
-NO_TARGETS = rules.TargetSeries({})  # a KPI without annual targets in the revision
-
-
-def display_code(code: str) -> str:
-    """A KPI code as printed: a second occurrence is stored as ``CODE#2``."""
-    return code.split("#", 1)[0]
-
-
-# --- results --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -164,16 +150,6 @@ class FlagResult:
 
 
 @dataclass
-class Completeness:
-    """Submissions of the period: units expected, and the visible ones by status."""
-
-    total: int
-    visible: int
-    by_status: dict[str, int]
-    by_industry: dict[str, dict[str, int]]
-
-
-@dataclass
 class Evaluation:
     """The whole evaluation of one period within one scope."""
 
@@ -226,161 +202,6 @@ class Evaluation:
         }
 
 
-# --- loading --------------------------------------------------------------------------------------
-
-
-def scoped_submissions(user=None, *, published_only: bool = False) -> QuerySet:
-    """The submissions an evaluation may read (see the module docstring)."""
-    queryset = Submission.objects.all()
-    if user is not None:
-        queryset = submission_policy.visible(user, queryset)
-    if published_only:
-        queryset = queryset.filter(status=SubmissionStatus.APPROVED)
-    return queryset
-
-
-def _up_to(period: Period, prefix: str = "period__") -> Q:
-    year, quarter = period
-    return Q(**{f"{prefix}roc_year__lt": year}) | Q(
-        **{f"{prefix}roc_year": year, f"{prefix}quarter__lte": quarter}
-    )
-
-
-class _Agencies:
-    """Every agency in one query; sub-units report through their ministry (as ``reporting_agency``)."""
-
-    def __init__(self) -> None:
-        self.rows = {
-            a["pk"]: a for a in Agency.objects.values("pk", "code", "name", "parent_id", "kind", "order")
-        }
-
-    def reporter(self, agency_id: int) -> dict | None:
-        row = self.rows[agency_id]
-        while row["parent_id"] is not None:
-            row = self.rows[row["parent_id"]]
-        return row if row["kind"] in REPORTING_KINDS else None
-
-    def code(self, agency_id: int) -> str:
-        return self.rows[agency_id]["code"]
-
-
-def _number(value: Decimal | None, unit: str) -> Decimal | None:
-    if value is None:
-        return None
-    return value / THOUSANDS_PER_HUNDRED_MILLION if unit == BudgetUnit.THOUSAND else value
-
-
-def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
-    present = [v for v in values if v is not None]
-    return sum(present, Decimal(0)) if present else None
-
-
-@dataclass
-class _Plan:
-    """The revision in force, as plain values keyed by natural keys."""
-
-    program: plan.Program
-    industries: dict[str, str]
-    strategies: dict[str, str]
-    measures: dict[str, dict[str, str]]
-    kpis: list[dict]
-    targets: dict[tuple[str, str], dict[int, Any]]
-    series: dict[tuple[str, str], rules.TargetSeries]  # ``targets`` read once (``rules.TargetSeries``)
-    kpi_agencies: dict[int, list[int]]
-    work_items: list[dict]
-    item_agencies: dict[int, list[tuple[str, int]]]
-    schedule_measures: dict[int, list[str]]
-
-
-def _load_plan(program: plan.Program) -> _Plan:
-    industries = dict(program.industries.values_list("code", "name"))
-    strategies = {}
-    for s in plan.Strategy.objects.filter(industry__program=program).values(
-        "seq", "label", "name", "industry__code"
-    ):
-        strategies[f"{s['industry__code']}.S{s['seq']}"] = f"{s['label']}{s['name']}"
-    measures: dict[str, dict[str, str]] = {}
-    schedule_measures: dict[int, list[str]] = defaultdict(list)
-    for m in (
-        plan.Measure.objects.filter(industry__program=program)
-        .order_by("industry__code", "order")
-        .values("code", "name", "industry__code", "strategy__seq", "schedule_id")
-    ):
-        measures[m["code"]] = {
-            "name": m["name"],
-            "industry": m["industry__code"],
-            "strategy": f"{m['industry__code']}.S{m['strategy__seq']}",
-            "schedule_id": m["schedule_id"],
-        }
-        if m["schedule_id"]:
-            schedule_measures[m["schedule_id"]].append(m["code"])
-    kpis = list(
-        plan.KPI.objects.filter(measure__industry__program=program)
-        .order_by("measure__industry__code", "measure__order", "order")
-        .values("pk", "code", "full_term_text", "measure__code")
-    )
-    targets: dict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
-    for a in plan.AnnualTarget.objects.filter(kpi__measure__industry__program=program).values(
-        "year", "target", "kpi__code", "kpi__measure__code"
-    ):
-        targets[(a["kpi__measure__code"], a["kpi__code"])][a["year"]] = a["target"]
-    kpi_agencies: dict[int, list[int]] = defaultdict(list)
-    for link in (
-        plan.KPIAgency.objects.filter(kpi__measure__industry__program=program)
-        .order_by("kpi_id", "order")
-        .values("kpi_id", "agency_id")
-    ):
-        kpi_agencies[link["kpi_id"]].append(link["agency_id"])
-    work_items = list(
-        plan.WorkItem.objects.filter(schedule__industry__program=program)
-        .order_by("schedule__industry__code", "schedule__order", "order")
-        .values(
-            "pk", "code", "title", "start", "end", "schedule_id", "schedule__code", "schedule__industry__code"
-        )
-    )
-    item_agencies: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for link in (
-        plan.WorkItemAgency.objects.filter(work_item__schedule__industry__program=program)
-        .order_by("work_item_id", "role", "order")
-        .values("work_item_id", "agency_id", "role")
-    ):
-        item_agencies[link["work_item_id"]].append((link["role"], link["agency_id"]))
-    return _Plan(
-        program,
-        industries,
-        strategies,
-        measures,
-        kpis,
-        dict(targets),
-        {key: rules.TargetSeries(by_year) for key, by_year in targets.items()},
-        kpi_agencies,
-        work_items,
-        item_agencies,
-        schedule_measures,
-    )
-
-
-def _kpi_actual(row: dict) -> Decimal | bool | None:
-    """A KPI line's actual: the number, else the milestone's done flag."""
-    return row["value"] if row["value"] is not None else row["done"]
-
-
-def _pick(reports: list[dict], lead: int | None) -> dict | None:
-    """The lead agency's report when it has a figure, else the first visible report with one."""
-    with_figure = [r for r in reports if _kpi_actual(r) is not None]
-    for report in with_figure:
-        if report["agency_id"] == lead:
-            return report
-    return with_figure[0] if with_figure else None
-
-
-# --- evaluation -----------------------------------------------------------------------------------
-
-
-def resolve_period(period: ReportingPeriod | str) -> ReportingPeriod:
-    return period if isinstance(period, ReportingPeriod) else ReportingPeriod.by_code(period)
-
-
 def evaluate_period(
     period: ReportingPeriod | str,
     user=None,
@@ -390,7 +211,8 @@ def evaluate_period(
 ) -> Evaluation:
     """Evaluate every KPI, work item and budget line of ``period`` within the caller's scope.
 
-    A fixed number of queries (about 16), independent of the size of the program.
+    A fixed number of queries (15; a test pins it), independent of the size of the program, so a
+    dashboard costs the same at any portfolio size.
     """
     period = resolve_period(period)
     year, quarter = period.roc_year, period.quarter
@@ -400,35 +222,7 @@ def evaluate_period(
     submissions = scoped_submissions(user, published_only=published_only)
     current = submissions.filter(period=period)
 
-    # KPI actuals of this and every earlier period (forecasts, red streaks, cumulative checks).
-    history: dict[tuple[str, str], dict[Period, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    demo_now = False
-    for r in (
-        KPIReport.objects.filter(submission__in=submissions.filter(_up_to((year, quarter))))
-        .order_by("submission__agency__order", "submission__agency_id")
-        .values(
-            "value",
-            "done",
-            "note",
-            "kpi__code",
-            "kpi__measure__code",
-            "submission__agency_id",
-            "submission__period__roc_year",
-            "submission__period__quarter",
-            "submission__is_demo",
-        )
-    ):
-        key = (r["kpi__measure__code"], r["kpi__code"])
-        when = (r["submission__period__roc_year"], r["submission__period__quarter"])
-        row = {
-            "value": r["value"],
-            "done": r["done"],
-            "note": r["note"],
-            "agency_id": r["submission__agency_id"],
-        }
-        history[key][when].append(row)
-        if when == (year, quarter) and r["submission__is_demo"]:
-            demo_now = True
+    history, demo_now = load_kpi_history(submissions, (year, quarter))
 
     kpis = [_evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) for k in the_plan.kpis]
 
@@ -439,7 +233,7 @@ def evaluate_period(
 
     flags = _flags(kpis, work_items, the_plan, history, year, quarter, thresholds)
     risks = _risks(kpis, budget, the_plan, history, year, quarter, thresholds)
-    completeness = _completeness(period, current)
+    completeness = load_completeness(period, current)
     agency_names = {
         a["code"]: a["name"]
         for a in agencies.rows.values()
@@ -518,36 +312,8 @@ def _evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) -> 
     )
 
 
-def _series(by_period, series, lead, kind, year, quarter) -> list[tuple[Period, Decimal]]:
-    """The reported numbers of the periods whose year has a target of the same kind."""
-    points = []
-    for when in sorted(by_period):
-        if when > (year, quarter) or series.kind(when[0]) != kind:
-            continue
-        picked = _pick(by_period[when], lead)
-        if picked is not None and picked["value"] is not None:
-            points.append((when, picked["value"]))
-    return points
-
-
 def _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds) -> list[dict]:
-    reports: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in (
-        WorkItemReport.objects.filter(submission__in=current)
-        .order_by("submission__agency__order", "submission__agency_id")
-        .values(
-            "percent",
-            "status",
-            "lag_reason",
-            "remedy",
-            "completed_on",
-            "work_item__code",
-            "work_item__schedule__code",
-            "submission__agency_id",
-            "submission__is_demo",
-        )
-    ):
-        reports[(r["work_item__schedule__code"], r["work_item__code"])].append(r)
+    reports = load_work_item_reports(current)
     year_start, year_end = date(year + 1911, 1, 1), date(year + 1911, 12, 1)
     results = []
     for w in the_plan.work_items:
@@ -608,19 +374,7 @@ def _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds)
 
 
 def _evaluate_budget(the_plan, agencies, current, thresholds):
-    by_measure: dict[str, list[dict]] = defaultdict(list)
-    demo = False
-    for r in BudgetReport.objects.filter(submission__in=current).values(
-        "unit",
-        "allocated",
-        "executed",
-        "annual_budget",
-        "measure__code",
-        "submission__agency_id",
-        "submission__is_demo",
-    ):
-        by_measure[r["measure__code"]].append(r)
-        demo = demo or r["submission__is_demo"]
+    by_measure, demo = load_budget_reports(current)
     measures, industries = [], []
     per_industry: dict[str, list[tuple[Decimal | None, ...]]] = defaultdict(list)
     for code, info in the_plan.measures.items():
@@ -667,19 +421,6 @@ def _evaluate_budget(the_plan, agencies, current, thresholds):
             )
         )
     return measures, industries, demo
-
-
-def _recent_lights(by_period, series, lead, year, quarter, length, thresholds):
-    """The lights of the latest ``length`` reported periods up to this one (enough for ``red_streak``)."""
-    lights = []
-    for when in sorted((p for p in by_period if p <= (year, quarter)), reverse=True):
-        picked = _pick(by_period[when], lead)
-        if picked is None:
-            continue
-        lights.append((when, rules.evaluate_kpi(series, *when, _kpi_actual(picked), thresholds).light))
-        if len(lights) == length:
-            break
-    return tuple(lights)
 
 
 def _risks(kpis, budget, the_plan, history, year, quarter, thresholds) -> list[RiskResult]:
@@ -772,37 +513,6 @@ def _flags(kpis, work_items, the_plan, history, year, quarter, thresholds) -> li
     return flags
 
 
-def _completeness(period: ReportingPeriod, current: QuerySet) -> Completeness:
-    # The number of reporting units is not confidential (the public sees how many are published);
-    # their statuses are counted over the visible submissions only.
-    totals = dict(
-        Submission.objects.filter(period=period)
-        .values_list("industry__code")
-        .annotate(n=Count("pk"))
-        .values_list("industry__code", "n")
-    )
-    by_industry: dict[str, dict[str, int]] = {}
-    by_status: Counter[str] = Counter()
-    for code, status, n in (
-        current.values_list("industry__code", "status")
-        .annotate(n=Count("pk"))
-        .values_list("industry__code", "status", "n")
-    ):
-        by_industry.setdefault(code, {s: 0 for s in SubmissionStatus.values})[status] += n
-        by_status[status] += n
-    for code, n in totals.items():
-        by_industry.setdefault(code, {s: 0 for s in SubmissionStatus.values})["total"] = n
-    return Completeness(
-        total=sum(totals.values()),
-        visible=sum(by_status.values()),
-        by_status={s: by_status.get(s, 0) for s in SubmissionStatus.values},
-        by_industry=dict(sorted(by_industry.items())),
-    )
-
-
-# --- roll-ups -------------------------------------------------------------------------------------
-
-
 def rollup_rows(kpis: Iterable[KpiResult], by: str) -> Iterable[tuple[Hashable, Light, Decimal | None, None]]:
     """``(group, light, achievement, weight)`` rows of ``rules.roll_up`` for one grouping."""
     if by not in ROLLUP_KINDS:
@@ -837,109 +547,6 @@ def rollups_for(kpis: list[KpiResult], evaluation: Evaluation, thresholds: Thres
     return result
 
 
-# --- KPI history ----------------------------------------------------------------------------------
-
-
-def kpi_history(
-    measure_code: str, code: str, user=None, *, published_only: bool = False, thresholds=DEFAULT_THRESHOLDS
-):
-    """One KPI over every period: expected, actual, achievement and light per quarter, with notes.
-
-    Each period is judged against the targets of the revision in force for it. A fixed number of
-    queries. Returns None when the KPI does not exist in any revision.
-    """
-    periods = list(ReportingPeriod.objects.all())
-    from sixcore.revisions.models import programs_in_force
-
-    # Drafts and rejected proposals never applied to any period.
-    programs = list(programs_in_force().order_by("revision"))
-    targets_by_revision: dict[int, dict[int, Any]] = defaultdict(dict)
-    for a in plan.AnnualTarget.objects.filter(kpi__measure__code=measure_code, kpi__code=code).values(
-        "year", "target", "kpi__measure__industry__program__revision"
-    ):
-        targets_by_revision[a["kpi__measure__industry__program__revision"]][a["year"]] = a["target"]
-    if not targets_by_revision:
-        return None
-    submissions = scoped_submissions(user, published_only=published_only)
-    reports: dict[Period, list[dict]] = defaultdict(list)
-    demo = False
-    for r in (
-        KPIReport.objects.filter(submission__in=submissions, kpi__measure__code=measure_code, kpi__code=code)
-        .order_by("submission__agency__order", "submission__agency_id")
-        .values(
-            "value",
-            "done",
-            "note",
-            "evidence",
-            "submission__agency_id",
-            "submission__agency__code",
-            "submission__agency__name",
-            "submission__period__roc_year",
-            "submission__period__quarter",
-            "submission__is_demo",
-        )
-    ):
-        when = (r["submission__period__roc_year"], r["submission__period__quarter"])
-        reports[when].append(
-            {
-                "value": r["value"],
-                "done": r["done"],
-                "note": r["note"],
-                "evidence": r["evidence"],
-                "agency_id": r["submission__agency_id"],
-                "agency": r["submission__agency__name"],
-            }
-        )
-        demo = demo or r["submission__is_demo"]
-    lead = (
-        plan.KPIAgency.objects.filter(kpi__measure__code=measure_code, kpi__code=code)
-        .order_by("-kpi__measure__industry__program__revision", "order")
-        .values_list("agency_id", "agency__parent_id")
-        .first()
-    )
-    lead_id = (lead[1] or lead[0]) if lead else None
-    series_by_revision = {rev: rules.TargetSeries(t) for rev, t in targets_by_revision.items()}
-    rows = []
-    for p in periods:
-        revision = _revision_for(programs, (p.roc_year, p.quarter))
-        targets = targets_by_revision.get(revision, {})
-        series = series_by_revision.get(revision, NO_TARGETS)
-        picked = _pick(reports.get((p.roc_year, p.quarter), []), lead_id)
-        actual = _kpi_actual(picked) if picked else None
-        result = rules.evaluate_kpi(series, p.roc_year, p.quarter, actual, thresholds)
-        annual = targets.get(p.roc_year) or {}
-        rows.append(
-            {
-                "period": p.code,
-                "label": p.label,
-                "revision": revision,
-                "kind": result.kind or annual.get("kind"),
-                "annual_target": rules.year_end_target(series, p.roc_year) if p.quarter == 4 else None,
-                "expected": result.expected,
-                "actual": result.actual,
-                "achievement": result.achievement,
-                "light": result.light,
-                "reason": result.reason,
-                "notes": [
-                    {"agency": r["agency"], "note": r["note"], "evidence": r["evidence"]}
-                    for r in reports.get((p.roc_year, p.quarter), [])
-                    if r["note"] or r["evidence"]
-                ],
-            }
-        )
-    return {"rows": rows, "is_demo": demo, "targets": targets_by_revision}
-
-
-def _revision_for(programs: list[plan.Program], when: Period) -> int | None:
-    from sixcore.core.roc import parse_quarter
-
-    best = None
-    for program in programs:
-        if not program.effective_from or parse_quarter(program.effective_from) <= when:
-            best = program.revision
-    return best
-
-
 def to_plain(value: Any) -> Any:
     """Dataclasses, Decimals, dates and enums → JSON-ready values (numbers stay numbers)."""
     if hasattr(value, "__dataclass_fields__"):
@@ -959,13 +566,3 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Light | rules.RiskTier):
         return str(value)
     return value
-
-
-__all__ = [
-    "Evaluation",
-    "evaluate_period",
-    "format_quarter",
-    "kpi_history",
-    "rollups_for",
-    "to_plain",
-]
