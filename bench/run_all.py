@@ -63,8 +63,8 @@ def benches(pg_url: str) -> list[Bench]:
         ),
         Bench(
             "evaluation_100",
-            ("bench/bench_evaluation.py", "--scale", "100", "--repeat", "3", "--full-repeat", "0"),
-            ("bench/bench_evaluation.py", "--scale", "10", "--repeat", "1", "--full-repeat", "0"),
+            ("bench/bench_evaluation.py", "--scale", "100", "--repeat", "3"),
+            ("bench/bench_evaluation.py", "--scale", "10", "--repeat", "1"),
         ),
         Bench(
             "excel_import",

@@ -21,6 +21,8 @@ from sixcore.evaluation.rules import (
     RiskTier,
     Thresholds,
 )
+from sixcore.evaluation.rules.targets import _read_target
+from sixcore.evaluation.rules.thresholds import _dec, _pct, _ratio, _tidy
 from sixcore.plan.targets import parse_target
 
 
@@ -832,7 +834,7 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
     """``evaluate_kpi`` as it was before ``TargetSeries``: every call re-reads the target dicts and
     looks the cumulative baseline up again.  Kept here as the oracle of the normalised form."""
     mode = Interpolation(mode if mode is not None else thresholds.interpolation)
-    parsed = {int(year): r._read_target(raw) for year, raw in targets.items()}
+    parsed = {int(year): _read_target(raw) for year, raw in targets.items()}
 
     def previous(bound):
         for year in sorted((y for y in parsed if y < roc_year), reverse=True):
@@ -849,18 +851,18 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
             return None
         share = D(quarter) / 4 if mode == Interpolation.LINEAR else (D(1) if quarter == 4 else D(0))
         if t.kind == "per_period":
-            return r._tidy(value * share)
+            return _tidy(value * share)
         c0 = previous(bound)
-        return r._tidy(c0 + (value - c0) * share)
+        return _tidy(c0 + (value - c0) * share)
 
     target = parsed.get(roc_year)
     if target is None:
-        numeric = (D(1) if actual else D(0)) if isinstance(actual, bool) else r._dec(actual)
+        numeric = (D(1) if actual else D(0)) if isinstance(actual, bool) else _dec(actual)
         return r.KpiEvaluation(None, numeric, None, Light.WHITE, f"no target for {roc_year}")
     if target.kind == "milestone":
         due_year = max(roc_year, target.by_year) if target.by_year is not None else roc_year
         due = roc_year >= due_year and quarter == 4
-        done = actual if actual is None or isinstance(actual, bool) else r._dec(actual) > 0
+        done = actual if actual is None or isinstance(actual, bool) else _dec(actual) > 0
         value = None if done is None else D(int(done))
         if done is None:
             reason = "no report yet" if due else f"milestone due at end of {due_year}; no report yet"
@@ -885,15 +887,15 @@ def _reference_evaluate_kpi(targets, roc_year, quarter, actual, thresholds=DEFAU
             None, value, None, Light.WHITE, f"milestone not due before end of {due_year}", "milestone"
         )
     low, high = expected("lower"), expected("upper")
-    value = r._dec(actual)
+    value = _dec(actual)
     if low is None:
         return r.KpiEvaluation(None, value, None, Light.WHITE, "target has no quantity", target.kind)
     if low <= 0:
         return r.KpiEvaluation(low, value, None, Light.WHITE, "nothing due yet", target.kind, high)
     if value is None:
         return r.KpiEvaluation(low, None, None, Light.WHITE, "no report yet", target.kind, high)
-    ratio = r._ratio(value, low)
-    reason = f"achievement {r._pct(ratio)} of expected {low}"
+    ratio = _ratio(value, low)
+    reason = f"achievement {_pct(ratio)} of expected {low}"
     exceeded = value > high if high is not None else None
     return r.KpiEvaluation(
         low, value, ratio, r.kpi_light(ratio, thresholds), reason, target.kind, high, value >= low, exceeded
@@ -956,11 +958,10 @@ def test_batch_path_is_identical_to_evaluate_kpi_and_to_the_per_call_reference(
         for p in PERIODS
     )
     batch = _outcome(lambda: r.evaluate_kpi_series(series, PERIODS, actuals, thresholds))
-    light = _outcome(lambda: r.kpi_light_series(series, PERIODS, actuals, thresholds))
     if numeric_bool:  # a bool actual for a numeric KPI is refused, on every path
-        assert batch is TypeError and light is TypeError
+        assert batch is TypeError
     else:
-        assert batch is not TypeError and light is not TypeError
+        assert batch is not TypeError
     for period in PERIODS:
         one = _outcome(lambda p=period: r.evaluate_kpi(targets, *p, actuals.get(p), thresholds))
         reference = _outcome(
@@ -970,8 +971,6 @@ def test_batch_path_is_identical_to_evaluate_kpi_and_to_the_per_call_reference(
         assert _outcome(lambda p=period: r.evaluate_kpi(series, *p, actuals.get(p), thresholds)) == one
         if batch is not TypeError:
             assert batch[period] == one, period
-        if light is not TypeError and one is not TypeError:
-            _assert_same_light(light[period], one, period)
         for bound in ("lower", "upper"):
             assert r.expected_value(series, *period, mode, bound=bound) == r.expected_value(
                 targets, *period, mode, bound=bound
@@ -998,242 +997,35 @@ def test_target_series_reads_the_targets_once_and_is_accepted_everywhere():
         r.TargetSeries({110: {"kind": "cumulativ", "value": 1}})
 
 
-def _assert_same_light(light, evaluation, period):
-    """A ``KpiLight`` carries exactly ``evaluate_kpi``'s numbers: equal and with the same digits."""
-    full = (evaluation.expected, evaluation.actual, evaluation.achievement, evaluation.light)
-    assert tuple(light) == full, period
-    assert [repr(v) for v in light] == [repr(v) for v in full], period
+# --- the package's shape ---------------------------------------------------------------------------
 
-
-@settings(max_examples=300)
-@given(
-    targets=annual_targets(),
-    actuals=st.dictionaries(st.sampled_from(PERIODS), actual_values),
-    # Actuals set just at, above and below the light boundaries of the period's expected value,
-    # rounded to the 4 places the database keeps (where the rounding of the achievement decides).
-    near=st.dictionaries(
-        st.sampled_from(PERIODS),
-        st.sampled_from(
-            # Boundaries, then ties of the 5th place (ROUND_HALF_UP rounds them up, HALF_EVEN may not).
-            [
-                D("0.8"),
-                D("1"),
-                D("0.79995"),
-                D("0.99995"),
-                D("0.79994"),
-                D("1.00005"),
-                D("0.99985"),
-                D("0.79985"),
-            ]
-        ),
-    ),
-    mode=modes,
-    green=st.sampled_from([D("1.00"), D("0.90"), D("1.10")]),
-    gap=st.sampled_from([D("0.20"), D("0"), D("0.05")]),
+RULE_MODULES = (
+    "thresholds",
+    "targets",
+    "kpi",
+    "schedule",
+    "budget",
+    "rollups",
+    "forecast",
+    "warning",
+    "quality",
 )
-def test_light_path_is_identical_to_evaluate_kpi(targets, actuals, near, mode, green, gap):
-    """``kpi_light_series``/``kpi_lights`` (no reason text, inlined ratio and light) against
-    ``evaluate_kpi``: the same expected value, actual, achievement (Decimal, 4 places, same digits)
-    and light for every period, or the same error."""
-    thresholds = Thresholds(kpi_green=green, kpi_yellow=green - gap, interpolation=mode)
-    for period, factor in near.items():
-        expected = r.expected_value(targets, *period, mode)
-        if expected is not None and r.TargetSeries(targets).kind(period[0]) != "milestone":
-            actuals[period] = (expected * factor).quantize(D("0.0001"))
-    lights = _outcome(lambda: r.kpi_light_series(targets, PERIODS, actuals, thresholds))
-    core = _outcome(
-        lambda: r.kpi_lights(
-            r.TargetSeries(targets), PERIODS, [actuals.get(p) for p in PERIODS], thresholds, mode
-        )
-    )
-    if lights is TypeError:
-        assert core is TypeError
-        assert TypeError in [
-            _outcome(lambda p=p: r.evaluate_kpi(targets, *p, actuals.get(p), thresholds)) for p in PERIODS
-        ]
-        return
-    assert list(lights) == PERIODS and list(lights.values()) == core
-    for period in PERIODS:
-        _assert_same_light(
-            lights[period], r.evaluate_kpi(targets, *period, actuals.get(period), thresholds), period
-        )
 
 
-def test_light_path_examples():
-    lights = r.kpi_light_series(
-        CUM, [(111, 1), (111, 2), (112, 4), (109, 1)], {(111, 1): 18, (111, 2): D("20.0000")}
-    )
-    assert lights[(111, 1)] == r.KpiLight(D(15), D(18), D("1.2000"), Light.GREEN)
-    assert lights[(111, 2)] == r.KpiLight(D(20), D("20.0000"), D("1.0000"), Light.GREEN)
-    tie = r.kpi_light_series(CUM, [(111, 2)], {(111, 2): D("19.9970")})[(111, 2)]  # 0.99985: half up
-    assert tie == r.KpiLight(D(20), D("19.9970"), D("0.9999"), Light.YELLOW)
-    assert lights[(112, 4)] == r.KpiLight(None, None, None, Light.WHITE)  # no target for 112
-    assert lights[(109, 1)].light is Light.WHITE
-    done = r.kpi_light_series({111: milestone()}, [(111, 3), (111, 4)], {(111, 3): False, (111, 4): False})
-    assert list(done.values()) == [
-        r.KpiLight(None, D(0), None, Light.WHITE),  # not due before the end of 111
-        r.KpiLight(D(1), D(0), D("0.0000"), Light.RED),
-    ]
-    with pytest.raises(TypeError):
-        r.kpi_light_series(CUM, [(111, 1)], {(111, 1): True})  # a bool for a numeric KPI
-    with pytest.raises(ValueError):
-        r.kpi_light_series(CUM, [(111, 5)], {})
+def test_the_rules_are_a_package_of_small_pure_modules():
+    """Split along the file's own sections (issue 18): each module short, none reading the database,
+    and every public name reachable as ``rules.X`` from the module that defines it."""
+    import importlib
+    from pathlib import Path
 
-
-@settings(max_examples=200)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.sampled_from(["a", "b", "c"]),
-            st.sampled_from(list(Light)),
-            st.one_of(st.none(), ratios, st.sampled_from([D("1.2"), D("1.2000"), D("1.20001")])),
-        ),
-        max_size=30,
-    ),
-    cap=st.sampled_from([D("1.2"), D("1"), D("0.5")]),
-)
-def test_roll_up_lights_is_roll_up_with_weight_one(rows, cap):
-    thresholds = Thresholds(achievement_cap=cap)
-    fast = r.roll_up_lights(rows, thresholds)
-    slow = r.roll_up([(key, light, ach, None) for key, light, ach in rows], thresholds)
-    assert fast == slow
-    assert repr(fast) == repr(slow)  # the same digits (e.g. 1.2 capped vs 1.2000 kept)
-
-
-def test_roll_up_lights_rejects_an_unknown_light():
-    with pytest.raises(ValueError):
-        r.roll_up_lights([("a", "blue", None)])
-    assert r.roll_up_lights([("a", "green", D("0.5"))])["a"].counts[Light.GREEN] == 1
-
-
-@settings(max_examples=200)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.sampled_from(["a", "b", "c", "d"]),
-            st.sampled_from(list(Light)),
-            st.one_of(st.none(), ratios, st.sampled_from([D("1.2"), D("1.2000"), D("3")])),
-        ),
-        max_size=40,
-    ),
-)
-def test_rolled_up_tallies_keep_the_parts_in_first_seen_order(rows):
-    """Tallies rolled up keep the parts in first-seen order."""
-    parts = r.tally_lights(rows)
-    assert list(r.roll_up_tallies(parts)) == list(dict.fromkeys(part for part, _, _ in rows))
-
-
-@settings(max_examples=200)
-@given(
-    rows=st.lists(
-        st.lists(
-            st.tuples(
-                st.sampled_from(list(Light)),
-                st.one_of(
-                    st.none(),
-                    ratios,
-                    # The cap itself with other digits, more places than 4, negatives, plain ints.
-                    st.sampled_from([D("1.2"), D("1.2000"), D("1.20001"), D("3"), D("-0.5000"), 2]),
-                ),
-            ),
-            min_size=3,
-            max_size=3,
-        ),
-        max_size=12,
-    ),
-    memberships=st.lists(st.lists(st.sampled_from(["x", "y", "z", "w"]), unique=True, max_size=3)),
-    cap=st.sampled_from([D("1.2"), D("1"), D("0.5")]),
-)
-def test_roll_up_periods_is_roll_up_lights_of_each_period(rows, memberships, cap):
-    """Each period of ``roll_up_periods`` (packed counts, column sums) is ``roll_up_lights`` of that
-    period's rows: the same groups in the same order, counts, and average with the same digits."""
-    thresholds = Thresholds(achievement_cap=cap)
-    lights = [[r.KpiLight(None, None, ach, light) for light, ach in row] for row in rows]
-    groups_of = [memberships[i] if i < len(memberships) else [] for i in range(len(rows))]
-    members: dict[str, list[int]] = {}
-    for i, groups in enumerate(groups_of):
-        for group in groups:
-            members.setdefault(group, []).append(i)
-    rolled = r.roll_up_periods(lights, members, thresholds)
-    assert list(rolled) == list(members)
-    for p in range(3):
-        reference = r.roll_up_lights(
-            [
-                (g, lights[i][p].light, lights[i][p].achievement)
-                for i in range(len(rows))
-                for g in groups_of[i]
-            ],
-            thresholds,
-        )
-        assert list(reference) == list(rolled)
-        for key, expected in reference.items():
-            mine = rolled[key]
-            counts = {
-                Light.GREEN: mine.green[p],
-                Light.YELLOW: mine.yellow[p],
-                Light.RED: mine.red[p],
-                Light.WHITE: mine.white[p],
-            }
-            assert counts == expected.counts and sum(counts.values()) == expected.items
-            assert D(mine.achieved[p]) == expected.weight
-            assert repr(mine.weighted_achievement[p]) == repr(expected.weighted_achievement)
-
-
-def test_roll_up_periods_refuses_what_roll_up_lights_refuses():
-    row = [r.KpiLight(None, None, D("0.5"), "blue")]
-    with pytest.raises(ValueError):
-        r.roll_up_periods([row], {"a": [0]})
-    for bad in (D("NaN"), D("Infinity"), True, "x"):
-        with pytest.raises((ValueError, TypeError)) as raised:
-            r.roll_up_periods([[r.KpiLight(None, None, bad, Light.GREEN)]], {"a": [0]})
-        with pytest.raises(raised.type):
-            r.roll_up_lights([("a", Light.GREEN, bad)])
-    with pytest.raises(ValueError):
-        r.roll_up_periods([[], [r.KpiLight(None, None, None, Light.WHITE)]], {"a": [0, 1]})
-    assert r.roll_up_periods([], {}) == {}
-    # A string light counts as its Light; a float achievement is read as its shortest repr.
-    rolled = r.roll_up_periods([[r.KpiLight(None, None, 0.1, "green")]], {"a": [0]})["a"]
-    assert rolled.green == [1] and rolled.weighted_achievement == [D("0.1000")]
-
-
-@settings(max_examples=200)
-@given(targets=annual_targets(), extra=st.sampled_from([None, "3", 2.5, 0.1, True, "x", [1]]))
-def test_target_series_from_fields_is_the_series_of_the_dicts(targets, extra):
-    """``TargetSeries.from_fields`` (the values of ``TARGET_FIELDS`` alone) reads targets as
-    ``TargetSeries`` reads the dicts: the same years, bounds and expected values, or the same error."""
-    if targets and extra is not None:
-        year = min(targets)
-        if targets[year] is not None:
-            targets[year] = {**targets[year], "max": extra}
-    fields = {
-        year: None if target is None else [target.get(key) for key in r.TARGET_FIELDS]
-        for year, target in targets.items()
-    }
-    whole, parts = (
-        _outcome(lambda: r.TargetSeries(targets)),
-        _outcome(lambda: r.TargetSeries.from_fields(fields)),
-    )
-    if isinstance(whole, type):
-        assert parts is whole
-        return
-    assert repr(parts.years) == repr(whole.years)
-    for period in PERIODS:
-        for bound in ("lower", "upper"):
-            assert repr(parts.expected(*period, Interpolation.LINEAR, bound)) == repr(
-                whole.expected(*period, Interpolation.LINEAR, bound)
-            )
-
-
-def test_roll_up_periods_rounds_a_tie_half_up_on_both_paths():
-    """Averages of 4-place ratios are summed as ints (units of 0.0001); other values as Decimals. A
-    tie (0.00015) rounds up on both, as ``roll_up_lights`` rounds it."""
-    for extra in (D("0.0003"), D("-0.0003")):  # the second row forces the Decimal path
-        rows = [
-            [r.KpiLight(None, None, D("0.0001"), Light.RED)],
-            [r.KpiLight(None, None, D("0.0002"), Light.RED)],
-            [r.KpiLight(None, None, extra, Light.RED)],
-        ]
-        rolled = r.roll_up_periods(rows, {"tie": [0, 1], "all": [0, 1, 2]})
-        assert rolled["tie"].weighted_achievement == [D("0.0002")]
-        reference = r.roll_up_lights([("all", Light.RED, row[0].achievement) for row in rows])
-        assert repr(rolled["all"].weighted_achievement[0]) == repr(reference["all"].weighted_achievement)
+    assert sorted(p.stem for p in Path(r.__path__[0]).glob("*.py")) == sorted([*RULE_MODULES, "__init__"])
+    for name in RULE_MODULES:
+        module = importlib.import_module(f"sixcore.evaluation.rules.{name}")
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 600, name
+        assert "django.db" not in source and "service" not in source, name
+    for name in r.__all__:
+        value = getattr(r, name)
+        home = getattr(value, "__module__", None)
+        if home is not None and home.startswith("sixcore.evaluation.rules."):
+            assert getattr(importlib.import_module(home), name) is value

@@ -135,107 +135,41 @@ def test_kpi_history_over_every_period(q2):
     assert service.kpi_history("1.2", "9.9.9") is None
 
 
-# --- KPI lights of many periods (evaluate_kpi_lights) ---------------------------------------------
+# --- the fixed cost of one period -----------------------------------------------------------------
 
 
-def _same_as_evaluate_period(lights, period, user=None, published_only=False):
-    evaluation = service.evaluate_period(period, user, published_only=published_only)
-    by_kpi = lights[(period.roc_year, period.quarter)]
-    assert list(by_kpi) == [(k.measure, k.key) for k in evaluation.kpis]  # the revision's KPIs, in plan order
-    for k in evaluation.kpis:
-        result = by_kpi[(k.measure, k.key)]
-        expected = (k.expected, k.actual, k.achievement, k.light)
-        assert tuple(result) == expected, (k.measure, k.key)
-        # Identical, not merely equal: the same Decimal digits and exponent (1.0000 is not 1).
-        assert [repr(v) for v in result] == [repr(v) for v in expected], (k.measure, k.key)
-
-
-def test_kpi_lights_of_many_periods_match_evaluate_period(q2):
-    from portfolio import generate_reports
-
-    q1, q4 = ReportingPeriod.by_code("111Q1"), ReportingPeriod.by_code("112Q4")
-    assert generate_reports([q1, q4])  # seeded figures for every KPI (no submission there yet)
-    report(q2, "moea", "4")
-    report(q2, "most", "9")  # the lead's (moea) actual counts
-    report(q1, "moea", None)
-    report(q1, "most", "3", status=SubmissionStatus.DRAFT)  # no lead figure: the next report's
-    lights = service.evaluate_kpi_lights([q1, "111Q2", q4])
-    assert list(lights) == [(111, 1), (111, 2), (112, 4)]
-    assert lights[(111, 2)][("1.2", "1.2.2")].actual == Decimal(4)
-    assert lights[(111, 1)][("1.2", "1.2.2")].actual == Decimal(3)
-    for period in (q1, q2, q4):
-        _same_as_evaluate_period(lights, period)
-    public = service.evaluate_kpi_lights([q1, q2, q4], AnonymousUser())
-    assert public[(111, 1)][("1.2", "1.2.2")].actual != Decimal(3)  # the draft is not public
-    for period in (q1, q2, q4):
-        _same_as_evaluate_period(public, period, AnonymousUser())
-        _same_as_evaluate_period(
-            service.evaluate_kpi_lights([period], published_only=True), period, published_only=True
-        )
-
-
-def test_kpi_lights_use_the_revision_in_force_and_a_fixed_number_of_queries(q2):
+def _queries(period) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        service.evaluate_period(period)
+    return len(queries.captured_queries)
+
+
+def test_evaluate_period_reads_a_fixed_number_of_queries_whatever_the_program(q2):
+    """The seed and a 3x revision in force from 112Q1 cost the same queries; each period is judged
+    against its own revision."""
     from portfolio import generate_reports
 
     generate_reports([q2])
-    with CaptureQueriesContext(connection) as seed:
-        service.evaluate_kpi_lights([q2])
+    seed = _queries(q2)
+    assert seed == 15  # plan, agencies, report lines, counts: none per KPI
     later = build_portfolio(3, effective_from="112Q1")
     q5 = open_period("112Q1")
     generate_reports([q5])
-    with CaptureQueriesContext(connection) as both:
-        lights = service.evaluate_kpi_lights([q2, q5])
-    assert len(seed.captured_queries) == len(both.captured_queries) == 8
-    assert ("1.2x2", "1.2.2") in lights[(112, 1)] and ("1.2x2", "1.2.2") not in lights[(111, 2)]
-    assert service.evaluate_period(q5).revision == later.revision
-    for period in (q2, q5):
-        _same_as_evaluate_period(lights, period)
-    with pytest.raises(service.ReportingPeriod.DoesNotExist):
-        service.evaluate_kpi_lights(["099Q1"])
-
-
-def _same_rollups(rollups, period, user=None, published_only=False):
-    evaluation = service.evaluate_period(period, user, published_only=published_only)
-    ours = rollups[(period.roc_year, period.quarter)]
-    assert ours == evaluation.rollups
-    assert repr(ours) == repr(evaluation.rollups)  # the same Decimal digits of every average
-
-
-def test_kpi_rollups_of_many_periods_match_evaluate_period(q2):
-    from portfolio import generate_reports
-
-    q1, q4 = ReportingPeriod.by_code("111Q1"), ReportingPeriod.by_code("112Q4")
-    assert generate_reports([q1, q4])  # seeded figures for every KPI (no submission there yet)
-    report(q2, "moea", "4")
-    report(q2, "most", "9")
-    report(q1, "most", "3", status=SubmissionStatus.DRAFT)
-    rollups = service.evaluate_kpi_rollups([q1, q2, q4])
-    assert list(rollups) == [(111, 1), (111, 2), (112, 4)]
-    assert set(rollups[(112, 4)]) == set(service.ROLLUP_KINDS)
-    assert all(r.weighted_achievement is not None for r in rollups[(112, 4)]["industry"])
-    assert {light for r in rollups[(112, 4)]["measure"] for light, n in r.counts.items() if n} >= {
-        "green",
-        "red",
-    }
-    for period in (q1, q2, q4):
-        _same_rollups(rollups, period)
-    public = service.evaluate_kpi_rollups([q1, q2, q4], AnonymousUser())
-    for period in (q1, q2, q4):
-        _same_rollups(public, period, AnonymousUser())
-    later = build_portfolio(2, effective_from="112Q1")  # a revision in force for 112Q4 only
-    q5 = ReportingPeriod.by_code("112Q1")
-    assert generate_reports([q5])
-    assert service.evaluate_period(q4).revision == later.revision
-    both = service.evaluate_kpi_rollups([q2, q4, q5])
-    for period in (q2, q4, q5):
-        _same_rollups(both, period)
+    assert _queries(q5) == _queries(q2) == seed
+    bigger, smaller = service.evaluate_period(q5), service.evaluate_period(q2)
+    assert bigger.revision == later.revision and smaller.revision == 0
+    assert ("1.2x2", "1.2.2") in {(k.measure, k.key) for k in bigger.kpis}
+    assert ("1.2x2", "1.2.2") not in {(k.measure, k.key) for k in smaller.kpis}
+    with pytest.raises(ReportingPeriod.DoesNotExist):
+        service.evaluate_period("099Q1")
 
 
 def test_a_revision_in_force_without_kpis_evaluates_to_nothing(q2):
-    """Its periods have no KPI to judge (as ``evaluate_period`` finds), even with reports filed under the
-    revision before: the batch reads used to fail looking up its KPIs' lead agencies."""
+    """Its periods have no KPI to judge, even with reports filed under the revision before, and every
+    roll-up is empty."""
     from portfolio import generate_reports
 
     from sixcore.plan.models import Program
@@ -251,103 +185,29 @@ def test_a_revision_in_force_without_kpis_evaluates_to_nothing(q2):
         end_year=113,
         effective_from="113Q1",
     )
-    assert service.evaluate_period(q1).kpis == []
-    lights = service.evaluate_kpi_lights([q2, q1])
-    assert lights[(113, 1)] == {} and len(lights[(111, 2)]) == len(service.evaluate_period(q2).kpis)
-    rollups = service.evaluate_kpi_rollups([q1])
-    assert rollups[(113, 1)] == {by: [] for by in service.ROLLUP_KINDS}
-    _same_rollups(rollups, q1)
+    evaluation = service.evaluate_period(q1)
+    assert evaluation.kpis == [] and evaluation.revision == 9
+    assert evaluation.rollups == {by: [] for by in service.ROLLUP_KINDS}
+    assert service.evaluate_period(q2).kpis
 
 
-# --- the fast reads of evaluate_kpi_lights against the ORM -----------------------------------------
+def test_the_evaluation_reads_through_the_orm_only():
+    """No query compiled by hand nor run on the DB-API cursor (issue 18): one audited path."""
+    import sixcore.evaluation
+
+    root = Path(sixcore.evaluation.__file__).parent
+    sources = {path: path.read_text(encoding="utf-8") for path in root.rglob("*.py")}
+    for needle in ("get_compiler", ".cursor(", "connections[", "raw("):
+        assert not [path for path, text in sources.items() if needle in text], needle
 
 
-def _outcome(call):
-    try:
-        return repr(call())
-    except (TypeError, ValueError) as exc:
-        return (type(exc), str(exc))
+def test_the_service_is_a_package_of_loading_period_and_history():
+    """Split along its seams (issue 18), each module short; the public names stay on ``service``."""
+    import sixcore.evaluation.service as package
 
-
-def test_target_keys_are_read_as_the_orm_decodes_them(program):
-    """``_target_fields`` (the keys ``rules`` reads, taken out of the JSON by the database) gives what
-    decoding the whole target gives: the same values of the same types, so the same ``TargetSeries``
-    (``from_fields``) as the whole targets, or the same error; numbers keep their JSON reading (0.1 a
-    float, 10**20 an int, "3" a str)."""
-    from django.db import connection
-    from django.db.models import JSONField, Value
-
-    from sixcore.plan.models import AnnualTarget
-
-    assert connection.vendor in ("sqlite", "postgresql")  # the extracting path, not the fallback
-    shapes = [
-        {"kind": "cumulative", "value": 0.1, "min": 1e-05, "max": 10**20, "by_year": None, "unit": "家"},
-        {"kind": "cumulative", "value": None, "min": 2.5, "max": 3, "by_year": 113, "basis": "範圍 2.5~3"},
-        {"kind": "per_period", "value": "3", "min": None, "max": None},
-        {"kind": "per_period", "value": -0.0, "max": 1e-07},
-        {"kind": "milestone", "by_year": "114", "components": [{"value": 1, "text": "x"}]},
-        {"kind": "milestone"},
-        {"kind": "cumulative", "value": True},
-        {"kind": "cumulative", "value": [1]},
-        {"kind": "cumulativ", "value": 1},
-        {"kind": 1},
-        {"value": 1},
-        {},
-        ["cumulative"],
-        "cumulative",
-        5,
-        None,
-        Value(None, JSONField()),  # JSON null, not SQL NULL
-    ]
-    rows = list(
-        AnnualTarget.objects.filter(kpi__measure__industry__program=program).order_by("pk")[: len(shapes)]
-    )
-    for row, shape in zip(rows, shapes, strict=True):
-        AnnualTarget.objects.filter(pk=row.pk).update(target=shape)
-    queryset = AnnualTarget.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk")
-    fast = service._target_fields(queryset)
-    orm = [
-        (kpi, year, None if target is None else service._whole_target(target))
-        for kpi, year, target in queryset.values_list("kpi_id", "year", "target")
-    ]
-    assert [repr(row) for row in fast] == [repr(row) for row in orm]
-    # The extracted keys read as the ORM's whole targets: the same series, or the same error.
-    for (_, year, mine), (_, _, whole), shape in zip(
-        fast, queryset.values_list("kpi_id", "year", "target"), shapes, strict=True
-    ):
-        assert _outcome(lambda m=mine, y=year: rules.TargetSeries.from_fields({y: m})) == _outcome(
-            lambda w=whole, y=year: rules.TargetSeries({y: w})
-        ), shape
-
-
-def test_report_values_are_converted_as_the_orm_converts_them(q2):
-    """``_DecimalColumn``: the conversion ``_kpi_lights`` inlines gives the ORM's ``Decimal`` (digits
-    included) for figures of every size the field holds."""
-    import random
-
-    rng = random.Random(4)
-    lines = list(KPIReport.objects.filter(submission__period=q2).order_by("pk")[:200])
-    assert len(lines) == 200
-    values = ["0", "0.0001", "-0.0001", "0.1", "0.3", "2.5", "99999999999.9999", "-123456789012.3456"]
-    values += [f"{rng.randint(0, 10 ** rng.randint(1, 12))}.{rng.randint(0, 9999):04d}" for _ in range(192)]
-    for line, value in zip(lines, values, strict=True):
-        line.value = Decimal(value)
-    KPIReport.objects.bulk_update(lines, ["value"])
-    queryset = KPIReport.objects.filter(pk__in=[line.pk for line in lines]).order_by("pk")
-    raw = service._RawRows(queryset.values_list("pk", "value"))
-    column = service._DecimalColumn(raw, 1, KPIReport._meta.get_field("value"))
-    if column.inline:
-        mine = [column.make(v).quantize(column.places, None, column.context) for _, v in raw.rows]
-    else:
-        mine = [column.convert(v) for _, v in raw.rows]
-    theirs = list(queryset.values_list("value", flat=True))
-    assert [repr(v) for v in mine] == [repr(v) for v in theirs]
-
-
-def test_sqlite_booleans_convert_as_django_does():
-    from django.db.backends.sqlite3.base import DatabaseWrapper  # its operations, whatever the database
-
-    convert = DatabaseWrapper.ops_class.convert_booleanfield_value
-    booleans = service._SqliteBooleans({0: False, 1: True})
-    for raw in (0, 1, 0.0, 1.0, 2, 0.5, "1", True, False):
-        assert repr(booleans[raw]) == repr(convert(None, raw, None, None)), raw
+    root = Path(package.__path__[0])
+    assert sorted(p.stem for p in root.glob("*.py")) == ["__init__", "history", "loading", "period"]
+    for path in root.glob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) < 600, path.name
+    for name in ("evaluate_period", "Evaluation", "kpi_history", "to_plain", "ROLLUP_KINDS", "rollups_for"):
+        assert name in service.__all__ and getattr(service, name)

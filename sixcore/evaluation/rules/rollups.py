@@ -1,0 +1,77 @@
+"""Roll-ups: a group's light counts and weighted achievement, capped so one over-achiever cannot
+hide a failure."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .thresholds import (
+    DEFAULT_THRESHOLDS,
+    ONE,
+    ZERO,
+    Light,
+    Number,
+    Thresholds,
+    _dec,
+    _ratio,
+)
+
+
+@dataclass(frozen=True)
+class RollUp:
+    """A group's lights and weighted achievement.
+
+    ``counts`` has every light (zeros included); ``items`` is the number of rows; ``weight`` the
+    total weight of the rows that have an achievement; ``weighted_achievement`` is
+    Σ wᵢ·min(aᵢ, cap) / Σ wᵢ over those rows (4 places), None when there are none.
+    """
+
+    key: Hashable
+    counts: dict[Light, int]
+    items: int
+    weight: Decimal
+    weighted_achievement: Decimal | None
+
+
+def roll_up(
+    rows: Iterable[tuple[Hashable, Light | str, Number | None, Number | None]],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    cap: Number | None = None,
+) -> dict[Hashable, RollUp]:
+    """Roll rows of ``(group_key, light, achievement, weight)`` up per group key (in first-seen order).
+
+    Counts lights; averages achievements weighted by ``weight`` (None → 1, 0 → counted in the lights
+    but not in the average, negative → ValueError), each achievement capped at ``cap`` (default
+    ``thresholds.achievement_cap`` = 1.2) so one over-achiever cannot hide a failure.  Rows without
+    an achievement (white lights) count in ``counts`` only.
+    """
+    limit = _dec(cap, "cap") if cap is not None else thresholds.achievement_cap
+    if limit is None or limit <= ZERO:
+        raise ValueError("cap must be positive")
+    counts: dict[Hashable, dict[Light, int]] = {}
+    sums: dict[Hashable, list[Decimal]] = {}
+    items: dict[Hashable, int] = {}
+    for key, light, ach, weight in rows:
+        light = Light(light)
+        if key not in counts:
+            counts[key] = {lt: 0 for lt in Light}
+            sums[key] = [ZERO, ZERO]
+            items[key] = 0
+        counts[key][light] += 1
+        items[key] += 1
+        w = _dec(weight, "weight")
+        w = ONE if w is None else w
+        if w < ZERO:
+            raise ValueError(f"weight must not be negative: {w}")
+        a = _dec(ach, "achievement")
+        if a is not None and w > ZERO:
+            sums[key][0] += w * min(a, limit)
+            sums[key][1] += w
+    result: dict[Hashable, RollUp] = {}
+    for key, (total, weight_sum) in sums.items():
+        average = _ratio(total, weight_sum) if weight_sum > ZERO else None
+        result[key] = RollUp(key, counts[key], items[key], weight_sum, average)
+    return result
