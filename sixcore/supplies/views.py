@@ -7,6 +7,7 @@ in Traditional Chinese directly in the templates (the zh_Hant catalogue belongs 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,26 +22,58 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
+from sixcore.core.roc import format_roc_date
 from sixcore.core.uploads import UploadRefused, check_upload, import_max_bytes
 
 from . import policy, rules
-from .choices import AlertKind, ObservationSource, Status
+from .choices import AlertKind, ObservationSource
 from .importer import import_file, stored_exactly, too_many_digits
 from .models import Alert, Minimum, Observation, Reporter, SupplyItem
 from .registry import ensure_seeded
-from .services import STATUS_LABELS, compute_statuses, item_series, items_queryset, measure_label
+from .services import (
+    DISPLAY_ORDER,
+    ITEM_STATUS_LABELS,
+    compute_statuses,
+    item_series,
+    items_queryset,
+    measure_label,
+    summarise,
+)
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+ROC_DATE = re.compile(r"^\s*(\d{2,3})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*$")
+
+
+def parse_date(value: str | None) -> date | None:
+    """A date as a person types it: ROC ``112/8/1`` (the pages show dates so) or ISO ``2023-08-01``."""
+    if not value:
+        return None
+    match = ROC_DATE.match(value)
+    try:
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return date(year + 1911, month, day)
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def roc_text(text: str) -> str:
+    """ISO dates inside a stored message (alerts were written with them) read in the ROC calendar."""
+
+    def replace(match: re.Match[str]) -> str:
+        try:
+            return format_roc_date(date(*(int(g) for g in match.groups())))
+        except ValueError:
+            return match.group(0)
+
+    return ISO_DATE.sub(replace, text)
 
 
 def _as_of(request: HttpRequest) -> date:
     from sixcore.progress.clock import today
 
-    value = request.GET.get("as_of")
-    if value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    return today()
+    return parse_date(request.GET.get("as_of")) or today()
 
 
 def _number(value: Decimal | None, places: int = 2) -> float | None:
@@ -51,7 +84,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Every item's cover against its minimum, coloured; overdue reporters; open alerts."""
     ensure_seeded()
     as_of = _as_of(request)
-    statuses = compute_statuses(as_of)
+    summary = summarise(compute_statuses(as_of))
+    statuses = summary.statuses
     detail_ids = {s.item.pk for s in statuses if policy.can_read_details(request.user, s.item)}
     rows = []
     for s in statuses:
@@ -65,7 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "cover": _number(s.cover),
                 "days": _number(s.days_of_cover, 1),
                 "ratio": ratio,
-                "label": STATUS_LABELS[s.status],
+                "label": s.label,
                 "details": s.item.pk in detail_ids,
             }
         )
@@ -74,8 +108,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "ratios": [r["ratio"] for r in rows if r["ratio"] is not None],
         "statuses": [r["status"].status for r in rows if r["ratio"] is not None],
     }
-    overdue = [(s, r) for s in statuses for r in s.overdue_reporters]
-    counts = {key: sum(1 for s in statuses if s.status == key) for key in Status.values}
+    counts = summary.counts
     return render(
         request,
         "supplies/dashboard.html",
@@ -83,10 +116,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "rows": rows,
             "chart": chart,
-            "overdue": overdue,
+            "overdue": summary.overdue,
             "detail_ids": detail_ids,
             "counts": counts,
-            "status_labels": STATUS_LABELS,
+            "legend": [(key, ITEM_STATUS_LABELS[key], counts[key]) for key in DISPLAY_ORDER],
             "can_import": policy.editable_items(request.user, SupplyItem.objects.all()).exists()
             if request.user.is_authenticated
             else False,
@@ -100,12 +133,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     ensure_seeded()
     item = get_object_or_404(items_queryset(), code=code)
     as_of = _as_of(request)
-    start = as_of - timedelta(days=730)
-    if request.GET.get("start"):
-        try:
-            start = date.fromisoformat(request.GET["start"])
-        except ValueError:
-            pass
+    start = parse_date(request.GET.get("start")) or as_of - timedelta(days=730)
     status = compute_statuses(as_of, [item])[0]
     series = item_series(item, start, as_of)
     schedule = [(m.effective_from, m.value) for m in item.minimums.all()]
@@ -132,7 +160,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "as_of": as_of,
             "start": start,
             "status": status,
-            "status_label": STATUS_LABELS[status.status],
+            "status_label": status.label,
             "measure": measure_label(item.minimum_kind),
             "cover": _number(status.cover),
             "days": _number(status.days_of_cover, 1),
@@ -141,7 +169,6 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "details": details,
             "can_edit": policy.can_edit(request.user, item),
             "minimums": list(item.minimums.all()),
-            "status_labels": STATUS_LABELS,
             **(history_context(item, limit=30) if details else {}),
         },
     )
@@ -158,10 +185,13 @@ def alerts(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     if state == "open":
         queryset = queryset.filter(closed_on__isnull=True)
+    shown = list(queryset[:500])
+    for alert in shown:
+        alert.shown_message = roc_text(alert.message)
     return render(
         request,
         "supplies/alerts.html",
-        {"alerts": list(queryset[:500]), "state": state, "kinds": dict(AlertKind.choices)},
+        {"alerts": shown, "state": state, "kinds": dict(AlertKind.choices)},
     )
 
 
@@ -195,7 +225,9 @@ class ObservationForm(forms.ModelForm):
     def clean_date(self) -> date:
         value = self.cleaned_data["date"]
         if value > self.today:
-            raise forms.ValidationError(f"日期 {value.isoformat()} 晚於今天 ({self.today.isoformat()})")
+            raise forms.ValidationError(
+                f"日期 {format_roc_date(value)} 晚於今天（{format_roc_date(self.today)}）"
+            )
         return value
 
     def clean(self) -> dict[str, Any]:
