@@ -479,6 +479,7 @@ def test_items_without_a_statutory_minimum_are_neutral_not_green(client, demo):
     assert 'data-status="none"' in row and "無法定下限" in row and "正常" not in row
     page = client.get("/supplies/items/industry-steel/").content.decode()
     assert 'data-status="none"' in page and "正常" not in page and "無法定下限" in page
+    assert "No minimum in the document" not in page  # the registry's English note: officers only
     # An item with a minimum and a comfortable cover is still 正常.
     assert 'data-status="green"' in re.search(r'<tr id="item-oil".*?</tr>', html, re.S).group(0)
 

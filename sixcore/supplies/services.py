@@ -41,6 +41,8 @@ NO_MINIMUM = "none"
 DISPLAY_ORDER = (Status.RED, Status.YELLOW, Status.GREEN, NO_MINIMUM, Status.GREY)
 ITEM_STATUS_LABELS = {**STATUS_LABELS, NO_MINIMUM: "無法定下限", Status.GREY: "無最新資料"}
 REPORTER_STATUS_LABELS = {**STATUS_LABELS, NO_MINIMUM: "無法定下限"}
+# A past report date is grey only when its cover cannot be computed (e.g. no consumption yet).
+SERIES_STATUS_LABELS = {**ITEM_STATUS_LABELS, Status.GREY: "無法計算"}
 
 
 def shown_status(status: str, minimum: Decimal | None) -> str:
@@ -344,7 +346,7 @@ def item_series(item: SupplyItem, start: date, end: date) -> list[dict[str, Any]
                 "stock": stock,
                 "minimum": minimum,
                 "status": shown_status(rules.status(value, minimum), minimum),
-                "label": ITEM_STATUS_LABELS[shown_status(rules.status(value, minimum), minimum)],
+                "label": SERIES_STATUS_LABELS[shown_status(rules.status(value, minimum), minimum)],
                 "price": (sum(day_prices, Decimal(0)) / len(day_prices)) if day_prices else None,
             }
         )

@@ -59,7 +59,9 @@
       tooltip: { trigger: "axis" },
       legend: { bottom: 0 },
       grid: { left: 10, right: 20, top: 20, bottom: 40, containLabel: true },
-      xAxis: { type: "category", data: data.periods, axisLabel: { hideOverlap: true, rotate: narrow(el) && data.periods.length > 3 ? 40 : 0 } },
+      // "110 年第 1 季" on two lines on a phone: nothing rotated out of the chart, overlaps hidden.
+      xAxis: { type: "category", data: data.periods, axisLabel: { hideOverlap: true,
+        formatter: function (v) { return narrow(el) ? String(v).replace(/年\s*/, "年\n") : v; } } },
       yAxis: { type: "value" },
       series: data.series.map(function (s) {
         return s.kind === "scatter"
