@@ -213,7 +213,7 @@ def test_legend_and_lights_follow_the_thresholds_in_force(client, reports, monke
     legend = _legend(after)
     assert "績效指標達成率 150% 以上" in legend and "績效指標達成率 未達 140%" in legend
     assert "預算執行率 97% 以上" in legend and "100% 以上" not in legend
-    assert '"line": 97.0' in after  # the budget chart's dashed line
+    assert '"line": 97.0' in after and "對照 97% 基準線" in after  # the budget chart's dashed line
     # … and the lights were judged with the same numbers: no KPI reaches 150 %.
     assert re.findall(r'id="kpi-table".*?</table>', before, re.S)[0].count("light-green") > 0
     assert re.findall(r'id="kpi-table".*?</table>', after, re.S)[0].count("light-green") == 0

@@ -94,6 +94,7 @@ def chart_names(scope: str, period: ReportingPeriod, group_kind: str, budget_kin
         else _("%(scope)s, %(period)s: budget execution rate per measure against the %(line)s%% line")
     ) % values
     return {
+        "budget_line": values["line"],
         "lights_caption": lights,
         "lights_label": chart_label(lights),
         "budget_caption": budget,

@@ -122,6 +122,9 @@
     if (el.getAttribute("data-chart") === "gantt") {
       el.style.height = Math.max(240, 40 + data.items.length * 28) + "px";
     }
+    if (el.getAttribute("data-chart") === "budget" && (narrow(el) || data.groups.length > 8)) {
+      el.style.height = Math.max(300, 60 + data.groups.length * 26) + "px";  // one readable row per bar
+    }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption(build(el, data));
     el.setAttribute("data-rendered", "true");
