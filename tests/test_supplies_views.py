@@ -517,3 +517,18 @@ def _visible(html: str) -> str:
     """Text a person reads (no attributes, no JSON of the charts)."""
     html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
     return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_observation_date_is_typed_in_the_roc_calendar(client, demo):
+    login(client, editor("moea"))
+    gas = SupplyItem.objects.get(code="natural-gas")
+    reporter = Reporter.objects.get(code="demo-gas-a")
+    form = {"item": gas.pk, "reporter": reporter.pk, "date": "112/7/15", "stock": "1000"}
+    page = client.post("/supplies/observations/new/", form).content.decode()
+    assert "日期 112/7/15 晚於今天（112/6/30）" in page and 'value="112/7/15"' in page
+    form["date"] = "112/6/14"
+    assert client.post("/supplies/observations/new/", form).status_code == 302
+    assert Observation.objects.filter(item=gas, date=date(2023, 6, 14)).exists()
+    form["date"] = "6/14"
+    errors = client.post("/supplies/observations/new/", form).context["form"].errors
+    assert errors["date"] == ["日期請以民國年/月/日填寫，例如 112/8/1"]

@@ -198,17 +198,43 @@ def alerts(request: HttpRequest) -> HttpResponse:
 # --- writing -------------------------------------------------------------------------------------
 
 
+class RocDateInput(forms.TextInput):
+    """A date typed as people write it here (112/8/1), shown the same way when the form comes back."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "numeric", "placeholder": "112/8/1", "size": "10", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        return format_roc_date(value) if isinstance(value, date) else super().format_value(value)
+
+
+class RocDateField(forms.DateField):
+    """民國 ``112/8/1`` or ISO ``2023-08-01``."""
+
+    widget = RocDateInput
+
+    def to_python(self, value: Any) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        parsed = parse_date(str(value))
+        if parsed is None:
+            raise forms.ValidationError("日期請以民國年/月/日填寫，例如 112/8/1", code="invalid")
+        return parsed
+
+
 class ObservationForm(forms.ModelForm):
     """One observation, entered on the web; the unit is the item's (shown, not typed)."""
 
     class Meta:
         model = Observation
         fields = ["item", "reporter", "date", "production", "imports", "consumption", "stock", "price"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"date": RocDateField}
         labels = {
             "item": "品項",
             "reporter": "申報者",
-            "date": "日期",
+            "date": "日期（民國年/月/日）",
             "production": "生產量",
             "imports": "進口量",
             "consumption": "銷售量／消費量",
@@ -339,7 +365,7 @@ class MinimumForm(forms.ModelForm):
     class Meta:
         model = Minimum
         fields = ["effective_from", "value", "basis_text", "line"]
-        widgets = {"effective_from": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"effective_from": RocDateField}
 
 
 @login_required
