@@ -88,15 +88,15 @@ def test_program_dashboard_pieces(client, reports):
 
 
 def test_lights_and_flags_explain_themselves_in_chinese(client, reports):
-    """The reason behind each light (the tooltip of the KPI table) and each needs-attention line is
+    """The reason behind each light (written beside it in the KPI table) and each needs-attention line is
     written in the site's language, not in the English of the code."""
     english = re.compile(
         r"no target for|no report yet|achievement \d|of expected|milestone|behind by|points|lag \d"
     )
     html = client.get("/dashboard/?period=111Q2").content.decode()
-    titles = re.findall(r'class="light light-\w+" title="([^"]*)"', html)
-    assert titles and not [t for t in titles if english.search(t)], titles[:5]
-    assert any("達成率" in t and "預期值" in t for t in titles)
+    reasons = re.findall(r'<span class="reason">([^<]*)</span>', html)
+    assert reasons and not [t for t in reasons if english.search(t)], reasons[:5]
+    assert any("達成率" in t and "預期值" in t for t in reasons)
     client.force_login(ndc_reviewer())
     page = client.get("/dashboard/attention/?period=111Q2").content.decode()
     rows = re.findall(r'<table[^>]*id="attention-table".*?</table>', page, re.S)
@@ -173,3 +173,94 @@ def test_api_rollups(client, reports):
 def test_api_schema_documents_the_endpoints(client, program):
     schema = client.get("/api/schema/").content.decode()
     assert "/api/evaluation/kpis/" in schema and "/api/evaluation/rollups/" in schema
+
+
+# --- dashboards that explain themselves (issue #17, item 5) -----------------------------------------
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _legend(html: str) -> str:
+    found = re.search(r'<section class="light-legend".*?</section>', html, re.S)
+    assert found, "no 燈號說明"
+    return _text(found.group(0))
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_dashboard_has_the_light_legend_and_its_as_of_date(client, reports, url):
+    client.force_login(ndc_reviewer())
+    html = client.get(url.format(p="111Q2")).content.decode()
+    legend = _legend(html)
+    assert "燈號說明" in legend
+    assert "績效指標達成率 100% 以上" in legend and "未達 80%" in legend
+    assert "預算執行率 90% 以上" in legend
+    assert "10 個百分點以內" in legend and "超過 20 個百分點" in legend
+    if "/kpis/" not in url:  # the KPI page spans every quarter; the others stand at the period's end
+        assert "資料截至 111/6/30" in html
+
+
+def test_legend_and_lights_follow_the_thresholds_in_force(client, reports, monkeypatch):
+    """The legend is the Thresholds object the evaluation used, not text: change it, the page follows."""
+    from sixcore.evaluation import rules
+
+    url = "/dashboard/measures/1.2/?period=111Q2"
+    before = client.get(url).content.decode()
+    strict = rules.Thresholds(kpi_green="1.5", kpi_yellow="1.4", budget_green="0.97", budget_yellow="0.95")
+    monkeypatch.setattr(rules, "DEFAULT_THRESHOLDS", strict)
+    after = client.get(url).content.decode()
+    legend = _legend(after)
+    assert "績效指標達成率 150% 以上" in legend and "績效指標達成率 未達 140%" in legend
+    assert "預算執行率 97% 以上" in legend and "100% 以上" not in legend
+    assert '"line": 97.0' in after and "對照 97% 基準線" in after  # the budget chart's dashed line
+    # … and the lights were judged with the same numbers: no KPI reaches 150 %.
+    assert re.findall(r'id="kpi-table".*?</table>', before, re.S)[0].count("light-green") > 0
+    assert re.findall(r'id="kpi-table".*?</table>', after, re.S)[0].count("light-green") == 0
+
+
+def test_each_light_has_its_reason_as_text(client, reports):
+    for url in PAGES[2:6]:
+        html = client.get(url.format(p="111Q2")).content.decode()
+        lights = re.findall(r'<td><span class="light light-\w+"[^>]*>[^<]*</span>(.*?)</td>', html, re.S)
+        assert lights, url
+        assert all('class="reason"' in rest for rest in lights if rest.strip()), url
+        assert 'class="light light-' in html and "title=" not in re.sub(
+            r"<(?!span class=\"light)[^>]*>", "", html
+        )
+
+
+def test_attention_page_names_agencies(client, reports):
+    client.force_login(ndc_reviewer())
+    html = client.get("/dashboard/attention/?period=111Q2").content.decode()
+    table = re.search(r'id="attention-table".*?</table>', html, re.S).group(0)
+    agencies = [_text(cell).strip() for cell in re.findall(r"<td>([^<]*)</td></tr>", table)]
+    named = [a for a in agencies if a]
+    assert named, "no agency on the attention page"
+    assert not [a for a in named if re.fullmatch(r"[a-z_,]+", a)], named[:5]
+    assert any("經濟部" in a for a in named)
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/dashboard/attention/?period=111Q2&format=csv").content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert "moea" not in {row[-1] for row in csv_rows[1:]}
+
+
+def test_each_chart_has_its_own_name_and_caption(client, reports):
+    labels = []
+    for url in PAGES[:-1]:
+        html = client.get(url.format(p="111Q2")).content.decode()
+        names = re.findall(r'role="img" aria-label="([^"]*)"', html)
+        captions = [_text(c).strip() for c in re.findall(r"<caption>(.*?)</caption>", html, re.S)]
+        assert names, url
+        for name in names:
+            assert "（圖表；數據同下表）" in name, name
+            title = name.replace("（圖表；數據同下表）", "")
+            assert any(title in c for c in captions), (url, title, captions)  # its table says which chart
+        labels += names
+    assert len(labels) == len(set(labels)), labels
+    assert any("各產業預算執行率" in label for label in labels)
+    assert any("1.2 與國內外業者合作開發半導體設備及材料" in label for label in labels)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -461,3 +462,73 @@ def test_demo_and_alerts_commands(monkeypatch, capsys):
     call_command("supplies", "alerts")
     out = capsys.readouterr().out
     assert "0 opened" in out  # the demo opened them already; recomputing sends nothing new
+
+
+# --- what the dashboard says about itself (issue #17, item 8) ---------------------------------------
+
+
+def _cells(html: str, table_id: str) -> list[str]:
+    table = re.search(rf'id="{table_id}".*?</table>', html, re.S).group(0)
+    return re.findall(r"<tr id=[^>]*>.*?</tr>", table, re.S)
+
+
+def test_items_without_a_statutory_minimum_are_neutral_not_green(client, demo):
+    assert compute_statuses(AS_OF, [SupplyItem.objects.get(code="industry-steel")])[0].minimum is None
+    html = client.get("/supplies/").content.decode()
+    row = re.search(r'<tr id="item-industry-steel".*?</tr>', html, re.S).group(0)
+    assert 'data-status="none"' in row and "無法定下限" in row and "正常" not in row
+    page = client.get("/supplies/items/industry-steel/").content.decode()
+    assert 'data-status="none"' in page and "正常" not in page and "無法定下限" in page
+    assert "No minimum in the document" not in page  # the registry's English note: officers only
+    # An item with a minimum and a comfortable cover is still 正常.
+    assert 'data-status="green"' in re.search(r'<tr id="item-oil".*?</tr>', html, re.S).group(0)
+
+
+@pytest.mark.parametrize("as_of", ["2023-06-30", "112/6/30", "2022-12-31"])
+def test_counters_count_the_rows_of_the_tables_beneath_them(client, demo, as_of):
+    """逾期未報 said 0 while its table listed a late reporter: the counter counted grey items, the table
+    listed late reporters.  Each counter is now the length of the rows it stands for."""
+    login(client, ndc_reviewer())
+    html = client.get(f"/supplies/?as_of={as_of}").content.decode()
+    counters = dict(re.findall(r'<li id="count-([a-z]+)">.*?<strong>(\d+)</strong>', html, re.S))
+    overdue_rows = _cells(html, "supplies-overdue-table") if 'id="supplies-overdue-table"' in html else []
+    assert int(counters["overdue"]) == len(overdue_rows)
+    statuses = re.findall(r'<tr id="item-[^"]+" class="[^"]*" data-status="(\w+)"', html)
+    for key in ("red", "yellow", "green", "none", "grey"):
+        assert int(counters[key]) == statuses.count(key), key
+    assert sum(int(counters[k]) for k in ("red", "yellow", "green", "none", "grey")) == len(statuses)
+    if as_of != "2022-12-31":
+        assert overdue_rows and "示範紙廠乙" in overdue_rows[0]  # the demo's late pulp reporter
+
+
+def test_supplies_dates_read_in_the_roc_calendar(client, demo):
+    html = client.get("/supplies/?as_of=112/6/30").content.decode()
+    assert 'value="112/6/30"' in html and ">112/6/30</time>" in html
+    login(client, ndc_reviewer())
+    alerts = client.get("/supplies/alerts/?state=all").content.decode()
+    body = alerts.split("<tbody>")[1]
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", _visible(body)), _visible(body)[:300]
+    item = client.get("/supplies/items/natural-gas/?as_of=112/6/30&start=111/1/1").content.decode()
+    item = item.split('<section class="history"')[0]  # the change log's own page part is not this page's
+    assert 'value="111/1/1"' in item and not re.search(r"\b20\d\d-\d\d-\d\d\b", _visible(item))
+
+
+def _visible(html: str) -> str:
+    """Text a person reads (no attributes, no JSON of the charts)."""
+    html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_observation_date_is_typed_in_the_roc_calendar(client, demo):
+    login(client, editor("moea"))
+    gas = SupplyItem.objects.get(code="natural-gas")
+    reporter = Reporter.objects.get(code="demo-gas-a")
+    form = {"item": gas.pk, "reporter": reporter.pk, "date": "112/7/15", "stock": "1000"}
+    page = client.post("/supplies/observations/new/", form).content.decode()
+    assert "日期 112/7/15 晚於今天（112/6/30）" in page and 'value="112/7/15"' in page
+    form["date"] = "112/6/14"
+    assert client.post("/supplies/observations/new/", form).status_code == 302
+    assert Observation.objects.filter(item=gas, date=date(2023, 6, 14)).exists()
+    form["date"] = "6/14"
+    errors = client.post("/supplies/observations/new/", form).context["form"].errors
+    assert errors["date"] == ["日期請以民國年/月/日填寫，例如 112/8/1"]

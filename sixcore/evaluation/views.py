@@ -19,12 +19,12 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.policy import is_ndc, submission_policy
-from sixcore.core.roc import RocDateError, format_roc_month
+from sixcore.core.roc import RocDateError, format_roc_date, format_roc_month
 from sixcore.plan import models as plan
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 
-from . import export, service
+from . import explain, export, service
 from .rules import LIGHT_LABELS, RISK_LABELS, Light, RiskTier
 
 LIGHTS = [Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE]
@@ -59,11 +59,20 @@ def _evaluate(request: HttpRequest):
     if not periods:
         raise Http404(_("No reporting periods."))
     period = _period(request, periods)
+    thresholds = explain.thresholds_in_force()
     try:
-        evaluation = service.evaluate_period(period, request.user)
+        evaluation = service.evaluate_period(period, request.user, thresholds=thresholds)
     except plan.Program.DoesNotExist:
         raise Http404(_("No program loaded.")) from None
     return period, periods, evaluation
+
+
+def _explained(period: ReportingPeriod | None) -> dict:
+    """What every dashboard shows around its figures: the 燈號說明 and the date they stand at."""
+    return {
+        "legend": explain.light_legend(explain.thresholds_in_force()),
+        "as_of": format_roc_date(period.end) if period is not None else "",
+    }
 
 
 def _lights_chart(rollups, labels: dict[str, str] | None = None) -> dict:
@@ -82,10 +91,14 @@ def _lights_chart(rollups, labels: dict[str, str] | None = None) -> dict:
 
 
 def _budget_chart(rows, labels: dict[str, str]) -> dict:
+    """Bars of the execution rate; the dashed line and the colours are the budget thresholds in force."""
+    thresholds = explain.thresholds_in_force()
     return {
         "groups": [f"{b.key} {labels.get(b.key, '')}".strip() for b in rows],
         "rates": [float(b.execution_rate * 100) if b.execution_rate is not None else None for b in rows],
-        "line": 90,
+        "line": float(thresholds.budget_green * 100),
+        "yellow": float(thresholds.budget_yellow * 100),
+        "name": _("Execution rate"),
     }
 
 
@@ -109,7 +122,18 @@ def _group_rows(rollups, group_kind: str, period: ReportingPeriod) -> list[dict]
 
 
 def _dashboard(
-    request, period, periods, evaluation, scoped, *, groups, group_kind, budget_rows, budget_labels, **extra
+    request,
+    period,
+    periods,
+    evaluation,
+    scoped,
+    *,
+    groups,
+    group_kind,
+    budget_rows,
+    budget_labels,
+    budget_kind="measure",
+    **extra,
 ):
     status_labels = dict(SubmissionStatus.choices)
     kpi_url = _kpi_url_maker()
@@ -137,6 +161,8 @@ def _dashboard(
         "periods": periods,
         "evaluation": evaluation,
         "scoped": scoped,
+        **_explained(period),
+        **explain.chart_names(extra.get("title") or _("Program"), period, group_kind, budget_kind),
         "light_headers": [(light, LIGHT_LABELS[light]) for light in LIGHTS],
         "light_totals": [(str(light), LIGHT_LABELS[light], light_counts.get(light, 0)) for light in LIGHTS],
         "group_rows": _group_rows(groups, group_kind, period),
@@ -150,6 +176,7 @@ def _dashboard(
                 "pct": _pct(b.execution_rate),
                 "light": str(b.light),
                 "light_label": LIGHT_LABELS[b.light],
+                "reason": b.reason,
             }
             for b in budget_rows
         ],
@@ -217,6 +244,7 @@ def program_dashboard(request: HttpRequest) -> HttpResponse:
         group_kind="industry",
         budget_rows=scoped["budget_by_industry"],
         budget_labels=evaluation.industries,
+        budget_kind="industry",
         lights_chart=_lights_chart(rollups),
         budget_chart=_budget_chart(scoped["budget_by_industry"], evaluation.industries),
         completeness=evaluation.completeness,
@@ -317,7 +345,7 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 def kpi_dashboard(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
     """A KPI over the quarters: annual targets, expected values and actuals; light history; notes."""
-    history = service.kpi_history(measure_code, code, request.user)
+    history = service.kpi_history(measure_code, code, request.user, thresholds=explain.thresholds_in_force())
     if history is None:
         raise Http404(_("No KPI %(code)s.") % {"code": code})
     kpi = (
@@ -329,8 +357,10 @@ def kpi_dashboard(request: HttpRequest, measure_code: str, code: str) -> HttpRes
     rows = [
         {**r, "pct": _pct(r["achievement"]), "light_label": LIGHT_LABELS[r["light"]]} for r in history["rows"]
     ]
+    shown = service.display_code(code)
+    title = _("%(code)s: expected values, annual targets and actuals per quarter") % {"code": shown}
     chart = {
-        "periods": [r["period"] for r in rows],
+        "periods": [r["label"] for r in rows],
         "series": [
             {"name": _("Expected"), "kind": "line", "data": [_num(r["expected"]) for r in rows]},
             {"name": _("Actual"), "kind": "line", "data": [_num(r["actual"]) for r in rows]},
@@ -342,10 +372,15 @@ def kpi_dashboard(request: HttpRequest, measure_code: str, code: str) -> HttpRes
         "evaluation/kpi.html",
         {
             "kpi": kpi,
-            "code": service.display_code(code),
+            "code": shown,
             "rows": rows,
             "chart": chart,
             "is_demo": history["is_demo"],
+            "legend": explain.light_legend(explain.thresholds_in_force()),
+            "chart_caption": title,
+            "chart_label": explain.chart_label(title),
+            "history_caption": _("%(title)s, and the light of each quarter with its reason")
+            % {"title": title},
         },
     )
 
@@ -412,6 +447,11 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
         "colours": {str(k): v for k, v in LIGHT_COLOURS.items()},
     }
     measure = evaluation.measures[code]
+    title = _("%(code)s %(name)s, %(period)s: planned schedule and reported progress of the work items") % {
+        "code": code,
+        "name": measure["name"],
+        "period": period.label,
+    }
     return render(
         request,
         "evaluation/timeline.html",
@@ -419,6 +459,9 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
             "period": period,
             "periods": periods,
             "evaluation": evaluation,
+            **_explained(period),
+            "chart_caption": title,
+            "chart_label": explain.chart_label(title),
             "measure_code": code,
             "measure": measure,
             "rows": [{**asdict(r), "light_label": LIGHT_LABELS[r.light]} for r in rows],
@@ -439,6 +482,7 @@ def _kinds() -> dict[str, str]:
 def attention_rows(evaluation) -> list[dict]:
     """Every red KPI, work item and budget line, and every data-quality flag, as flat rows."""
     measures = evaluation.measures
+    agency_name = explain.agency_namer(evaluation)
     rows = []
     for k in evaluation.kpis:
         if k.light == Light.RED:
@@ -451,7 +495,7 @@ def attention_rows(evaluation) -> list[dict]:
                     "what": k.text[:80],
                     "problem": LIGHT_LABELS[k.light],
                     "detail": k.reason,
-                    "agency": k.reported_by or "",
+                    "agency": agency_name(k.reported_by),
                 }
             )
     for w in evaluation.work_items:
@@ -465,7 +509,7 @@ def attention_rows(evaluation) -> list[dict]:
                     "what": w.title[:80],
                     "problem": LIGHT_LABELS[w.light],
                     "detail": w.reason,
-                    "agency": w.reported_by or "",
+                    "agency": agency_name(w.reported_by),
                 }
             )
     for b in evaluation.budget:
@@ -479,7 +523,7 @@ def attention_rows(evaluation) -> list[dict]:
                     "what": measures.get(b.key, {}).get("name", ""),
                     "problem": LIGHT_LABELS[b.light],
                     "detail": b.reason,
-                    "agency": ",".join(b.agencies),
+                    "agency": agency_name(b.agencies),
                 }
             )
     for f in evaluation.flags:
@@ -515,6 +559,7 @@ def attention(request: HttpRequest) -> HttpResponse:
     for r in rows:
         r["kind_label"] = kinds[r["kind"]]
         r["measure_link"] = r["measure"].split(",")[0]
+        r["industry_label"] = f"{r['industry']} {evaluation.industries.get(r['industry'], '')}".strip()
     if request.GET.get("format") == "csv":
         header = ["period", "kind", "industry", "measure", "ref", "what", "problem", "detail", "agency"]
         return export.csv_response(
@@ -529,6 +574,7 @@ def attention(request: HttpRequest) -> HttpResponse:
             "period": period,
             "periods": periods,
             "evaluation": evaluation,
+            **_explained(period),
             "rows": rows,
             "industry": industry,
             "kind": kind,

@@ -32,6 +32,23 @@ STATUS_LABELS = {
     Status.GREY: "逾期未報",
 }
 
+# --- display: what a person reads ------------------------------------------------------------------
+# The rules judge an item without a minimum "green" (nothing is below a minimum that does not exist);
+# a page must not call that 正常: it is shown neutral, as 無法定下限.  An item is grey when none of its
+# figures is current, which is not the same thing as one of its reporters being late (逾期未報, a
+# reporter-level fact listed in its own table): the item-level grey is read as 無最新資料.
+NO_MINIMUM = "none"
+DISPLAY_ORDER = (Status.RED, Status.YELLOW, Status.GREEN, NO_MINIMUM, Status.GREY)
+ITEM_STATUS_LABELS = {**STATUS_LABELS, NO_MINIMUM: "無法定下限", Status.GREY: "無最新資料"}
+REPORTER_STATUS_LABELS = {**STATUS_LABELS, NO_MINIMUM: "無法定下限"}
+# A past report date is grey only when its cover cannot be computed (e.g. no consumption yet).
+SERIES_STATUS_LABELS = {**ITEM_STATUS_LABELS, Status.GREY: "無法計算"}
+
+
+def shown_status(status: str, minimum: Decimal | None) -> str:
+    """The status a page shows: ``none`` (無法定下限) where the rules said green for want of a minimum."""
+    return NO_MINIMUM if status == Status.GREEN and minimum is None else status
+
 
 @dataclass
 class ReporterStatus:
@@ -48,9 +65,15 @@ class ReporterStatus:
     overdue: bool
     assigned: bool
 
+    minimum: Decimal | None = None
+
+    @property
+    def shown(self) -> str:
+        return shown_status(self.status, self.minimum)
+
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return REPORTER_STATUS_LABELS[self.shown]
 
 
 @dataclass
@@ -71,6 +94,14 @@ class ItemStatus:
     @property
     def overdue_reporters(self) -> list[ReporterStatus]:
         return [r for r in self.reporters if r.overdue and r.assigned]
+
+    @property
+    def shown(self) -> str:
+        return shown_status(self.status, self.minimum)
+
+    @property
+    def label(self) -> str:
+        return ITEM_STATUS_LABELS[self.shown]
 
     @property
     def price_warning(self) -> bool:
@@ -244,6 +275,7 @@ def _item_status(
                 status=rules.status(value, minimum, overdue),
                 overdue=overdue,
                 assigned=reporter_id in safety,
+                minimum=minimum,
             )
         )
     last_report = max((r.last_report for r in reporter_rows if r.last_report), default=None)
@@ -273,6 +305,24 @@ def _item_status(
     )
 
 
+@dataclass
+class Summary:
+    """The supplies dashboard's counters and the tables they count, from one computation: each
+    counter is the length of the list of rows it stands for, so the two cannot disagree."""
+
+    statuses: list[ItemStatus]
+    overdue: list[tuple[ItemStatus, ReporterStatus]]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {key: sum(1 for s in self.statuses if s.shown == key) for key in DISPLAY_ORDER}
+
+
+def summarise(statuses: list[ItemStatus]) -> Summary:
+    """Rows of the status table and of the 逾期未報 table (every assigned reporter that is late)."""
+    return Summary(statuses, [(s, r) for s in statuses for r in s.overdue_reporters])
+
+
 def item_series(item: SupplyItem, start: date, end: date) -> list[dict[str, Any]]:
     """The item's cover at each of its report dates between ``start`` and ``end``, with the minimum in
     force and the mean price: the chart of the item page and its table."""
@@ -285,6 +335,7 @@ def item_series(item: SupplyItem, start: date, end: date) -> list[dict[str, Any]
     rows = []
     for day in dates:
         value, days = item_cover_on(item, histories, safety, day)
+        minimum = rules.minimum_on(schedule, day)
         stock = sum((s for s in (h.stock_on(day) for h in histories.values()) if s is not None), Decimal(0))
         day_prices = prices.get(day)
         rows.append(
@@ -293,8 +344,9 @@ def item_series(item: SupplyItem, start: date, end: date) -> list[dict[str, Any]
                 "cover": value,
                 "days_of_cover": days,
                 "stock": stock,
-                "minimum": rules.minimum_on(schedule, day),
-                "status": rules.status(value, rules.minimum_on(schedule, day)),
+                "minimum": minimum,
+                "status": shown_status(rules.status(value, minimum), minimum),
+                "label": SERIES_STATUS_LABELS[shown_status(rules.status(value, minimum), minimum)],
                 "price": (sum(day_prices, Decimal(0)) / len(day_prices)) if day_prices else None,
             }
         )

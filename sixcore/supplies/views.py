@@ -7,6 +7,7 @@ in Traditional Chinese directly in the templates (the zh_Hant catalogue belongs 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,26 +23,58 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
+from sixcore.core.roc import format_roc_date
 from sixcore.core.uploads import UploadRefused, check_upload, import_max_bytes
 
 from . import policy, rules
-from .choices import AlertKind, ObservationSource, Status
+from .choices import AlertKind, ObservationSource
 from .importer import import_file, stored_exactly, too_many_digits
 from .models import Alert, Minimum, Observation, Reporter, SupplyItem
 from .registry import ensure_seeded
-from .services import STATUS_LABELS, compute_statuses, item_series, items_queryset, measure_label
+from .services import (
+    DISPLAY_ORDER,
+    ITEM_STATUS_LABELS,
+    compute_statuses,
+    item_series,
+    items_queryset,
+    measure_label,
+    summarise,
+)
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+ROC_DATE = re.compile(r"^\s*(\d{2,3})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*$")
+
+
+def parse_date(value: str | None) -> date | None:
+    """A date as a person types it: ROC ``112/8/1`` (the pages show dates so) or ISO ``2023-08-01``."""
+    if not value:
+        return None
+    match = ROC_DATE.match(value)
+    try:
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return date(year + 1911, month, day)
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def roc_text(text: str) -> str:
+    """ISO dates inside a stored message (alerts were written with them) read in the ROC calendar."""
+
+    def replace(match: re.Match[str]) -> str:
+        try:
+            return format_roc_date(date(*(int(g) for g in match.groups())))
+        except ValueError:
+            return match.group(0)
+
+    return ISO_DATE.sub(replace, text)
 
 
 def _as_of(request: HttpRequest) -> date:
     from sixcore.progress.clock import today
 
-    value = request.GET.get("as_of")
-    if value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    return today()
+    return parse_date(request.GET.get("as_of")) or today()
 
 
 def _number(value: Decimal | None, places: int = 2) -> float | None:
@@ -52,7 +85,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Every item's cover against its minimum, coloured; overdue reporters; open alerts."""
     ensure_seeded()
     as_of = _as_of(request)
-    statuses = compute_statuses(as_of)
+    summary = summarise(compute_statuses(as_of))
+    statuses = summary.statuses
     detail_ids = {s.item.pk for s in statuses if policy.can_read_details(request.user, s.item)}
     rows = []
     for s in statuses:
@@ -66,7 +100,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "cover": _number(s.cover),
                 "days": _number(s.days_of_cover, 1),
                 "ratio": ratio,
-                "label": STATUS_LABELS[s.status],
+                "label": s.label,
                 "details": s.item.pk in detail_ids,
             }
         )
@@ -75,8 +109,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "ratios": [r["ratio"] for r in rows if r["ratio"] is not None],
         "statuses": [r["status"].status for r in rows if r["ratio"] is not None],
     }
-    overdue = [(s, r) for s in statuses for r in s.overdue_reporters]
-    counts = {key: sum(1 for s in statuses if s.status == key) for key in Status.values}
+    counts = summary.counts
     return render(
         request,
         "supplies/dashboard.html",
@@ -84,10 +117,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "rows": rows,
             "chart": chart,
-            "overdue": overdue,
+            "overdue": summary.overdue,
             "detail_ids": detail_ids,
             "counts": counts,
-            "status_labels": STATUS_LABELS,
+            "legend": [(key, ITEM_STATUS_LABELS[key], counts[key]) for key in DISPLAY_ORDER],
             "can_import": policy.editable_items(request.user, SupplyItem.objects.all()).exists()
             if request.user.is_authenticated
             else False,
@@ -101,12 +134,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     ensure_seeded()
     item = get_object_or_404(items_queryset(), code=code)
     as_of = _as_of(request)
-    start = as_of - timedelta(days=730)
-    if request.GET.get("start"):
-        try:
-            start = date.fromisoformat(request.GET["start"])
-        except ValueError:
-            pass
+    start = parse_date(request.GET.get("start")) or as_of - timedelta(days=730)
     status = compute_statuses(as_of, [item])[0]
     series = item_series(item, start, as_of)
     schedule = [(m.effective_from, m.value) for m in item.minimums.all()]
@@ -133,7 +161,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "as_of": as_of,
             "start": start,
             "status": status,
-            "status_label": STATUS_LABELS[status.status],
+            "status_label": status.label,
             "measure": measure_label(item.minimum_kind),
             "cover": _number(status.cover),
             "days": _number(status.days_of_cover, 1),
@@ -142,7 +170,6 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "details": details,
             "can_edit": policy.can_edit(request.user, item),
             "minimums": list(item.minimums.all()),
-            "status_labels": STATUS_LABELS,
             **(history_context(item, limit=30) if details else {}),
         },
     )
@@ -159,14 +186,43 @@ def alerts(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     if state == "open":
         queryset = queryset.filter(closed_on__isnull=True)
+    shown = list(queryset[:500])
+    for alert in shown:
+        alert.shown_message = roc_text(alert.message)
     return render(
         request,
         "supplies/alerts.html",
-        {"alerts": list(queryset[:500]), "state": state, "kinds": dict(AlertKind.choices)},
+        {"alerts": shown, "state": state, "kinds": dict(AlertKind.choices)},
     )
 
 
 # --- writing -------------------------------------------------------------------------------------
+
+
+class RocDateInput(forms.TextInput):
+    """A date typed as people write it here (112/8/1), shown the same way when the form comes back."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "numeric", "placeholder": "112/8/1", "size": "10", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        return format_roc_date(value) if isinstance(value, date) else super().format_value(value)
+
+
+class RocDateField(forms.DateField):
+    """民國 ``112/8/1`` or ISO ``2023-08-01``."""
+
+    widget = RocDateInput
+
+    def to_python(self, value: Any) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        parsed = parse_date(str(value))
+        if parsed is None:
+            raise forms.ValidationError("日期請以民國年/月/日填寫，例如 112/8/1", code="invalid")
+        return parsed
 
 
 class ObservationForm(forms.ModelForm):
@@ -175,11 +231,11 @@ class ObservationForm(forms.ModelForm):
     class Meta:
         model = Observation
         fields = ["item", "reporter", "date", "production", "imports", "consumption", "stock", "price"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"date": RocDateField}
         labels = {
             "item": gettext_lazy("Item"),
             "reporter": gettext_lazy("Reporter"),
-            "date": gettext_lazy("Date"),
+            "date": gettext_lazy("Date (ROC year/month/day)"),
             "production": gettext_lazy("Production"),
             "imports": gettext_lazy("Imports"),
             "consumption": gettext_lazy("Sales / consumption"),
@@ -198,7 +254,7 @@ class ObservationForm(forms.ModelForm):
         if value > self.today:
             raise forms.ValidationError(
                 gettext("date %(date)s is in the future (today is %(today)s)")
-                % {"date": value.isoformat(), "today": self.today.isoformat()}
+                % {"date": format_roc_date(value), "today": format_roc_date(self.today)}
             )
         return value
 
@@ -319,7 +375,7 @@ class MinimumForm(forms.ModelForm):
     class Meta:
         model = Minimum
         fields = ["effective_from", "value", "basis_text", "line"]
-        widgets = {"effective_from": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"effective_from": RocDateField}
 
 
 @login_required

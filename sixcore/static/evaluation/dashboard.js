@@ -10,29 +10,46 @@
     return (d.getUTCFullYear() - 1911) + "/" + (m < 10 ? "0" + m : m);
   }
 
+  // Room for category labels: at most 40 % of the chart's width, so bars stay readable on phones.
+  function labelWidth(el, wanted) {
+    return Math.max(80, Math.min(wanted, Math.floor(el.clientWidth * 0.4)));
+  }
+
+  function narrow(el) { return el.clientWidth < 600; }
+
   function lights(el, data) {
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { bottom: 0 },
       grid: { left: 10, right: 20, top: 10, bottom: 40, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", data: data.groups, inverse: true, axisLabel: { width: 220, overflow: "truncate" } },
+      yAxis: { type: "category", data: data.groups, inverse: true, axisLabel: { width: labelWidth(el, 220), overflow: "truncate" } },
       series: data.series.map(function (s) {
-        return { name: s.name, type: "bar", stack: "lights", data: s.data, itemStyle: { color: s.color } };
+        return { name: s.name, type: "bar", stack: "lights", barMaxWidth: 40, data: s.data, itemStyle: { color: s.color } };
       })
     };
   }
 
   function budget(el, data) {
+    // Bars per group against the green threshold (dashed line); on a phone the bars lie down so
+    // that the group names are written out, not overlapped.
+    var colour = function (p) {
+      return p.value == null ? "#b0bec5" : p.value >= data.line ? "#2e7d32" : p.value >= data.yellow ? "#f9a825" : "#c62828";
+    };
+    var across = narrow(el) || data.groups.length > 8;
+    var categories = { type: "category", data: data.groups, inverse: across,
+      axisLabel: across ? { width: labelWidth(el, 220), overflow: "truncate" }
+        : { interval: 0, rotate: data.groups.length > 4 ? 30 : 0, width: 120, overflow: "truncate" } };
+    var values = { type: "value", name: "%", min: 0 };
+    var line = across ? { xAxis: data.line } : { yAxis: data.line };
     return {
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v.toFixed(2) + "%"; } },
-      grid: { left: 10, right: 30, top: 20, bottom: 10, containLabel: true },
-      xAxis: { type: "category", data: data.groups, axisLabel: { interval: 0, rotate: data.groups.length > 6 ? 30 : 0, width: 120, overflow: "truncate" } },
-      yAxis: { type: "value", name: "%", min: 0 },
+      grid: { left: 10, right: 40, top: 24, bottom: 10, containLabel: true },
+      xAxis: across ? values : categories,
+      yAxis: across ? categories : values,
       series: [{
-        name: "執行率", type: "bar", data: data.rates,
-        itemStyle: { color: function (p) { return p.value == null ? "#b0bec5" : p.value >= data.line ? "#2e7d32" : p.value >= 80 ? "#f9a825" : "#c62828"; } },
-        markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#0b5cab" }, label: { formatter: data.line + "%" }, data: [{ yAxis: data.line }] }
+        name: data.name, type: "bar", barMaxWidth: 48, data: data.rates, itemStyle: { color: colour },
+        markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#0b5cab" }, label: { formatter: data.line + "%", position: across ? "start" : "end" }, data: [line] }
       }]
     };
   }
@@ -42,7 +59,9 @@
       tooltip: { trigger: "axis" },
       legend: { bottom: 0 },
       grid: { left: 10, right: 20, top: 20, bottom: 40, containLabel: true },
-      xAxis: { type: "category", data: data.periods },
+      // "110 年第 1 季" on two lines on a phone: nothing rotated out of the chart, overlaps hidden.
+      xAxis: { type: "category", data: data.periods, axisLabel: { hideOverlap: true,
+        formatter: function (v) { return narrow(el) ? String(v).replace(/年\s*/, "年\n") : v; } } },
       yAxis: { type: "value" },
       series: data.series.map(function (s) {
         return s.kind === "scatter"
@@ -83,8 +102,8 @@
         }
       },
       grid: { left: 10, right: 20, top: 30, bottom: 10, containLabel: true },
-      xAxis: { type: "time", position: "top", axisLabel: { formatter: function (v) { return rocMonth(v); } }, splitLine: { show: true } },
-      yAxis: { type: "category", data: labels, inverse: true, axisLabel: { width: 240, overflow: "truncate" } },
+      xAxis: { type: "time", position: "top", axisLabel: { hideOverlap: true, formatter: function (v) { return rocMonth(v); } }, splitLine: { show: true } },
+      yAxis: { type: "category", data: labels, inverse: true, axisLabel: { width: labelWidth(el, 240), overflow: "truncate" } },
       series: [{
         type: "custom", renderItem: render, encode: { x: [1, 2], y: 0 }, data: rows,
         markLine: { symbol: "none", silent: true, lineStyle: { type: "dashed", color: "#c62828" }, label: { formatter: rocMonth(data.as_of) }, data: [{ xAxis: +new Date(data.as_of) }] }
@@ -103,10 +122,20 @@
     if (el.getAttribute("data-chart") === "gantt") {
       el.style.height = Math.max(240, 40 + data.items.length * 28) + "px";
     }
+    if (el.getAttribute("data-chart") === "budget" && (narrow(el) || data.groups.length > 8)) {
+      el.style.height = Math.max(300, 60 + data.groups.length * 26) + "px";  // one readable row per bar
+    }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption(build(el, data));
     el.setAttribute("data-rendered", "true");
-    charts.push(chart);
+    charts.push({ chart: chart, el: el, build: build, data: data });
   });
-  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  // On resize the layout is rebuilt (label widths, bar direction), not only stretched.
+  var pending = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      charts.forEach(function (c) { c.chart.resize(); c.chart.setOption(c.build(c.el, c.data), true); });
+    }, 150);
+  });
 }());

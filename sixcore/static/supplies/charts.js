@@ -4,10 +4,18 @@
   "use strict";
   var COLOURS = { red: "#d64545", yellow: "#e8b931", green: "#3f9b57", grey: "#9aa3ad" };
 
+  function rocDay(value) {
+    // Axis dates in the ROC calendar, as the tables beside the charts: 112/8/1.
+    var d = new Date(value);
+    return (d.getFullYear() - 1911) + "/" + (d.getMonth() + 1) + "/" + d.getDate();
+  }
+
   function read(id) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
   }
+
+  function narrow(el) { return el.clientWidth < 600; }
 
   function init(el) {
     if (typeof window.echarts === "undefined") { el.style.display = "none"; return null; }
@@ -24,9 +32,11 @@
     if (chart) {
       chart.setOption({
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
-        grid: { left: 110, right: 30, top: 20, bottom: 30 },
-        xAxis: { type: "value", name: "% 下限" },
-        yAxis: { type: "category", data: dash.items, inverse: true },
+        grid: { left: 10, right: 30, top: 20, bottom: 40, containLabel: true },
+        xAxis: { type: "value", name: "占下限 %", nameLocation: "middle", nameGap: 26,
+          splitNumber: narrow(dashEl) ? 3 : 6, axisLabel: { hideOverlap: true } },
+        yAxis: { type: "category", data: dash.items, inverse: true,
+          axisLabel: { width: Math.max(70, Math.floor(dashEl.clientWidth * 0.35)), overflow: "truncate" } },
         series: [{
           type: "bar",
           data: dash.ratios.map(function (v, i) { return { value: v, itemStyle: { color: COLOURS[dash.statuses[i]] } }; }),
@@ -59,8 +69,9 @@
       itemChart.setOption({
         tooltip: { trigger: "axis" },
         legend: { bottom: 0 },
-        grid: { left: 60, right: 60, top: 30, bottom: 50 },
-        xAxis: { type: "time" },
+        grid: { left: 10, right: 10, top: 30, bottom: 50, containLabel: true },
+        // The period asked for (start → as-of), so that a yearly item's single report is not on the edge.
+        xAxis: { type: "time", min: item.minimum[0][0], max: item.minimum[item.minimum.length - 1][0], splitNumber: narrow(itemEl) ? 3 : 8, axisLabel: { hideOverlap: true, formatter: rocDay } },
         yAxis: yAxes,
         series: series
       });
