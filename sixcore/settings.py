@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sixcore.revisions",
     "sixcore.coordination",
     "sixcore.reports",
+    "sixcore.workbench",
 ]
 
 MIDDLEWARE = [
@@ -96,7 +97,7 @@ AXES_COOLOFF_TIME = 0.5  # hours locked out after too many failures
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "progress:submissions"
+LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "plan:overview"
 
 REST_FRAMEWORK = {

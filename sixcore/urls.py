@@ -21,5 +21,6 @@ urlpatterns = [
     path("reports/", include("sixcore.reports.urls")),
     path("progress/", include("sixcore.progress.urls")),
     path("supplies/", include("sixcore.supplies.urls")),
+    path("todo/", include("sixcore.workbench.urls")),
     path("", include("sixcore.plan.urls")),
 ]
