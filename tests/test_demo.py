@@ -62,6 +62,13 @@ def test_demo_is_deterministic_and_labelled(program, capsys, monkeypatch):
     Submission.objects.all().delete()
     call_command("demo", "--password", "demo-password-123", "--until", "110Q2")
     assert _snapshot() == first
+    # Coordination work for the to-do lists, created once: two open issues, one decision overdue.
+    from sixcore.coordination.models import CoordinationIssue
+    from sixcore.coordination.services import overdue_decisions
+
+    assert CoordinationIssue.objects.filter(status="open").count() == 2
+    assert [d.owner.code for d in overdue_decisions(as_of=AS_OF)] == ["moea"]
+    assert all("示範資料" in i.title for i in CoordinationIssue.objects.all())
 
 
 def test_every_industry_has_an_industry_lead_user(program):

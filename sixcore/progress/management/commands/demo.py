@@ -97,6 +97,7 @@ class Command(ChangeLoggedCommand):
         self.stdout.write(
             f"as-of date set to {AS_OF.isoformat()} (112/10/11); {generated} demo submissions generated (示範資料)"
         )
+        self._coordination(users)
         if "supplies" in get_commands():
             call_command("supplies", "demo", stdout=self.stdout)
 
@@ -126,6 +127,60 @@ class Command(ChangeLoggedCommand):
                 user.save(update_fields=["password"])
             users[username] = user
         return users
+
+    @transaction.atomic
+    def _coordination(self, users: dict[str, User]) -> None:
+        """Two open issues and a project meeting whose decisions are one overdue, one due soon, so the
+        to-do lists have coordination work too (once: skipped when the first issue exists)."""
+        from sixcore.coordination import services as coordination
+        from sixcore.coordination.models import CoordinationIssue
+
+        title = f"{DEMO}離岸風電併網與港埠設施時程協調"
+        if CoordinationIssue.objects.filter(title=title).exists():
+            return
+        agencies = {a.code: a for a in Agency.objects.filter(code__in=["moea", "motc", "mohw", "most"])}
+        if len(agencies) < 4 or not {"moea_editor", "mohw_editor"} <= set(users):
+            return
+        with as_of(AS_OF - timedelta(days=30)):
+            wind = coordination.raise_issue(
+                users["moea_editor"],
+                title=title,
+                description=f"{DEMO}風場併網期程與港埠施工檔期重疊，請協調交通部調整碼頭使用時程。",
+                agencies=[agencies["motc"]],
+                raising_agency=agencies["moea"],
+                due_date=AS_OF + timedelta(days=20),
+            )
+            coordination.raise_issue(
+                users["mohw_editor"],
+                title=f"{DEMO}精準健康資料跨機關介接",
+                description=f"{DEMO}健保資料與研究資料庫介接之法規適用，請協調科技部共同研議。",
+                agencies=[agencies["most"]],
+                raising_agency=agencies["mohw"],
+            )
+        with as_of(AS_OF - timedelta(days=20)):
+            meeting = coordination.record_meeting(
+                users["ndc"],
+                date=AS_OF - timedelta(days=20),
+                title=f"{DEMO}112 年第 3 次專案會議",
+                attendees=[agencies["moea"], agencies["motc"]],
+                agenda=[wind],
+            )
+            coordination.add_decision(
+                users["ndc"],
+                meeting,
+                text=f"{DEMO}請經濟部於會後 2 週內提出併網時程調整方案。",
+                owner=agencies["moea"],
+                deadline=AS_OF - timedelta(days=6),
+                issue=wind,
+            )
+            coordination.add_decision(
+                users["ndc"],
+                meeting,
+                text=f"{DEMO}請交通部盤點港埠可用檔期並回復國發會。",
+                owner=agencies["motc"],
+                deadline=AS_OF + timedelta(days=14),
+                issue=wind,
+            )
 
     @transaction.atomic
     def _period(self, period: ReportingPeriod, users: dict[str, User], rng: random.Random, stage: str) -> int:
