@@ -80,6 +80,14 @@ def test_the_current_section_is_marked(path, section, program, client):
     assert [key for key, (_url, current) in menu.items() if current] == [section]
 
 
+@pytest.mark.parametrize(("role", "section"), [("editor", "agency"), ("admin", "dashboard")])
+def test_an_agency_dashboard_is_marked_as_the_users_menu_has_it(role, section, program, monkeypatch):
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-07-05")
+    open_period("111Q2")
+    menu = _menu(_client(role).get("/dashboard/agencies/moea/?period=111Q2").content.decode())
+    assert [key for key, (_url, current) in menu.items() if current] == [section]
+
+
 def test_the_menu_is_a_disclosure_in_zh_tw(client, program):
     html = client.get("/").content.decode()
     assert '<details class="site-menu">' in html and "<summary>選單</summary>" in html

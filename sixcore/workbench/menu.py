@@ -41,13 +41,18 @@ SECTION_OF_URL_NAME = {
 }
 
 
-def current_section(request) -> str:
+def current_sections(request) -> list[str]:
+    """The sections the page belongs to, most specific first (an agency dashboard is 本機關儀表板 for
+    its agency's users and 儀表板 for NDC, who have no such entry)."""
     match = getattr(request, "resolver_match", None)
     if match is None:
-        return ""
+        return []
+    found = []
     if match.url_name in SECTION_OF_URL_NAME and match.namespace in ("evaluation", "progress", ""):
-        return SECTION_OF_URL_NAME[match.url_name]
-    return SECTION_OF_NAMESPACE.get(match.namespace, "")
+        found.append(SECTION_OF_URL_NAME[match.url_name])
+    if match.namespace in SECTION_OF_NAMESPACE:
+        found.append(SECTION_OF_NAMESPACE[match.namespace])
+    return found
 
 
 def agency_dashboard_code(user) -> str | None:
@@ -90,12 +95,13 @@ def entries_for(user) -> list[tuple[str, str | Promise, str, tuple]]:
 
 def menu(request) -> dict:
     """Context processor: ``site_menu`` (entries) and ``site_section`` (the current one's key)."""
-    section = current_section(request)
-    entries = []
+    rows = []
     for key, label, name, args in entries_for(getattr(request, "user", None)):
         try:
-            url = reverse(name, args=args)
+            rows.append((key, label, reverse(name, args=args)))
         except NoReverseMatch:  # an app left out of a deployment's URLconf
             continue
-        entries.append(Entry(key, label, url, key == section))
+    keys = {key for key, _label, _url in rows}
+    section = next((s for s in current_sections(request) if s in keys), "")
+    entries = [Entry(key, label, url, key == section) for key, label, url in rows]
     return {"site_menu": entries, "site_section": section}
