@@ -88,9 +88,21 @@ def test_an_agency_dashboard_is_marked_as_the_users_menu_has_it(role, section, p
     assert [key for key, (_url, current) in menu.items() if current] == [section]
 
 
+def test_a_user_of_a_non_reporting_agency_has_no_agency_dashboard_entry(client, program):
+    from sixcore.accounts.choices import AgencyKind, Role
+    from sixcore.accounts.models import Agency
+    from tests.factories import make_user
+
+    Agency.objects.create(code="xorg", name="某法人", kind=AgencyKind.OTHER)
+    client.force_login(make_user(Role.AGENCY_VIEWER, "xorg"))
+    menu = _menu(client.get("/").content.decode())
+    assert "agency" not in menu and "reports" in menu
+
+
 def test_the_menu_is_a_disclosure_in_zh_tw(client, program):
     html = client.get("/").content.decode()
     assert '<details class="site-menu">' in html and "<summary>選單</summary>" in html
+    assert '<a class="skip-link" href="#main">跳至主要內容</a>' in html and '<main id="main"' in html
     for word in ("計畫", "儀表板", "滾動修正", "協調", "民生及戰備物資", "報表與開放資料", "API"):
         assert f">{word}</a>" in html
 

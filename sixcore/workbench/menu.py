@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
+from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.policy import EDITOR_ROLES, is_ndc
 
 
@@ -63,7 +64,8 @@ def agency_dashboard_code(user) -> str | None:
         return None
     while agency.parent_id is not None:
         agency = agency.parent
-    return agency.code
+    # Only reporting agencies have a dashboard (evaluation.service: REPORTING_KINDS).
+    return agency.code if agency.kind in (AgencyKind.CORE, AgencyKind.MINISTRY) else None
 
 
 def entries_for(user) -> list[tuple[str, str | Promise, str, tuple]]:
