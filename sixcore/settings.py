@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "sixcore.coordination",
     "sixcore.reports",
     "sixcore.search",
+    "sixcore.workbench",
 ]
 
 MIDDLEWARE = [
@@ -103,7 +104,7 @@ AXES_RESET_ON_SUCCESS = True
 SIXCORE_PROXY_COUNT = int(os.environ.get("SIXCORE_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "sixcore.accounts.client_ip.client_ip"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "progress:submissions"
+LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "plan:overview"
 
 REST_FRAMEWORK = {
@@ -167,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "sixcore.workbench.menu.menu",
             ],
         },
     },

@@ -22,5 +22,6 @@ urlpatterns = [
     path("progress/", include("sixcore.progress.urls")),
     path("supplies/", include("sixcore.supplies.urls")),
     path("search/", include("sixcore.search.urls")),
+    path("todo/", include("sixcore.workbench.urls")),
     path("", include("sixcore.plan.urls")),
 ]

@@ -5,16 +5,26 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
+from sixcore.accounts.choices import Role
 from sixcore.accounts.models import User
-from sixcore.progress.choices import SubmissionStatus
-from sixcore.progress.models import CycleSettings, KPIReport, MeasureReport, Submission
+from sixcore.progress.choices import PeriodState, SubmissionStatus
+from sixcore.progress.management.commands.demo import AS_OF
+from sixcore.progress.models import CycleSettings, KPIReport, MeasureReport, ReportingPeriod, Submission
 
 
 def _snapshot():
-    return sorted(
-        (s.period.code, s.industry.code, s.agency.code, s.status)
-        for s in Submission.objects.select_related("period", "industry", "agency")
-    ), sorted(KPIReport.objects.exclude(value=None).values_list("kpi__code", "value"))
+    return (
+        sorted(
+            (s.period.code, s.industry.code, s.agency.code, s.status)
+            for s in Submission.objects.select_related("period", "industry", "agency")
+        ),
+        sorted(KPIReport.objects.exclude(value=None).values_list("kpi__code", "value")),
+        sorted(
+            Submission.objects.exclude(returned_at=None).values_list(
+                "period__quarter", "industry__code", "agency__code", "return_comment"
+            )
+        ),
+    )
 
 
 def test_demo_is_deterministic_and_labelled(program, capsys, monkeypatch):
@@ -26,19 +36,58 @@ def test_demo_is_deterministic_and_labelled(program, capsys, monkeypatch):
     assert User.objects.filter(username="moea_editor", agency__code="moea").exists()
     assert User.objects.filter(username="mohw_editor").exists()
     assert User.objects.get(username="ndc").check_password("demo-password-123")
-    assert str(CycleSettings.get().as_of) == "2023-08-01"
+    assert str(CycleSettings.get().as_of) == "2023-10-11"
     subs = Submission.objects.all()
     assert subs.count() > 40 and all(s.is_demo for s in subs)
     assert set(subs.values_list("period__roc_year", "period__quarter")) == {(110, 1), (110, 2)}
-    # The last generated quarter has every state; earlier ones are approved.
-    assert set(subs.filter(period__quarter=1).values_list("status", flat=True)) == {SubmissionStatus.APPROVED}
-    assert len(set(subs.filter(period__quarter=2).values_list("status", flat=True))) >= 3
-    assert all("示範資料" in m.progress for m in MeasureReport.objects.all())
+    # Earlier quarters are approved (a few agencies may be late); the last one is being reported.
+    assert SubmissionStatus.APPROVED in set(subs.filter(period__quarter=1).values_list("status", flat=True))
+    assert set(subs.filter(period__quarter=1).values_list("status", flat=True)) <= {
+        SubmissionStatus.APPROVED,
+        SubmissionStatus.DRAFT,
+    }
+    current = subs.filter(period__quarter=2)
+    assert set(current.values_list("status", flat=True)) >= {
+        SubmissionStatus.DRAFT,  # to fill
+        SubmissionStatus.SUBMITTED,  # the industry lead's to consolidate
+        SubmissionStatus.CONSOLIDATED,  # NDC's to review
+    }
+    assert current.filter(status=SubmissionStatus.DRAFT, returned_at=None).exists()
+    returned = current.filter(status=SubmissionStatus.DRAFT).exclude(returned_at=None)
+    assert returned.exists() and all("示範資料" in s.return_comment for s in returned)
+    assert all(s.returned_by.username == "ndc_reviewer" for s in returned)
+    assert all("示範資料" in m.progress for m in MeasureReport.objects.exclude(progress=""))
     first = _snapshot()
     # Same seed, same data: regenerate from scratch and compare.
     Submission.objects.all().delete()
     call_command("demo", "--password", "demo-password-123", "--until", "110Q2")
     assert _snapshot() == first
+    # Coordination work for the to-do lists, created once: two open issues, one decision overdue.
+    from sixcore.coordination.models import CoordinationIssue
+    from sixcore.coordination.services import overdue_decisions
+
+    assert CoordinationIssue.objects.filter(status="open").count() == 2
+    assert [d.owner.code for d in overdue_decisions(as_of=AS_OF)] == ["moea"]
+    assert all("示範資料" in i.title for i in CoordinationIssue.objects.all())
+
+
+def test_every_industry_has_an_industry_lead_user(program):
+    from sixcore.plan.models import Industry
+
+    call_command("demo", "--password", "demo-password-123", "--until", "110Q1")
+    leads = User.objects.filter(role=Role.INDUSTRY_LEAD, username__endswith="_lead")
+    assert {u.username for u in leads} >= {"moea_lead", "most_lead"}
+    for industry in Industry.objects.filter(program=program):
+        assert leads.filter(agency__in=industry.lead_agencies.all()).exists(), industry.name
+    assert all(u.username == f"{u.agency.code}_lead" and "示範資料" in u.first_name for u in leads)
+
+
+def test_the_as_of_date_falls_in_the_reporting_window_of_the_last_quarter(db):
+    """The default run (--until 112Q3): its reports are open for editors on the as-of date, so the
+    drafts can be filled and the returned one fixed."""
+    period = ReportingPeriod.by_code("112Q3")
+    assert period.state_on(AS_OF, CycleSettings.get().grace_days) == PeriodState.OPEN
+    assert AS_OF < period.due_date
 
 
 def test_demo_prints_a_generated_password_once(program, capsys):

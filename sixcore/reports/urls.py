@@ -7,6 +7,7 @@ from . import views
 
 app_name = "reports"
 urlpatterns = [
+    path("", views.index, name="index"),
     re_path(
         r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>odt|docx|pdf|xlsx)$",
         views.quarterly,

@@ -45,6 +45,32 @@ def can_download(user, period: ReportingPeriod) -> bool:
     return is_ndc(user) or report_is_public(period)
 
 
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The downloads in one place: each period's quarterly report (once published, or for NDC) and the
+    open-data sets, so that the menu's 報表與開放資料 leads somewhere. Two queries whatever the periods."""
+    from django.db.models import Count, Q
+
+    from sixcore.progress.choices import SubmissionStatus
+
+    ndc = is_ndc(request.user)
+    periods = (
+        ReportingPeriod.objects.annotate(
+            units=Count("submissions"),
+            pending=Count("submissions", filter=~Q(submissions__status=SubmissionStatus.APPROVED)),
+        )
+        .filter(units__gt=0)
+        .order_by("-roc_year", "-quarter")
+    )
+    rows = [{"period": p, "allowed": ndc or p.pending == 0} for p in periods]
+    datasets = [
+        ("plan", _("The program plan (measures, KPIs and targets, work items, budget)")),
+        ("submissions", _("Quarterly reports (approved ones; NDC: all)")),
+        ("evaluation", _("Evaluation of the latest period (lights, budget execution)")),
+    ]
+    return render(request, "reports/index.html", {"rows": rows, "datasets": datasets, "is_ndc": ndc})
+
+
 def _busy() -> HttpResponse:
     response = HttpResponse(_("Another report is being generated; please retry shortly."), status=503)
     response["Retry-After"] = "10"

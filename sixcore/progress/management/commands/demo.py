@@ -1,8 +1,13 @@
-"""``sixcore demo`` — demo users and deterministic synthetic submissions (示範資料) for 110Q1 … 112Q2.
+"""``sixcore demo`` — demo users and deterministic synthetic submissions (示範資料) for 110Q1 … 112Q3.
 
 Every generated submission is flagged ``is_demo`` and every text says 示範資料, so demo data can never
 pass for real figures. The same command run twice produces the same data (seeded generator; existing
 demo submissions of a period are left as they are).
+
+So that every role has work, the as-of date (112/10/11) falls in 112Q3's reporting window: its reports
+are due 112/10/15 and stand in every state (drafts to fill, one returned with NDC's comment, submitted
+ones awaiting the industry lead's consolidation, consolidated ones awaiting NDC's review, a few
+approved). In 112Q2 a few agencies never submitted (late); the first of them has the period reopened.
 """
 
 from __future__ import annotations
@@ -22,27 +27,35 @@ from sixcore.accounts.choices import AgencyKind, Role
 from sixcore.accounts.models import Agency, User
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, parse_quarter
-from sixcore.plan.models import AnnualTarget, BudgetLine
+from sixcore.plan.models import AnnualTarget, BudgetLine, Industry
 from sixcore.progress import workflow
 from sixcore.progress.choices import BudgetUnit, WorkItemStatus
 from sixcore.progress.clock import as_of
-from sixcore.progress.models import CycleSettings, ReportingPeriod, Submission
+from sixcore.progress.models import CycleSettings, PeriodReopening, ReportingPeriod, Submission
 from sixcore.progress.services import ensure_submissions, save_lines
 
 DEMO = "（示範資料）"
-AS_OF = date(2023, 8, 1)  # 112/8/1: mid-program, 112Q2 reports due 112/7/15 are in
-FIRST, LAST = (110, 1), (112, 2)
+AS_OF = date(2023, 10, 11)  # 112/10/11: 112Q3 open (due 112/10/15), 112Q2's reports in
+FIRST, LAST = (110, 1), (112, 3)
+RETURN_COMMENT = f"{DEMO}請補充落後原因及佐證資料"
 
 
 class Command(ChangeLoggedCommand):
-    help = "Create demo users and deterministic synthetic quarterly reports (示範資料), 110Q1–112Q2."
+    help = (
+        "Create demo users (ndc, ndc_reviewer, <agency>_editor, <agency>_lead) and deterministic "
+        "synthetic quarterly reports (示範資料), 110Q1–112Q3, as of 112/10/11."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--password", help="Password of every demo user (default: a random one, printed once)."
         )
         parser.add_argument("--seed", type=int, default=110, help="Seed of the synthetic data.")
-        parser.add_argument("--until", default="112Q2", help="Last quarter to generate (default 112Q2).")
+        parser.add_argument(
+            "--until",
+            default="112Q3",
+            help="Last quarter to generate, the one being reported (default 112Q3).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from sixcore.plan.models import Program
@@ -59,19 +72,32 @@ class Command(ChangeLoggedCommand):
         except RocDateError as exc:
             raise CommandError(f"--until: {exc}") from None
         generated = 0
-        for period in ReportingPeriod.objects.all():
-            key = (period.roc_year, period.quarter)
-            if FIRST <= key <= min(until, LAST) and not period.submissions.exists():
-                rng = random.Random(f"{options['seed']}-{period.code}")  # noqa: S311 - demo data, not security
-                generated += self._period(period, users, rng, latest=key == min(until, LAST))
+        last = min(until, LAST)
+        periods = [p for p in ReportingPeriod.objects.all() if FIRST <= (p.roc_year, p.quarter) <= last]
+        for index, period in enumerate(periods):
+            if period.submissions.exists():
+                continue
+            stage = (
+                "current"
+                if index == len(periods) - 1
+                else "previous"
+                if index == len(periods) - 2
+                else "past"
+            )
+            rng = random.Random(f"{options['seed']}-{period.code}")  # noqa: S311 - demo data, not security
+            generated += self._period(period, users, rng, stage)
+        editors = sum(name.endswith("_editor") for name in users)
+        leads = sorted(name for name in users if name.endswith("_lead"))
         self.stdout.write(
-            f"demo users: ndc (NDC administrator), ndc_reviewer, <agency>_editor for {len(users) - 2} agencies"
+            f"demo users: ndc (NDC administrator), ndc_reviewer, <agency>_editor for {editors} agencies, "
+            f"industry leads {', '.join(leads)}"
         )
         if not options["password"]:
             self.stdout.write(f"password of every demo user (shown once): {password}")
         self.stdout.write(
-            f"as-of date set to {AS_OF.isoformat()} (112/8/1); {generated} demo submissions generated (示範資料)"
+            f"as-of date set to {AS_OF.isoformat()} (112/10/11); {generated} demo submissions generated (示範資料)"
         )
+        self._coordination(users)
         if "supplies" in get_commands():
             call_command("supplies", "demo", stdout=self.stdout)
 
@@ -84,6 +110,9 @@ class Command(ChangeLoggedCommand):
             parent__isnull=True, kind__in=[AgencyKind.CORE, AgencyKind.MINISTRY]
         ):
             specs.append((f"{agency.code}_editor", Role.AGENCY_EDITOR, agency.code))
+        # One industry-lead user per lead agency (經濟部 leads three industries: one moea_lead).
+        lead_codes = sorted(set(Industry.objects.values_list("lead_agencies__code", flat=True)) - {None})
+        specs.extend((f"{code}_lead", Role.INDUSTRY_LEAD, code) for code in lead_codes)
         for username, role, agency_code in specs:
             user, created = User.objects.get_or_create(
                 username=username,
@@ -100,13 +129,70 @@ class Command(ChangeLoggedCommand):
         return users
 
     @transaction.atomic
-    def _period(
-        self, period: ReportingPeriod, users: dict[str, User], rng: random.Random, latest: bool
-    ) -> int:
+    def _coordination(self, users: dict[str, User]) -> None:
+        """Two open issues and a project meeting whose decisions are one overdue, one due soon, so the
+        to-do lists have coordination work too (once: skipped when the first issue exists)."""
+        from sixcore.coordination import services as coordination
+        from sixcore.coordination.models import CoordinationIssue
+
+        title = f"{DEMO}離岸風電併網與港埠設施時程協調"
+        if CoordinationIssue.objects.filter(title=title).exists():
+            return
+        agencies = {a.code: a for a in Agency.objects.filter(code__in=["moea", "motc", "mohw", "most"])}
+        if len(agencies) < 4 or not {"moea_editor", "mohw_editor"} <= set(users):
+            return
+        with as_of(AS_OF - timedelta(days=30)):
+            wind = coordination.raise_issue(
+                users["moea_editor"],
+                title=title,
+                description=f"{DEMO}風場併網期程與港埠施工檔期重疊，請協調交通部調整碼頭使用時程。",
+                agencies=[agencies["motc"]],
+                raising_agency=agencies["moea"],
+                due_date=AS_OF + timedelta(days=20),
+            )
+            coordination.raise_issue(
+                users["mohw_editor"],
+                title=f"{DEMO}精準健康資料跨機關介接",
+                description=f"{DEMO}健保資料與研究資料庫介接之法規適用，請協調科技部共同研議。",
+                agencies=[agencies["most"]],
+                raising_agency=agencies["mohw"],
+            )
+        with as_of(AS_OF - timedelta(days=20)):
+            meeting = coordination.record_meeting(
+                users["ndc"],
+                date=AS_OF - timedelta(days=20),
+                title=f"{DEMO}112 年第 3 次專案會議",
+                attendees=[agencies["moea"], agencies["motc"]],
+                agenda=[wind],
+            )
+            coordination.add_decision(
+                users["ndc"],
+                meeting,
+                text=f"{DEMO}請經濟部於會後 2 週內提出併網時程調整方案。",
+                owner=agencies["moea"],
+                deadline=AS_OF - timedelta(days=6),
+                issue=wind,
+            )
+            coordination.add_decision(
+                users["ndc"],
+                meeting,
+                text=f"{DEMO}請交通部盤點港埠可用檔期並回復國發會。",
+                owner=agencies["motc"],
+                deadline=AS_OF + timedelta(days=14),
+                issue=wind,
+            )
+
+    @transaction.atomic
+    def _period(self, period: ReportingPeriod, users: dict[str, User], rng: random.Random, stage: str) -> int:
+        """``past``: every report approved (a few submitted late); ``previous``: the same, but a few
+        agencies never submitted; ``current``: the period being reported, with reports in every state."""
+        if stage == "current":
+            return self._current(period, users, rng)
         due = period.due_date
         with as_of(due - timedelta(days=20)):
             submissions = ensure_submissions(period, is_demo=True)
         budget = {(b.industry_id, b.year): b.amount for b in BudgetLine.objects.filter(year=period.roc_year)}
+        late_agencies: list[Submission] = []
         for submission in submissions:
             editor = users.get(f"{submission.agency.code}_editor")
             if editor is None:
@@ -115,21 +201,75 @@ class Command(ChangeLoggedCommand):
             with as_of(day):
                 save_lines(submission, editor, submission.version, self._lines(submission, rng, budget, day))
             fate = rng.random()
-            if latest and fate < 0.15:
-                continue  # still a draft: not submitted on time
+            if stage == "previous" and fate < 0.08:
+                late_agencies.append(submission)  # never submitted: late
+                continue
             late = fate > 0.93
             with as_of(due + timedelta(days=3) if late else day):
                 workflow.submit(submission, editor, f"{DEMO}送出")
-            if latest and fate < 0.35:
-                with as_of(due + timedelta(days=4)):
-                    workflow.return_for_revision(
-                        submission, users["ndc_reviewer"], f"{DEMO}請補充落後原因及佐證資料"
-                    )
-                continue
-            if latest and fate < 0.55:
-                continue  # submitted, awaiting review
             with as_of(due + timedelta(days=10)):
                 workflow.approve(submission, users["ndc_reviewer"], f"{DEMO}同意備查")
+        if late_agencies:
+            # NDC reopened the period for the first late agency, so its officer can still file.
+            PeriodReopening.objects.get_or_create(
+                period=period,
+                agency=late_agencies[0].agency,
+                defaults={
+                    "reason": f"{DEMO}同意補報",
+                    "until": AS_OF + timedelta(days=20),
+                    "opened_by": users["ndc"],
+                },
+            )
+        return len(submissions)
+
+    def _current(self, period: ReportingPeriod, users: dict[str, User], rng: random.Random) -> int:
+        """The period of the as-of date: drafts (empty or begun), one returned with NDC's comment, some
+        submitted (the industry lead's to consolidate), some consolidated (NDC's to review), a few
+        approved. Workflow dates fall between the period's opening and the as-of date."""
+        due = period.due_date
+        opened = period.end.replace(day=1)
+        with as_of(opened):
+            submissions = ensure_submissions(period, is_demo=True)
+        budget = {(b.industry_id, b.year): b.amount for b in BudgetLine.objects.filter(year=period.roc_year)}
+        leads = {
+            industry_id: users[f"{code}_lead"]
+            for industry_id, code in Industry.objects.filter(pk__in={s.industry_id for s in submissions})
+            .order_by("pk", "lead_agencies__order")
+            .values_list("pk", "lead_agencies__code")
+            if code and f"{code}_lead" in users
+        }
+        last_day = min(AS_OF, due) - timedelta(days=1)
+        span = max((last_day - opened).days, 1)
+        returned = False
+        for submission in submissions:
+            editor = users.get(f"{submission.agency.code}_editor")
+            if editor is None:
+                continue
+            fate = rng.random()
+            day = opened + timedelta(days=rng.randint(span // 2, span))
+            if fate < 0.2:
+                continue  # not begun: to fill
+            with as_of(day):
+                save_lines(submission, editor, submission.version, self._lines(submission, rng, budget, day))
+            if fate < 0.35:
+                continue  # begun, not submitted
+            with as_of(day):
+                workflow.submit(submission, editor, f"{DEMO}送出")
+            reviewer = users["ndc_reviewer"]
+            if fate < 0.45 or not returned:
+                returned = True
+                with as_of(last_day):
+                    workflow.return_for_revision(submission, reviewer, RETURN_COMMENT)
+                continue
+            lead = leads.get(submission.industry_id)
+            if fate < 0.75 or lead is None:
+                continue  # submitted: the industry lead's to consolidate
+            with as_of(last_day):
+                workflow.consolidate(submission, lead, f"{DEMO}彙整")
+            if fate < 0.92:
+                continue  # consolidated: NDC's to review
+            with as_of(last_day):
+                workflow.approve(submission, reviewer, f"{DEMO}同意備查")
         return len(submissions)
 
     def _lines(self, submission: Submission, rng: random.Random, budget: dict, day: date) -> dict[str, dict]:
