@@ -61,6 +61,7 @@ def records(read_status: int = 200) -> dict:
     requests += [("hello_after", "hello", 12.0 + i / 100, 0.005, 200) for i in range(90)]
     requests += [("mix", "dashboard", 2.0 + i / 10, 0.05, read_status) for i in range(50)]
     requests += [("mix", "save", 3.0, 0.02, 200), ("mix", "save", 3.1, 0.02, 409)]
+    requests += [("mix", "approve", 11.95, 0.1, 200)]  # answered after the span: no rate
     return {
         "requests": requests,
         "reads": [(1, 5.0, 2)],
@@ -82,7 +83,9 @@ def test_rows_count_conflicts_apart_and_judge_the_target_at_10x_only():
     assert save["conflicts"] == 1 and save["errors"] == 0 and "1 × 409 conflict" in save["what"]
     assert totals["errors"] == 0 and totals["conflicts"] == 1 and totals["stale"] == []
     assert rows[-1]["met"] is True and rows[-1]["stale_reads"] == 0
-    assert rows[-1]["worker_cpu_ms_per_request"] == 9.62  # 0.5 s over 52 requests
+    approve = next(r for r in rows if r["what"].startswith("mixed: NDC approves"))
+    assert approve["requests"] == 1 and approve["rps"] == 0.0 and approve["rps_ratio"] is None
+    assert rows[-1]["worker_cpu_ms_per_request"] == 9.43  # 0.5 s over 53 requests
     assert "mixed: public dashboard" in run_all.render_tables(rows)  # the suite's web table takes them
 
     at_1x, _ = bench_mixed.summarise(plan(), recs, spans, cpu_mix=0.5, scale=1)
