@@ -367,7 +367,7 @@ def summarise(plan: dict, records: dict, spans: dict, cpu_mix: float, scale: int
             latencies[key].append(latency * 1000)
     hello_s = sum(spans[p][1] - spans[p][0] for p in ("hello_before", "hello_after"))
     mix_s = spans["mix"][1] - spans["mix"][0]
-    hello_rps = sum(statuses["hello"].values()) / hello_s if hello_s else None
+    hello_rps = in_time["hello"] / hello_s if hello_s else None
     stale = stale_reads(records["reads"], records["writes"])
     size = f"{scale}× the seed (revision {plan['revision']}, {len(plan['submissions'])} writable submissions)"
     rows, totals = [], {"requests": 0, "errors": 0, "conflicts": 0, "rejected": 0, "writes": 0}
