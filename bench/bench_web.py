@@ -293,6 +293,43 @@ def measure(
     return runs
 
 
+def web_row(
+    what: str,
+    size: str,
+    database: str,
+    rps: float,
+    hello_rps: float | None,
+    percentiles: tuple[float, float, float],
+    target: str | None,
+    met: bool | None,
+    ceiling: bool = False,
+) -> dict:
+    """A row of the suite's format with the web fields run_all renders (``ceiling``: the hello-world
+    row itself). Shared with bench/bench_mixed.py."""
+    ratio = None if ceiling or not hello_rps or not rps else rps / hello_rps
+    p50, p95, p99 = percentiles
+    return {
+        "what": what,
+        "size": size,
+        "database": database,
+        "ours_s": round(1 / rps, 6) if rps else None,
+        "runs": 1,
+        "reference": None if ceiling else "hello-world",
+        "reference_s": None if ceiling or not hello_rps else round(1 / hello_rps, 6),
+        "ratio": None if ratio is None else round(1 / ratio, 3),
+        "target": target,
+        "met": met,
+        "command": command_line(),
+        "rps": round(rps, 1),
+        "reference_rps": None if ceiling or hello_rps is None else round(hello_rps, 1),
+        "rps_ratio": None if ratio is None else round(ratio, 3),
+        "p50_ms": round(p50, 2),
+        "p95_ms": round(p95, 2),
+        "p99_ms": round(p99, 2),
+        "worker_cpu_ms_per_request": None,
+    }
+
+
 def summarise(chosen: list[Target], runs: dict[str, list[dict]], database: str, size: str) -> list[dict]:
     """Medians over the runs as rows of the suite's format (plus the web fields run_all renders)."""
     hello = runs.get("hello")
@@ -309,30 +346,15 @@ def summarise(chosen: list[Target], runs: dict[str, list[dict]], database: str, 
         if not is_ceiling:
             target = "≥ 0.5× hello-world rate" + ("; p95 < 100 ms" if t.page else "")
             met = errors == 0 and ratio is not None and ratio >= 0.5 and (not t.page or p95 < 100)
-        rows.append(
-            {
-                "what": f"{t.what} `GET {t.path}`",
-                "size": size,
-                "database": database,
-                "ours_s": round(1 / rps, 6) if rps else None,
-                "runs": len(rs),
-                "reference": None if is_ceiling else "hello-world",
-                "reference_s": None if is_ceiling or not hello_rps else round(1 / hello_rps, 6),
-                "ratio": None if ratio is None else round(1 / ratio, 3),
-                "target": target,
-                "met": met,
-                "command": command_line(),
-                "rps": round(rps, 1),
-                "reference_rps": None if is_ceiling or hello_rps is None else round(hello_rps, 1),
-                "rps_ratio": None if ratio is None else round(ratio, 3),
-                "p50_ms": round(p50, 2),
-                "p95_ms": round(p95, 2),
-                "p99_ms": round(p99, 2),
-                "worker_cpu_ms_per_request": round(statistics.median(r["cpu_ms_per_request"] for r in rs), 2),
-                "errors": errors,
-                "load_average": round(statistics.median(r["load"] for r in rs), 2),
-            }
+        what = f"{t.what} `GET {t.path}`"
+        row = web_row(what, size, database, rps, hello_rps, (p50, p95, p99), target, met, is_ceiling)
+        row.update(
+            runs=len(rs),
+            worker_cpu_ms_per_request=round(statistics.median(r["cpu_ms_per_request"] for r in rs), 2),
+            errors=errors,
+            load_average=round(statistics.median(r["load"] for r in rs), 2),
         )
+        rows.append(row)
     return rows
 
 

@@ -107,6 +107,11 @@ def benches(pg_url: str) -> list[Bench]:
             ("bench/bench_web.py", "--repeat", "5", "--seconds", "8"),
             ("bench/bench_web.py", "--repeat", "1", "--seconds", "3"),
         ),
+        Bench(
+            "mixed",
+            ("bench/bench_mixed.py", "--seconds", "60", "--clients", "32"),
+            ("bench/bench_mixed.py", "--quick"),
+        ),
     ]
 
 
