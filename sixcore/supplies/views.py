@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
+from sixcore.core.dates import check_range, limit_dates
 from sixcore.core.uploads import UploadRefused, check_upload, import_max_bytes
 
 from . import policy, rules
@@ -34,13 +35,23 @@ from .services import STATUS_LABELS, compute_statuses, item_series, items_querys
 def _as_of(request: HttpRequest) -> date:
     from sixcore.progress.clock import today
 
-    value = request.GET.get("as_of")
-    if value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    return today()
+    return _date_param(request, "as_of") or today()
+
+
+def _date_param(request: HttpRequest, name: str) -> date | None:
+    """A date in the query string: an unreadable one is ignored (the default applies), one out of range
+    is a 400 naming the parameter (core/dates.py: it would overflow the look-back arithmetic)."""
+    value = request.GET.get(name)
+    if not value:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        return None
+    try:
+        return check_range(parsed)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: {exc}") from None
 
 
 def _number(value: Decimal | None, places: int = 2) -> float | None:
@@ -100,12 +111,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     ensure_seeded()
     item = get_object_or_404(items_queryset(), code=code)
     as_of = _as_of(request)
-    start = as_of - timedelta(days=730)
-    if request.GET.get("start"):
-        try:
-            start = date.fromisoformat(request.GET["start"])
-        except ValueError:
-            pass
+    start = _date_param(request, "start") or as_of - timedelta(days=730)
     status = compute_statuses(as_of, [item])[0]
     series = item_series(item, start, as_of)
     schedule = [(m.effective_from, m.value) for m in item.minimums.all()]
@@ -191,6 +197,7 @@ class ObservationForm(forms.ModelForm):
         self.today = today
         self.fields["item"].queryset = policy.editable_items(user, SupplyItem.objects.all())
         self.fields["reporter"].queryset = Reporter.objects.all()
+        limit_dates(self)
 
     def clean_date(self) -> date:
         value = self.cleaned_data["date"]
@@ -308,6 +315,10 @@ class MinimumForm(forms.ModelForm):
         model = Minimum
         fields = ["effective_from", "value", "basis_text", "line"]
         widgets = {"effective_from": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_dates(self)
 
 
 @login_required
