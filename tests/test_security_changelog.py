@@ -25,9 +25,6 @@ EXEMPT = {
     "supplies.ImportBatch": "itself the record of an import (file, digest, who, counts); the "
     "observations it writes are tracked",
     "reports.ReportJob": "the state of a background report job; the report is derived from logged data",
-    "plan.BudgetStatedTotal": "written only by `plan load` and revision approval, which record "
-    "named actions (plan.load, revision.approve) with their counts",
-    "plan.SecurityBudgetRatio": "written only by `plan load` and revision approval (named actions)",
 }
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
+from sixcore.core.dates import limit_dates
 
 from .models import CoordinationIssue, Decision, Meeting
 
@@ -31,6 +32,7 @@ class IssueForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agencies"].queryset = Agency.objects.order_by("order", "code")
+        limit_dates(self)
 
 
 class MeetingForm(forms.ModelForm):
@@ -45,6 +47,7 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = Agency.objects.order_by("order", "code")
+        limit_dates(self)
 
 
 class DecisionForm(forms.ModelForm):
@@ -59,6 +62,7 @@ class DecisionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = Agency.objects.order_by("order", "code")
+        limit_dates(self)
 
 
 class ProgressForm(forms.Form):

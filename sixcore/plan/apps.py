@@ -25,6 +25,9 @@ class PlanConfig(AppConfig):
         track_changes(plan.Task, related=lambda t: [t.schedule])
         track_changes(plan.Approach)
         track_changes(plan.BudgetLine, related=lambda b: [b.industry])
+        # Editable in the admin like the budget lines (issue #18: nothing escapes the log).
+        track_changes(plan.BudgetStatedTotal, related=lambda t: [t.industry])
+        track_changes(plan.SecurityBudgetRatio)
         # Which agency leads an industry decides what its officers may see (accounts/policy.py): a
         # change must move the page cache's data version like any other.
         track_changes(plan.IndustryLeadAgency, related=lambda lead: [lead.industry])

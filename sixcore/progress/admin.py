@@ -3,22 +3,24 @@ submission (see workflow.py), so an admin edit can never skip review or overwrit
 
 from django.contrib import admin
 
+from sixcore.core.dates import DateRangeAdminMixin
+
 from . import models
 
 
 @admin.register(models.CycleSettings)
-class CycleSettingsAdmin(admin.ModelAdmin):
+class CycleSettingsAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "as_of", "grace_days")
 
 
 @admin.register(models.ReportingPeriod)
-class ReportingPeriodAdmin(admin.ModelAdmin):
+class ReportingPeriodAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ("code", "label", "due_date", "grace_days", "closed")
     list_editable = ("due_date", "grace_days", "closed")
 
 
 @admin.register(models.PeriodReopening)
-class PeriodReopeningAdmin(admin.ModelAdmin):
+class PeriodReopeningAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ("period", "agency", "until", "opened_by", "opened_at")
     readonly_fields = ("opened_by", "opened_at")
 

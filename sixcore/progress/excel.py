@@ -41,6 +41,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
+from sixcore.core.dates import check_range
 from sixcore.core.roc import RocDateError, format_roc_month, parse_quarter, parse_roc_month
 from sixcore.plan.choices import TargetKind
 
@@ -853,7 +854,16 @@ def _parse_unit(cell: Cell) -> str:
 
 
 def _parse_date(cell: Cell) -> date | None:
-    value = cell[0]
+    value = _read_date(cell[0])
+    if value is not None:
+        try:
+            check_range(value)  # before any arithmetic (core/dates.py)
+        except ValueError as exc:
+            raise _Bad(str(exc)) from None
+    return value
+
+
+def _read_date(value: Any) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):

@@ -12,6 +12,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from sixcore.core.dates import limit_dates
+
 from .services import LINE_FIELDS
 
 SEPARATOR = "|"
@@ -51,6 +53,7 @@ class ReopenPeriodForm(forms.Form):
         self.fields["agency"].queryset = Agency.objects.filter(
             parent__isnull=True, kind__in=["core", "ministry"]
         )
+        limit_dates(self)
 
 
 ALLOWED_ATTACHMENTS = {

@@ -206,22 +206,25 @@ def _choice(choices: type, value: Any) -> str:
 
 
 def _date(value: Any) -> date | None:
+    from sixcore.core.dates import check_range
+
     if value in (None, ""):
         return None
     if isinstance(value, date):
-        return value
+        return check_range(value)
     from sixcore.core.roc import RocDateError, parse_roc_month
 
     text = str(value).strip()
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
         try:
-            return parse_roc_month(text)
+            parsed = parse_roc_month(text)
         except RocDateError:
             raise ValueError(
                 _("not a date (113/12/31 or 2024-12-31): %(value)s") % {"value": value}
             ) from None
+    return check_range(parsed)  # before any arithmetic (core/dates.py)
 
 
 def _text(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sixcore.core.dates import validate_date_range
 from sixcore.core.roc import RocDateError, parse_roc_month
 
 
@@ -36,7 +37,9 @@ class AddKpiForm(forms.Form):
 
 
 class RocMonthField(forms.CharField):
-    """``112/3`` (ROC year/month) → the first of that month."""
+    """``112/3`` (ROC year/month) → the first of that month (ROC 1 to 189: core/dates.py)."""
+
+    default_validators = [validate_date_range]
 
     def to_python(self, value):
         value = super().to_python(value)

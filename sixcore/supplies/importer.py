@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext, gettext_noop
 
 from sixcore.core.changelog import record_action
+from sixcore.core.dates import check_range
 
 from .choices import ObservationSource
 from .models import Assignment, ImportBatch, Observation, Reporter, SupplyItem
@@ -294,26 +295,28 @@ def item_codes(name: str, content: bytes) -> set[str]:
 
 
 def parse_date(value: Any) -> date:
-    """ISO ``2023-06-30``, ROC ``112/06/30`` or a spreadsheet date."""
+    """ISO ``2023-06-30``, ROC ``112/06/30`` or a spreadsheet date, within core/dates.py's range."""
     if isinstance(value, datetime):
-        return value.date()
+        return check_range(value.date())
     if isinstance(value, date):
-        return value
+        return check_range(value)
     text = str(value or "").strip()
     if not text:
         raise ValueError(gettext("date is missing"))
     if match := ROC_DATE.match(text):
         year, month, day = (int(g) for g in match.groups())
         try:
-            return date(year + 1911, month, day)
+            parsed = date(year + 1911, month, day)
         except ValueError:
             raise ValueError(gettext("date %(value)s is not a valid ROC date") % {"value": text}) from None
+        return check_range(parsed)
     try:
-        return date.fromisoformat(text[:10] if "T" in text or " " in text else text)
+        parsed = date.fromisoformat(text[:10] if "T" in text or " " in text else text)
     except ValueError:
         raise ValueError(
             gettext("date %(value)s is neither YYYY-MM-DD nor ROC YYY/MM/DD") % {"value": text}
         ) from None
+    return check_range(parsed)
 
 
 def parse_quantity(value: Any, column: str) -> Decimal | None:

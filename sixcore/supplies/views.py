@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +23,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
+from sixcore.core.dates import check_range, limit_dates
 from sixcore.core.roc import format_roc_date
 from sixcore.core.uploads import UploadRefused, check_upload, import_max_bytes
 
@@ -74,7 +75,20 @@ def roc_text(text: str) -> str:
 def _as_of(request: HttpRequest) -> date:
     from sixcore.progress.clock import today
 
-    return parse_date(request.GET.get("as_of")) or today()
+    return _date_param(request, "as_of") or today()
+
+
+def _date_param(request: HttpRequest, name: str) -> date | None:
+    """A date in the query string, ROC or ISO (``parse_date``): an unreadable one is ignored (the default
+    applies), one out of range is a 400 naming the parameter (core/dates.py: it would overflow the
+    look-back arithmetic)."""
+    parsed = parse_date(request.GET.get(name))
+    if parsed is None:
+        return None
+    try:
+        return check_range(parsed)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: {exc}") from None
 
 
 def _number(value: Decimal | None, places: int = 2) -> float | None:
@@ -134,7 +148,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     ensure_seeded()
     item = get_object_or_404(items_queryset(), code=code)
     as_of = _as_of(request)
-    start = parse_date(request.GET.get("start")) or as_of - timedelta(days=730)
+    start = _date_param(request, "start") or as_of - timedelta(days=730)
     status = compute_statuses(as_of, [item])[0]
     series = item_series(item, start, as_of)
     schedule = [(m.effective_from, m.value) for m in item.minimums.all()]
@@ -248,6 +262,7 @@ class ObservationForm(forms.ModelForm):
         self.today = today
         self.fields["item"].queryset = policy.editable_items(user, SupplyItem.objects.all())
         self.fields["reporter"].queryset = Reporter.objects.all()
+        limit_dates(self)
 
     def clean_date(self) -> date:
         value = self.cleaned_data["date"]
@@ -376,6 +391,10 @@ class MinimumForm(forms.ModelForm):
         model = Minimum
         fields = ["effective_from", "value", "basis_text", "line"]
         field_classes = {"effective_from": RocDateField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_dates(self)
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 
 from sixcore.accounts.models import Agency
+from sixcore.core.dates import validate_date_range
 
 from ..importer import column_label, stored_exactly, too_many_digits
 from ..models import Alert, Assignment, Minimum, Observation, Reporter, SupplyItem
@@ -31,7 +32,7 @@ class MinimumSerializer(serializers.ModelSerializer):
         model = Minimum
         fields = ["id", "item", "effective_from", "value", "line", "basis_text"]
         # The table's CHECK supplies_minimum_not_negative: refused here (400), not by the database (500).
-        extra_kwargs = {"value": {"min_value": 0}}
+        extra_kwargs = {"value": {"min_value": 0}, "effective_from": {"validators": [validate_date_range]}}
 
 
 class NestedMinimumSerializer(serializers.ModelSerializer):
@@ -110,6 +111,7 @@ class ObservationSerializer(serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = ["source"]
+        extra_kwargs = {"date": {"validators": [validate_date_range]}}
         validators: list = []  # the unique (item, reporter, date) is checked in validate(), in zh-Hant
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from sixcore.accounts.policy import EDITOR_ROLES, is_ndc
 from sixcore.api.errors import FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND, VALIDATION_ERROR, ErrorSerializer
 from sixcore.api.views import NulSafeLookupMixin
+from sixcore.core.dates import parse_iso
 from sixcore.core.uploads import UploadRefused, check_upload, import_max_bytes
 
 from .. import policy
@@ -64,10 +65,18 @@ def _as_of(request: Request) -> date:
     value = request.query_params.get("as_of")
     if not value:
         return today()
+    return _date_param(request, "as_of")
+
+
+def _date_param(request: Request, name: str) -> date | None:
+    """A date query parameter, in range (core/dates.py) before any arithmetic; 400 naming it otherwise."""
+    value = request.query_params.get(name)
+    if not value:
+        return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({"as_of": "expected YYYY-MM-DD"}) from None
+        return parse_iso(value)
+    except ValueError as exc:
+        raise ValidationError({name: [str(exc)]}) from None
 
 
 def _require_edit(user, item: SupplyItem) -> None:
@@ -307,18 +316,14 @@ class ObservationViewSet(NulSafeLookupMixin, ItemScopedWritesMixin, viewsets.Mod
             "item__order", "date", "reporter__code"
         )
         queryset = policy.visible_details(self.request.user, queryset)
-        params = self.request.query_params
         if item := _param(self.request, "item"):
             queryset = queryset.filter(item__code=item)
         if reporter := _param(self.request, "reporter"):
             queryset = queryset.filter(reporter__code=reporter)
-        try:
-            if params.get("date_from"):
-                queryset = queryset.filter(date__gte=date.fromisoformat(params["date_from"]))
-            if params.get("date_to"):
-                queryset = queryset.filter(date__lte=date.fromisoformat(params["date_to"]))
-        except ValueError:
-            raise ValidationError({"date": "expected YYYY-MM-DD"}) from None
+        if (first := _date_param(self.request, "date_from")) is not None:
+            queryset = queryset.filter(date__gte=first)
+        if (last := _date_param(self.request, "date_to")) is not None:
+            queryset = queryset.filter(date__lte=last)
         return queryset
 
     create_values = {"source": ObservationSource.API}

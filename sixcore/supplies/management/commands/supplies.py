@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sixcore.core.changelog import ChangeLoggedCommand
+from sixcore.core.dates import parse_iso
 from sixcore.supplies.registry import ensure_seeded, seed_registry
 from sixcore.supplies.services import STATUS_LABELS, compute_statuses, measure_label
 
@@ -17,9 +18,9 @@ from sixcore.supplies.services import STATUS_LABELS, compute_statuses, measure_l
 def _as_of(value: str | None) -> date:
     if value:
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise CommandError(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
+            return parse_iso(value)
+        except ValueError as exc:
+            raise CommandError(f"--as-of {value!r}: {exc}") from None
     from sixcore.progress.clock import today
 
     return today()
