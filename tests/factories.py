@@ -56,11 +56,23 @@ def industry_lead(agency: str) -> User:
     return make_user(Role.INDUSTRY_LEAD, agency, f"{agency}_lead")
 
 
-def open_period(code: str = "111Q2"):
-    """The period with its submissions created (drafts)."""
-    from sixcore.progress.models import ReportingPeriod
+def open_period(code: str = "111Q2", *, completeness: bool = False):
+    """The period with its submissions created (drafts).
+
+    The completeness rules of ``CycleSettings`` (narratives, KPI actuals, work-item progress before
+    送出審查) are switched off unless ``completeness``: tests of rights and transitions submit empty
+    drafts; tests of those rules ask for them."""
+    from sixcore.progress.models import CycleSettings, ReportingPeriod
     from sixcore.progress.services import ensure_submissions
 
+    CycleSettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "require_narratives": completeness,
+            "require_kpi_actuals": completeness,
+            "require_work_item_progress": completeness,
+        },
+    )
     period = ReportingPeriod.by_code(code)
     ensure_submissions(period)
     return period

@@ -141,7 +141,7 @@ def test_bad_value_gets_400_naming_the_field(client, moea_sub):
         {"version": "1", f"kpis|{kpi}|value": "abc", "measures|1.2|progress": "不應寫入"},
     )
     assert response.status_code == 400
-    assert f"kpis {kpi}" in response.content.decode()
+    assert f"績效指標 {kpi} 實際值" in response.content.decode()
     assert moea_sub.measure_reports.get(measure__code="1.2").progress == ""
 
 
@@ -235,3 +235,219 @@ def test_login_lockout_after_repeated_failures(client, db):
         client.post(reverse("login"), {"username": user.username, "password": "wrong"})
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 429 or "_auth_user_id" not in client.session
+
+
+# --- the form never loses input (issue 17) -----------------------------------------------------------
+
+
+def _kpi_field(submission) -> tuple[str, str]:
+    report = submission.kpi_reports.select_related("kpi__measure").first()
+    return f"kpis|{report.kpi.measure.code}/{report.kpi.code}|value", report.kpi.code
+
+
+def _item_field(submission, name: str) -> tuple[str, str]:
+    report = submission.work_item_reports.select_related("work_item__schedule").first()
+    code = f"{report.work_item.schedule.code}/{report.work_item.code}"
+    return f"work_items|{code}|{name}", code
+
+
+def test_a_save_with_two_errors_keeps_every_typed_value_and_names_the_fields(client, moea_sub):
+    login(client, editor("moea"))
+    kpi_field, kpi_code = _kpi_field(moea_sub)
+    percent_field, item_code = _item_field(moea_sub, "percent")
+    reason_field, _code = _item_field(moea_sub, "lag_reason")
+    typed = {
+        "version": "1",
+        "measures|1.2|progress": "本季辦理情形：完成三場說明會",
+        "measures|1.2|next_quarter": "下一季將擴大辦理",
+        kpi_field: "abc",
+        percent_field: "150",
+        reason_field: "受疫情影響延後",
+        "budget|1.2|executed": "3.5",
+    }
+    response = client.post(reverse("progress:submission", args=[moea_sub.pk]), typed)
+    assert response.status_code == 400
+    html = response.content.decode()
+    for value in (
+        "本季辦理情形：完成三場說明會",
+        "下一季將擴大辦理",
+        'value="abc"',
+        'value="150"',
+        "受疫情影響延後",
+        'value="3.5"',
+    ):
+        assert value in html
+    # Each message named as the user sees the field, and shown at the field itself.
+    assert f"績效指標 {kpi_code} 實際值" in html and f"重點工作項目 {item_code} 百分比" in html
+    assert "kpis 1." not in html
+    errors = response.context["errors"]
+    assert len(errors) == 2
+    for error in errors:
+        assert f'<p class="field-error" id="{error["anchor"]}-error">' in html
+    # All or nothing: not even the valid narrative was written.
+    moea_sub.refresh_from_db()
+    assert moea_sub.version == 1
+    assert moea_sub.measure_reports.get(measure__code="1.2").progress == ""
+    assert moea_sub.budget_reports.get(measure__code="1.2").executed is None
+
+
+def test_a_conflict_keeps_typed_values_and_shows_the_colleagues_beside_them(client, moea_sub):
+    login(client, editor("moea"))
+    page = client.get(reverse("progress:submission", args=[moea_sub.pk]))
+    originals = page.context["originals"]
+    # A colleague saves 1.2 and 1.3 after the page was loaded.
+    save_lines(
+        moea_sub,
+        industry_lead("moea"),
+        1,
+        {"measures": {"1.2": {"progress": "同事的辦理情形"}, "1.3": {"progress": "同事補的 1.3"}}},
+    )
+    response = client.post(
+        reverse("progress:submission", args=[moea_sub.pk]),
+        {
+            "version": "1",
+            "originals": originals,
+            "measures|1.2|progress": "我的辦理情形",  # both changed it: the user chooses
+            "measures|1.3|progress": "",  # only the colleague changed it: theirs is kept
+            "measures|1.4|progress": "只有我改的",
+        },
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "我的辦理情形" in html and "同事的辦理情形" in html and "只有我改的" in html
+    assert 'name="choose|measures|1.2|progress"' in html
+    assert 'name="choose|measures|1.3|progress"' not in html and "同事補的 1.3" in html
+    assert [c.name for c in response.context["conflicts"]] == ["measures|1.2|progress"]
+    assert 'name="version" value="2"' in html
+    # Take theirs for 1.2, keep the rest: saved against the new version.
+    response = client.post(
+        reverse("progress:submission", args=[moea_sub.pk]),
+        {
+            "version": "2",
+            "originals": response.context["originals"],
+            "measures|1.2|progress": "我的辦理情形",
+            "choose|measures|1.2|progress": "theirs",
+            "measures|1.3|progress": "同事補的 1.3",
+            "measures|1.4|progress": "只有我改的",
+        },
+    )
+    assert response.status_code == 302
+    saved = dict(moea_sub.measure_reports.values_list("measure__code", "progress"))
+    assert (
+        saved["1.2"] == "同事的辦理情形" and saved["1.3"] == "同事補的 1.3" and saved["1.4"] == "只有我改的"
+    )
+
+
+def test_save_and_submit_saves_first(client, moea_sub):
+    login(client, editor("moea"))
+    lagging = {
+        f"work_items|{r.work_item.schedule.code}/{r.work_item.code}|{f}": "依期程辦理"
+        for r in moea_sub.work_item_reports.select_related("work_item__schedule")
+        for f in ("lag_reason", "remedy")
+    }
+    response = client.post(
+        reverse("progress:submission", args=[moea_sub.pk]),
+        {"version": "1", "then": "submit", "measures|1.2|highlights": "最後一刻補上的亮點", **lagging},
+    )
+    assert response.status_code == 302
+    moea_sub.refresh_from_db()
+    assert moea_sub.status == SubmissionStatus.SUBMITTED
+    assert moea_sub.measure_reports.get(measure__code="1.2").highlights == "最後一刻補上的亮點"
+    assert "已送出審查" in client.get(response["Location"]).content.decode()
+
+
+def test_submitting_an_incomplete_report_lists_what_is_missing(client, period, moea_sub):
+    open_period("111Q2", completeness=True)
+    login(client, editor("moea"))
+    response = client.post(
+        reverse("progress:submission", args=[moea_sub.pk]),
+        {"version": "1", "then": "submit", "measures|1.2|progress": "只填了辦理情形"},
+        follow=True,
+    )
+    moea_sub.refresh_from_db()
+    assert moea_sub.status == SubmissionStatus.DRAFT and moea_sub.version == 2  # saved, not submitted
+    html = response.content.decode()
+    assert "具體措施 1.2 下一季重點工作：送出審查前必須填寫" in html
+    assert "具體措施 1.2 辦理情形：送出審查前必須填寫" not in html
+    kpi = moea_sub.kpi_reports.select_related("kpi").first().kpi.code
+    assert f"績效指標 {kpi} 實際值：送出審查前必須填寫" in html
+
+
+def test_inputs_fit_figures_units_milestones_and_roc_dates(client, moea_sub):
+    user = editor("moea")
+    login(client, user)
+    page = client.get(reverse("progress:submission", args=[moea_sub.pk]))
+    reports = page.context["kpi_reports"]
+    milestone = next(r for r in reports if r.is_milestone)
+    counted = next(r for r in reports if not r.is_milestone and r.unit)
+    html = page.content.decode()
+    assert f'name="kpis|{milestone.form_code}|done"' in html
+    assert f'name="kpis|{milestone.form_code}|value"' not in html
+    assert f'name="kpis|{counted.form_code}|done"' not in html
+    assert f'<span class="unit">{counted.unit}</span>' in html
+    date_field, _code = _item_field(moea_sub, "completed_on")
+    response = client.post(
+        reverse("progress:submission", args=[moea_sub.pk]),
+        {"version": "1", f"kpis|{counted.form_code}|value": "4", date_field: "111/6/15"},
+    )
+    assert response.status_code == 302
+    html = client.get(reverse("progress:submission", args=[moea_sub.pk])).content.decode()
+    assert 'value="4"' in html and "4.0000" not in html
+    assert 'value="111/6/15"' in html
+    assert moea_sub.work_item_reports.filter(completed_on="2022-06-15").exists()
+
+
+def test_a_negative_count_is_refused(client, moea_sub):
+    login(client, editor("moea"))
+    kpi_field, kpi_code = _kpi_field(moea_sub)
+    response = client.post(
+        reverse("progress:submission", args=[moea_sub.pk]), {"version": "1", kpi_field: "-5"}
+    )
+    assert response.status_code == 400
+    assert f"績效指標 {kpi_code} 實際值" in response.content.decode()
+    assert 'value="-5"' in response.content.decode()
+
+
+def test_returned_report_reads_returned_with_the_comment(client, moea_sub):
+    owner = editor("moea")
+    moea_sub.submit(owner)
+    login(client, ndc_reviewer())
+    response = client.post(
+        reverse("progress:transition", args=[moea_sub.pk, "return"]), {"comment": "請補充佐證"}, follow=True
+    )
+    html = response.content.decode()
+    assert "已退回修正" in html and "完成：草稿" not in html
+    client.logout()
+    login(client, owner)
+    listing = client.get(reverse("progress:submissions") + "?period=111Q2").content.decode()
+    assert 'class="status status-returned">已退回<' in listing
+    page = client.get(reverse("progress:submission", args=[moea_sub.pk])).content.decode()
+    assert "已退回" in page and "請補充佐證" in page
+
+
+def test_history_reads_in_peoples_terms(client, moea_sub):
+    owner = editor("moea")
+    owner.first_name, owner.last_name = "小明", "王"
+    owner.save()
+    login(client, owner)
+    kpi_field, _code = _kpi_field(moea_sub)
+    done_field = kpi_field.replace("|value", "|done")
+    url = reverse("progress:submission", args=[moea_sub.pk])
+    client.post(url, {"version": "1", kpi_field: "4", done_field: "1"})
+    client.post(reverse("progress:transition", args=[moea_sub.pk, "submit"]))
+    html = client.get(url).content.decode()
+    history = html[html.index('id="history"') :]
+    assert "送出審查" in history and "修改" in history and owner.get_full_name() in history
+    for machine in (
+        "submission.submit",
+        ">update<",
+        "True",
+        "False",
+        "4.0000",
+        "moea_editor",
+        "submitted_at",
+    ):
+        assert machine not in history
+    # The status by its label, the field by its verbose name.
+    assert "<strong>狀態</strong>：草稿 → 已送出" in history
+    assert "— → 是" in history and "送出時間" in history

@@ -474,3 +474,78 @@ def test_transitions_lock_only_the_submission_row(moea_sub):
         with CaptureQueriesContext(connection) as queries:
             step(moea_sub, actor, text)
         assert _locked_tables(queries.captured_queries) == ['"progress_submission"'], step.__name__
+
+
+# --- completeness before 送出審查, as NDC configures it (issue 17) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "missing"),
+    [
+        ("require_narratives", "具體措施 1.2 辦理情形"),
+        ("require_kpi_actuals", "績效指標 1.2.1 實際值"),
+        ("require_work_item_progress", "重點工作項目 1-2/1.1.1 百分比"),
+    ],
+)
+def test_each_completeness_rule_is_enforced_on_submit_and_can_be_switched_off(moea_sub, setting, missing):
+    user = editor("moea")
+    _fill_lagging_reasons(moea_sub, user)
+    CycleSettings.objects.filter(pk=1).update(**{setting: True})
+    with pytest.raises(workflow.IncompleteSubmission) as excinfo:
+        workflow.submit(moea_sub, user)
+    assert any(problem.startswith(missing) for problem in excinfo.value.problems)
+    assert all("|" not in problem for problem in excinfo.value.problems)  # no internal keys
+    CycleSettings.objects.filter(pk=1).update(**{setting: False})
+    assert workflow.submit(moea_sub, user).status == SubmissionStatus.SUBMITTED
+
+
+def test_a_complete_report_submits_with_every_rule_on(moea_sub):
+    user = editor("moea")
+    CycleSettings.objects.filter(pk=1).update(
+        require_narratives=True, require_kpi_actuals=True, require_work_item_progress=True
+    )
+    changes = {
+        "measures": {
+            code: {"progress": "辦理情形", "next_quarter": "下一季"}
+            for code in moea_sub.measure_reports.values_list("measure__code", flat=True)
+        },
+        "kpis": {
+            f"{r.kpi.measure.code}/{r.kpi.code}": {"value": "1", "done": "1"}
+            for r in moea_sub.kpi_reports.select_related("kpi__measure")
+        },
+        "work_items": {
+            f"{r.work_item.schedule.code}/{r.work_item.code}": {
+                "percent": "100",
+                "status": "on_track",
+                "lag_reason": "原因",
+                "remedy": "對策",
+            }
+            for r in moea_sub.work_item_reports.select_related("work_item__schedule")
+        },
+    }
+    save_lines(moea_sub, user, moea_sub.version, changes)
+    assert workflow.completeness_problems(moea_sub) == []
+    assert workflow.submit(moea_sub, user).status == SubmissionStatus.SUBMITTED
+
+
+def test_cycle_settings_require_completeness_by_default(db):
+    CycleSettings.objects.all().delete()
+    fresh = CycleSettings.get()
+    assert fresh.require_narratives and fresh.require_kpi_actuals and fresh.require_work_item_progress
+
+
+def test_negative_actuals_only_for_kpis_that_measure_a_change(moea_sub):
+    from sixcore.progress.labels import negative_allowed
+
+    assert negative_allowed(["帶動臺灣衛星地面設備相關產值增加至少 140 億"])
+    assert not negative_allowed(["完成 2 項半導體材料導入測試驗證", "-"])
+    user = editor("moea")
+    report = moea_sub.kpi_reports.select_related("kpi__measure").first()
+    key = f"{report.kpi.measure.code}/{report.kpi.code}"
+    with pytest.raises(LineErrors) as excinfo:
+        save_lines(moea_sub, user, moea_sub.version, {"kpis": {key: {"value": "-5"}}})
+    assert excinfo.value.errors[0]["label"] == f"績效指標 {report.kpi.code} 實際值"
+    report.kpi.full_term_text = "產值增加 10 億元"
+    report.kpi.save()
+    save_lines(moea_sub, user, moea_sub.version, {"kpis": {key: {"value": "-5"}}})
+    assert moea_sub.kpi_reports.get(pk=report.pk).value == Decimal(-5)

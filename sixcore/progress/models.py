@@ -35,6 +35,16 @@ class CycleSettings(models.Model):
         help_text=_("Judge deadlines as if today were this date (the program ran 110–113)."),
     )
     grace_days = models.PositiveSmallIntegerField(_("grace days after the due date"), default=7)
+    # Completeness before 送出審查 (workflow.completeness_problems): web, API and Excel all obey them.
+    require_narratives = models.BooleanField(
+        _("require 辦理情形 and 下一季重點工作 before submitting"), default=True
+    )
+    require_kpi_actuals = models.BooleanField(
+        _("require an actual for every KPI with a target this year"), default=True
+    )
+    require_work_item_progress = models.BooleanField(
+        _("require progress for every work item under way"), default=True
+    )
 
     class Meta:
         verbose_name = _("cycle settings")
@@ -141,33 +151,60 @@ class PeriodReopening(models.Model):
 class Submission(models.Model):
     """One agency's quarterly report for one industry. ``version`` guards against lost updates."""
 
-    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="submissions")
-    industry = models.ForeignKey(Industry, on_delete=models.PROTECT, related_name="submissions")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="submissions")
+    period = models.ForeignKey(
+        ReportingPeriod, verbose_name=_("period"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    industry = models.ForeignKey(
+        Industry, verbose_name=_("industry"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="submissions"
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
     )
     version = models.PositiveIntegerField(_("version"), default=1)
     is_demo = models.BooleanField(_("demo data (示範資料)"), default=False)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    # verbose names: the history tab names these fields as people do (送出時間, 送出人 …).
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    consolidated_at = models.DateTimeField(null=True, blank=True)
+    consolidated_at = models.DateTimeField(_("consolidated at"), null=True, blank=True)
     consolidated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consolidated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     return_comment = models.TextField(_("comment when returned"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True)
 
     class Meta:
         verbose_name = _("submission")
@@ -180,6 +217,16 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period.code} {self.industry.code} {self.agency.name}"
+
+    @property
+    def is_returned(self) -> bool:
+        """A draft sent back by the reviewer (已退回) and not submitted since: the workflow keeps such a
+        report in ``draft`` (the agency edits it again), but people must see that it was returned."""
+        return bool(
+            self.status == SubmissionStatus.DRAFT
+            and self.returned_at
+            and (self.submitted_at is None or self.returned_at >= self.submitted_at)
+        )
 
     @property
     def submitted_late(self) -> bool:

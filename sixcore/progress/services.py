@@ -22,6 +22,7 @@ from sixcore.core.roc import parse_quarter
 from sixcore.plan import models as plan
 
 from .choices import BudgetUnit, WorkItemStatus
+from .labels import field_label, line_label, negative_allowed
 from .models import BudgetReport, KPIReport, MeasureReport, ReportingPeriod, Submission, WorkItemReport
 
 REPORTING_KINDS = (AgencyKind.CORE, AgencyKind.MINISTRY)
@@ -44,15 +45,37 @@ class ConflictError(Exception):
 
 @dataclass
 class LineErrors(Exception):
-    """Invalid lines: each error names the line and field (HTTP 400). Nothing was written."""
+    """Invalid lines: each error names the line and field (HTTP 400). Nothing was written.
+
+    Each error keeps the machine keys (``line``, ``field``: the API's contract) and adds ``label``, the
+    field as the user sees it (``績效指標 2.1.14 實際值``), and ``name``, the form field it belongs to."""
 
     errors: list[dict[str, str]] = field(default_factory=list)
 
-    def add(self, line: str, field_name: str, message: str) -> None:
-        self.errors.append({"line": line, "field": field_name, "message": str(message)})
+    def add(self, line: str, field_name: str, message: str, *, kind: str = "", code: str = "") -> None:
+        label = line_label(kind, code) if kind else line
+        if field_name:
+            label = f"{label} {field_label(kind, field_name)}"
+        self.errors.append(
+            {
+                "line": line,
+                "field": field_name,
+                "message": str(message),
+                "label": label,
+                "name": "|".join((kind, code, field_name)) if kind and field_name else "",
+            }
+        )
 
     def __str__(self) -> str:
-        return "; ".join(f"{e['line']} {e['field']}: {e['message']}" for e in self.errors)
+        return "; ".join(f"{e['label']}：{e['message']}" for e in self.errors)
+
+
+def _kpi_target_texts(kpi_id: int, year: int) -> list[str]:
+    texts = list(
+        plan.AnnualTarget.objects.filter(kpi_id=kpi_id, year=year).values_list("cell__text", flat=True)
+    )
+    texts += plan.KPI.objects.filter(pk=kpi_id).values_list("full_term_text", flat=True)
+    return texts
 
 
 def program_in_force(period: ReportingPeriod) -> plan.Program:
@@ -494,18 +517,34 @@ def save_many(
                             _("printed under several measures: write MEASURE/%(code)s") % {"code": code}
                             if ambiguous
                             else _("not part of this submission"),
+                            kind=kind,
+                            code=code,
                         )
                         continue
                     parsed = {}
                     for name, value in values.items():
                         parser = LINE_FIELDS[kind].get(name)
                         if parser is None:
-                            errors.add(f"{kind} {code}", name, _("unknown field"))
+                            errors.add(f"{kind} {code}", name, _("unknown field"), kind=kind, code=code)
                             continue
                         try:
                             parsed[name] = parser(value)
                         except ValueError as exc:
-                            errors.add(f"{kind} {code}", name, str(exc))
+                            errors.add(f"{kind} {code}", name, str(exc), kind=kind, code=code)
+                    number = parsed.get("value") if kind == "kpis" else None
+                    # Only a negative figure costs a query (its target texts): they are rare.
+                    if (
+                        number is not None
+                        and number < 0
+                        and not negative_allowed(_kpi_target_texts(line.target_id, current.period.roc_year))
+                    ):
+                        errors.add(
+                            f"{kind} {code}",
+                            "value",
+                            _("cannot be negative: this indicator counts, it does not measure a change"),
+                            kind=kind,
+                            code=code,
+                        )
                     updates.append((current, line, parsed))
         if errors.errors:
             raise errors

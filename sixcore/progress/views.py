@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,10 +25,27 @@ from sixcore.plan.models import AnnualTarget
 from . import workflow
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import today
-from .forms import ALLOWED_ATTACHMENTS, AttachmentForm, CommentForm, ReopenPeriodForm, changes_from_post
+from .forms import (
+    ALLOWED_ATTACHMENTS,
+    AttachmentForm,
+    CommentForm,
+    ReopenPeriodForm,
+    build_cells,
+    changes_from_post,
+    dom_id,
+)
 from .models import Attachment, PeriodReopening, ReportingPeriod, Submission
 from .periods import period_state
 from .services import ConflictError, LineErrors, save_lines
+
+# What the user reads once a step is done (not the bare status: "完成：草稿。" after a return).
+TRANSITION_DONE = {
+    "submit": lambda: _("Submitted for review."),
+    "consolidate": lambda: _("Consolidated into the industry's report."),
+    "approve": lambda: _("Approved."),
+    "return": lambda: _("Returned for revision; the agency sees your comment."),
+    "reopen": lambda: _("Reopened for correction."),
+}
 
 TRANSITIONS = {
     "submit": workflow.submit,
@@ -73,6 +90,11 @@ def submission_list(request: HttpRequest) -> HttpResponse:
         else []
     )
     late = [s for s in submissions if s.submitted_late]
+    returned = (
+        all_units.filter(status=SubmissionStatus.DRAFT, returned_at__isnull=False)
+        .filter(Q(submitted_at__isnull=True) | Q(returned_at__gte=F("submitted_at")))
+        .count()
+    )
     return render(
         request,
         "progress/submission_list.html",
@@ -83,6 +105,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
             "submissions": submissions,
             "counts": {status: counts.get(status, 0) for status in SubmissionStatus.values},
             "total": sum(counts.values()),
+            "returned": returned,
             "not_submitted": not_submitted,
             "late": late,
             "can_bulk_approve": is_ndc(request.user),
@@ -99,6 +122,19 @@ def _visible_submission(request: HttpRequest, pk: int) -> Submission:
     return get_object_or_404(queryset.select_related("period", "industry", "agency"))
 
 
+def _kpi_target(report) -> None:
+    """This year's target of a KPI line: its text, unit (from the plan data) and whether it is a
+    milestone (then the form asks done / not done rather than a figure)."""
+    targets = report.kpi.this_year
+    target = (targets[0].target or {}) if targets else {}
+    full = report.kpi.full_term_target or {}
+    report.target_text = targets[0].cell.text if targets else ""
+    report.unit = target.get("unit") or full.get("unit") or ""
+    report.is_milestone = target.get("kind") == "milestone" or (
+        not target and full.get("kind") == "milestone"
+    )
+
+
 def _lines_context(submission: Submission) -> dict:
     year = submission.period.roc_year
     kpi_reports = list(
@@ -111,24 +147,61 @@ def _lines_context(submission: Submission) -> dict:
         )
     )
     at = min(submission.period.end, today())
+    measure_reports = list(submission.measure_reports.select_related("measure"))
     item_reports = list(submission.work_item_reports.select_related("work_item__schedule"))
+    budget_reports = list(submission.budget_reports.select_related("measure"))
+    for report in measure_reports + budget_reports:
+        report.form_code = report.measure.code
+    for report in kpi_reports:
+        report.form_code = f"{report.kpi.measure.code}/{report.kpi.code}"
+        _kpi_target(report)
     for report in item_reports:
+        report.form_code = f"{report.work_item.schedule.code}/{report.work_item.code}"
         report.planned = workflow.planned_percent(report.work_item.start, report.work_item.end, at)
         report.lagging = workflow.is_lagging(report, at)
     return {
-        "measure_reports": list(submission.measure_reports.select_related("measure")),
+        "measure_reports": measure_reports,
         "kpi_reports": kpi_reports,
         "item_reports": item_reports,
-        "budget_reports": list(submission.budget_reports.select_related("measure")),
+        "budget_reports": budget_reports,
         "attachments": list(submission.attachments.all()),
         "work_item_statuses": WorkItemStatus.choices,
         "lines_as_of": at,
     }
 
 
+def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> HttpResponse | None:
+    """Save the form; with 送出審查 (``then=submit``) submit it once saved, so no edit is ever dropped.
+    Returns the redirect after success, or None when the save was refused (the page is shown again)."""
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    save_lines(submission, request.user, version, changes_from_post(request.POST))
+    if request.POST.get("then") == "submit":
+        try:
+            workflow.submit(submission, request.user)
+        except workflow.IncompleteSubmission as exc:
+            messages.warning(
+                request, _("Saved (version %(v)s), but not submitted yet.") % {"v": submission.version}
+            )
+            for problem in exc.problems:
+                messages.error(request, problem)
+        except (workflow.InvalidTransition, PermissionDenied) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, TRANSITION_DONE["submit"]())
+    else:
+        messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
+    return redirect("progress:submission", pk=submission.pk)
+
+
 @login_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Read, edit (own draft), and move a submission through the workflow; its history."""
+    """Read, edit (own draft), and move a submission through the workflow; its history.
+
+    A refused save (invalid values, or a colleague saved first) shows the page again with everything
+    the user typed, each error at its field; after a conflict each disputed field shows both values."""
     submission = _visible_submission(request, pk)
     user = request.user
     conflict = None
@@ -137,20 +210,36 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not submission_policy.can_edit(user, submission):
             raise PermissionDenied(_("You may not edit this submission."))
         try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = -1
-        try:
-            save_lines(submission, user, version, changes_from_post(request.POST))
+            return _save_and_maybe_submit(request, submission)
         except ConflictError as exc:
             conflict = exc
             submission.refresh_from_db()
         except LineErrors as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
-            return redirect("progress:submission", pk=submission.pk)
+            errors = [{**e, "anchor": dom_id(e["name"]) if e["name"] else ""} for e in exc.errors]
     lines = _lines_context(submission)
+    refused = bool(errors or conflict)
+    originals = build_cells(
+        {
+            "measures": lines["measure_reports"],
+            "kpis": lines["kpi_reports"],
+            "work_items": lines["item_reports"],
+            "budget": lines["budget_reports"],
+        },
+        request.POST if refused else None,
+        errors,
+        conflict=conflict is not None,
+    )
+    conflicts = (
+        [
+            cell
+            for kind in ("measure_reports", "kpi_reports", "item_reports", "budget_reports")
+            for report in lines[kind]
+            for cell in report.cells.values()
+            if cell.theirs is not None
+        ]
+        if conflict
+        else []
+    )
     context = {
         "submission": submission,
         "can_edit": submission_policy.can_edit(user, submission),
@@ -163,9 +252,16 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attachment_form": AttachmentForm(),
         "errors": errors,
         "conflict": conflict,
-        "posted": request.POST if (errors or conflict) else None,
+        "conflicts": conflicts,
+        "originals": originals,
         # The lines are loaded once, for the page and for the completeness check.
-        "problems": workflow.completeness_problems(submission, lines["item_reports"], lines["lines_as_of"])
+        "problems": workflow.completeness_problems(
+            submission,
+            lines["item_reports"],
+            lines["lines_as_of"],
+            measure_reports=lines["measure_reports"],
+            kpi_reports=lines["kpi_reports"],
+        )
         if submission.status == SubmissionStatus.DRAFT
         else [],
         **lines,
@@ -194,7 +290,7 @@ def submission_transition(request: HttpRequest, pk: int, action: str) -> HttpRes
     except workflow.InvalidTransition as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Done: %(status)s.") % {"status": submission.get_status_display()})
+        messages.success(request, TRANSITION_DONE[action]())
     return redirect("progress:submission", pk=submission.pk)
 
 
@@ -207,6 +303,9 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     period = request.POST.get("period", "")
+    if not ids:
+        messages.error(request, _("Select at least one report to approve."))
+        return redirect(f"{reverse('progress:submissions')}?period={period}")
     try:
         with transaction.atomic():
             for submission in Submission.objects.filter(pk__in=ids):

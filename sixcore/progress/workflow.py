@@ -14,17 +14,22 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.policy import agency_scope, is_ndc, is_ndc_admin, led_industry_ids
 from sixcore.evaluation import rules
+from sixcore.plan.models import AnnualTarget
 
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import now, today
 from .models import Submission, WorkItemReport
 from .periods import period_writable
+
+# A target cell that sets no target for the year (the document prints a dash).
+NO_TARGET = frozenset({"", "-", "—", "－", "–"})
 
 
 class InvalidTransition(Exception):
@@ -62,17 +67,73 @@ def is_lagging(report, at: date) -> bool:
 
 
 def completeness_problems(
-    submission: Submission, reports: Iterable[WorkItemReport] | None = None, at: date | None = None
+    submission: Submission,
+    reports: Iterable[WorkItemReport] | None = None,
+    at: date | None = None,
+    *,
+    measure_reports: Iterable | None = None,
+    kpi_reports: Iterable | None = None,
 ) -> list[str]:
-    """What must be filled in before the agency can submit (落後原因/因應對策 wherever an item lags).
+    """What must be filled in before the agency can submit, each named as the form shows it:
+    落後原因/因應對策 wherever an item lags, a completion date for a completed item and, as NDC set in
+    ``CycleSettings``, 辦理情形 and 下一季重點工作, an actual for every KPI with a target this year, and
+    progress for every work item under way.
 
-    ``reports`` (with ``work_item`` loaded) and ``at`` may be passed by a caller that already has them."""
+    ``reports`` (with ``work_item`` loaded), ``at`` and the other lines may be passed by a caller that
+    already has them (``kpi_reports`` then with ``kpi.this_year``: this year's targets with their cell)."""
+    from .labels import field_label, line_label
+    from .models import CycleSettings
+
     problems = []
+    required = CycleSettings.get()
+
+    def missing(kind: str, code: str, name: str, target: str = "") -> None:
+        label = f"{line_label(kind, code)} {field_label(kind, name)}"
+        if target:
+            problems.append(
+                _("%(field)s: required before submitting (this year's target: %(target)s).")
+                % {"field": label, "target": target}
+            )
+        else:
+            problems.append(_("%(field)s: required before submitting.") % {"field": label})
+
+    if required.require_narratives:
+        if measure_reports is None:
+            measure_reports = submission.measure_reports.select_related("measure")
+        for report in measure_reports:
+            for name in ("progress", "next_quarter"):
+                if not getattr(report, name).strip():
+                    missing("measures", report.measure.code, name)
+    if required.require_kpi_actuals:
+        if kpi_reports is None:
+            kpi_reports = submission.kpi_reports.select_related("kpi__measure").prefetch_related(
+                Prefetch(
+                    "kpi__annual_targets",
+                    queryset=AnnualTarget.objects.filter(year=submission.period.roc_year).select_related(
+                        "cell"
+                    ),
+                    to_attr="this_year",
+                )
+            )
+        for report in kpi_reports:
+            texts = [t.cell.text.strip() for t in report.kpi.this_year]
+            target = next((text for text in texts if text not in NO_TARGET), "")
+            if target and report.value is None and report.done is None:
+                missing("kpis", report.kpi.code, "value", target)
     if at is None:
         at = min(submission.period.end, today())
     if reports is None:
-        reports = submission.work_item_reports.select_related("work_item")
+        reports = submission.work_item_reports.select_related("work_item__schedule")
     for report in reports:
+        code = f"{report.work_item.schedule.code}/{report.work_item.code}"
+        if (
+            required.require_work_item_progress
+            and report.work_item.start
+            and report.work_item.start <= submission.period.end
+            and report.percent is None
+            and report.status not in (WorkItemStatus.DONE, WorkItemStatus.SUSPENDED)
+        ):
+            missing("work_items", code, "percent")
         if is_lagging(report, at) and not (report.lag_reason.strip() and report.remedy.strip()):
             problems.append(
                 _("Work item %(code)s lags: 落後原因 and 因應對策 are required.")
