@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from sixcore.evaluation.export import neutralise
 
 from .builder import DEMO_MARK, QuarterlyReport
+from .layout import BUDGET_HEADER
 
 FILLS = {
     "綠燈": "C6EFCE",
@@ -124,17 +125,7 @@ def render_xlsx(report: QuarterlyReport) -> bytes:
         wb,
         "預算執行",
         f"{report.period_label} 預算執行（執行率對照 90% 基準）",
-        [
-            "代碼",
-            "名稱",
-            "累計分配數（億元）",
-            "累計執行數（億元）",
-            "年度預算（億元）",
-            "執行率",
-            "達成率",
-            "未達90%",
-            "燈號",
-        ],
+        ["代碼", "名稱", *BUDGET_HEADER],
         (_budget(b) for b in budget_rows),
         {**pct, **amounts},
         {"名稱": 24},
@@ -247,17 +238,7 @@ def render_xlsx(report: QuarterlyReport) -> bytes:
         wb,
         "措施預算",
         f"{report.period_label} 各措施預算執行",
-        [
-            "代碼",
-            "名稱",
-            "累計分配數（億元）",
-            "累計執行數（億元）",
-            "年度預算（億元）",
-            "執行率",
-            "達成率",
-            "未達90%",
-            "燈號",
-        ],
+        ["代碼", "名稱", *BUDGET_HEADER],
         (_budget(b) for c in report.chapters for b in c.budget),
         {**pct, **amounts},
         {"名稱": 30},
