@@ -30,7 +30,7 @@ def test_dashboards_and_supplies_fit_a_phone(live_server, page, shot, cycle_data
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", "ndc")
     page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
+    page.click("#login-button")
     page.set_viewport_size({"width": 390, "height": 844})
     names = []
     for n, (url, charts) in enumerate(PAGES):
