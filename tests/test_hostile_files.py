@@ -410,7 +410,7 @@ def _odf(
     mimetype_first: bool = True,
 ) -> bytes:
     """A genuine OpenDocument package (written by our own ODF writer), changed as an attacker would."""
-    from sixcore.reports.ods import write_sheets
+    from sixcore.core.opendocument import write_sheets
 
     genuine = write_sheets([("S", ["a"], [["b"]])])
     with zipfile.ZipFile(io.BytesIO(genuine)) as archive:

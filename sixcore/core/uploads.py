@@ -256,6 +256,8 @@ def inspect_odf(content: bytes, kind: str) -> None:
         if isinstance(exc, UploadRefused):
             raise
         raise UploadRefused(not_kind) from None
+    if any(b"<!DOCTYPE" in part or b"<!ENTITY" in part for part in (manifest, *parts)):
+        raise UploadRefused(not_kind)  # entity declarations: how XML "billion laughs" bombs multiply
     if b"encryption-data" in manifest:
         raise UploadRefused(_("Encrypted or password-protected files are not accepted."))
     if any(marker in part for part in parts for marker in ODF_MACRO_MARKERS):

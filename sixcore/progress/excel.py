@@ -41,8 +41,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
+from sixcore.core import opendocument
 from sixcore.core.dates import check_range
+from sixcore.core.opendocument import workbook_to_ods
 from sixcore.core.roc import RocDateError, format_roc_month, parse_quarter, parse_roc_month
+from sixcore.core.uploads import UploadRefused, check_content
 from sixcore.plan.choices import TargetKind
 
 from . import xlsx_reader
@@ -394,13 +397,19 @@ def agency_submissions(period: ReportingPeriod, agency: Agency, user) -> list[Su
     return list(submission_policy.visible(user, queryset).order_by("industry__code"))
 
 
-def build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
-    """The pre-filled workbook of all the agency's submissions of the period (those the user may read)."""
+def build_workbook(period: ReportingPeriod, agency: Agency, user, fmt: str = "xlsx") -> bytes:
+    """The pre-filled workbook of all the agency's submissions of the period (those the user may read),
+    as ``xlsx`` or ``ods`` (ODF, the government's standard: the same sheets, locks and lists)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _build_workbook(period, agency, user)
+        workbook = _build_workbook(period, agency, user)
+    if fmt == "ods":
+        return workbook_to_ods(workbook)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
-def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
+def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> Workbook:
     submissions = agency_submissions(period, agency, user)
     units = _load_units(submissions)
     demo = any(s.is_demo for s in submissions)
@@ -471,9 +480,7 @@ def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> bytes:
     _write_meta(wb.create_sheet(SHEET_META), period, agency, submissions, units)
     # Sheets cannot be added, renamed, deleted or unhidden; no password: this guards mistakes, not secrets.
     wb.security = WorkbookProtection(lockStructure=True)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return wb
 
 
 def _annual_targets(kpi_ids: list[int], year: int) -> dict[int, Any]:
@@ -716,14 +723,22 @@ def _check_zip(data: bytes) -> None:
         raise _Refused(_not_a_workbook())
 
 
-def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
-    """Every sheet's rows as (value, type, number format) cells.
+def is_ods(data: bytes) -> bool:
+    """An OpenDocument spreadsheet: a zip whose first entry is its mimetype (ODF's own signature)."""
+    return (
+        data.startswith(b"PK\x03\x04")
+        and data[30:38] == b"mimetype"
+        and b"opendocument.spreadsheet" in data[:120]
+    )
 
-    Read from the sheet XML (``xlsx_reader``), not through openpyxl's cell objects: a formula arrives
-    with type ``f`` (and its cached result), so it can be refused.
-    """
-    _check_zip(data)
+
+def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
+    """Every sheet's rows as (value, type, number format) cells, from an .xlsx (``xlsx_reader``) or an
+    .ods (``core.opendocument``) alike: a formula arrives with type ``f``, so it can be refused."""
     widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, str(SHEET_INFO): 5}
+    if is_ods(data):
+        return _read_ods(data, widths)
+    _check_zip(data)
     try:
         return xlsx_reader.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
     except xlsx_reader.TooManyRows as exc:
@@ -736,6 +751,29 @@ def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
                 gettext("The content cannot be read: the workbook is damaged."), exc.sheet
             ) from None
         raise _Refused(gettext("The file cannot be read: not a valid Excel workbook (.xlsx).")) from None
+
+
+def _read_ods(data: bytes, widths: dict[str, int]) -> dict[str, list[tuple[Cell, ...]]]:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _Refused(too_large())
+    try:
+        check_content(".ods", data)  # zip bombs, encryption, macros, links: as at the upload
+    except UploadRefused as exc:
+        raise _Refused(str(exc)) from None
+    try:
+        return opendocument.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
+    except opendocument.TooManyRows as exc:
+        raise _Refused(
+            gettext("The sheet has too many rows (at most %(n)s).") % {"n": MAX_ROWS_PER_SHEET}, exc.sheet
+        ) from None
+    except opendocument.OdsError as exc:
+        if exc.sheet:
+            raise _Refused(
+                gettext("The content cannot be read: the workbook is damaged."), exc.sheet
+            ) from None
+        raise _Refused(
+            gettext("The file cannot be read: not a valid OpenDocument spreadsheet (.ods).")
+        ) from None
 
 
 def _cell(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:

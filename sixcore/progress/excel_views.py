@@ -20,6 +20,7 @@ from .models import ReportingPeriod
 from .services import reporting_agency
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
 
 
 def _period(code: str | None) -> ReportingPeriod:
@@ -39,7 +40,8 @@ def _own_agency(user) -> Agency:
 @login_required
 @require_GET
 def download(request: HttpRequest) -> HttpResponse:
-    """``?period=111Q2`` → the user's agency's workbook; NDC staff choose the agency with ``&agency=moea``."""
+    """``?period=111Q2`` → the user's agency's workbook (``&format=ods`` for ODF, else .xlsx); NDC staff
+    choose the agency with ``&agency=moea``."""
     period = _period(request.GET.get("period"))
     code = request.GET.get("agency")
     if is_ndc(request.user):
@@ -54,10 +56,11 @@ def download(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(gettext("You may not download another agency's workbook."))
     if not excel.agency_submissions(period, agency, request.user):
         raise Http404(gettext("No report of this agency in this period."))
-    content = excel.build_workbook(period, agency, request.user)
-    response = HttpResponse(content, content_type=XLSX)
+    fmt = "ods" if request.GET.get("format") == "ods" else "xlsx"
+    content = excel.build_workbook(period, agency, request.user, fmt)
+    response = HttpResponse(content, content_type=ODS if fmt == "ods" else XLSX)
     response["Content-Disposition"] = content_disposition_header(
-        True, f"sixcore_{period.code}_{agency.code}.xlsx"
+        True, f"sixcore_{period.code}_{agency.code}.{fmt}"
     )
     response["Cache-Control"] = "no-store"  # drafts are not public
     return response
@@ -81,7 +84,9 @@ def upload(request: HttpRequest) -> HttpResponse:
     else:
         try:
             # Shared checks first (macros, zip bombs, HTML renamed .xlsx); excel.py then reads the workbook.
-            checked = check_upload(upload_file, [".xlsx"], excel.MAX_UPLOAD_BYTES, default_kind=".xlsx")
+            checked = check_upload(
+                upload_file, [".ods", ".xlsx"], excel.MAX_UPLOAD_BYTES, default_kind=".xlsx"
+            )
         except UploadRefused as exc:
             result = excel.ImportResult(problems=[excel.Problem("", "", str(exc))])
         else:

@@ -17,9 +17,10 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
+from sixcore.core.opendocument import clean
+
 from .builder import QuarterlyReport
 from .layout import Heading, Paragraph, Table, blocks, header_text
-from .xmlsafe import clean
 
 FONT = "Noto Sans CJK TC"
 LIGHT_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "white": "F2F2F2"}

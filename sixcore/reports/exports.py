@@ -627,7 +627,7 @@ def to_xlsx(tables: list[Table]) -> bytes:
 
 def to_ods(tables: list[Table]) -> bytes:
     """The same sheets as ``to_xlsx`` as an OpenDocument spreadsheet (the government's standard)."""
-    from .ods import write_sheets
+    from sixcore.core.opendocument import write_sheets
 
     return write_sheets(
         (table.name, table.header, ([neutralise(v) for v in row] for row in table.rows))

@@ -31,9 +31,10 @@ from odf.table import Table as OdfTable
 from odf.table import TableCell, TableColumn, TableHeaderRows, TableRow
 from odf.text import H, P, PageCount, PageNumber
 
+from sixcore.core.opendocument import clean
+
 from .builder import QuarterlyReport
 from .layout import Heading, Paragraph, Table, blocks, header_text
-from .xmlsafe import clean
 
 FONT = "Noto Sans CJK TC"
 LIGHT_FILLS = {"green": "#C6EFCE", "yellow": "#FFEB9C", "red": "#FFC7CE", "white": "#F2F2F2"}
