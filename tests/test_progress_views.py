@@ -120,27 +120,27 @@ def test_edit_form_saves_and_records_source_web(client, moea_sub):
     assert change.postchange_data["progress"] == "網頁填寫的辦理情形"
 
 
-def test_stale_form_gets_409_with_the_other_changes(client, moea_sub):
+def test_stale_form_shows_the_other_changes(client, moea_sub):
     save_lines(moea_sub, industry_lead("moea"), 1, {"measures": {"1.2": {"progress": "同事先存的內容"}}})
     login(client, editor("moea"))
     response = client.post(
         reverse("progress:submission", args=[moea_sub.pk]),
         {"version": "1", "measures|1.2|progress": "我的內容"},
     )
-    assert response.status_code == 409
+    assert response.status_code == 200
     html = response.content.decode()
     assert "同事先存的內容" in html and 'id="conflict"' in html
     assert moea_sub.measure_reports.get(measure__code="1.2").progress == "同事先存的內容"
 
 
-def test_bad_value_gets_400_naming_the_field(client, moea_sub):
+def test_bad_value_is_named_as_the_form_shows_it(client, moea_sub):
     login(client, editor("moea"))
     kpi = moea_sub.kpi_reports.select_related("kpi").first().kpi.code
     response = client.post(
         reverse("progress:submission", args=[moea_sub.pk]),
         {"version": "1", f"kpis|{kpi}|value": "abc", "measures|1.2|progress": "不應寫入"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert f"績效指標 {kpi} 實際值" in response.content.decode()
     assert moea_sub.measure_reports.get(measure__code="1.2").progress == ""
 
@@ -266,7 +266,7 @@ def test_a_save_with_two_errors_keeps_every_typed_value_and_names_the_fields(cli
         "budget|1.2|executed": "3.5",
     }
     response = client.post(reverse("progress:submission", args=[moea_sub.pk]), typed)
-    assert response.status_code == 400
+    assert response.status_code == 200
     html = response.content.decode()
     for value in (
         "本季辦理情形：完成三場說明會",
@@ -312,7 +312,7 @@ def test_a_conflict_keeps_typed_values_and_shows_the_colleagues_beside_them(clie
             "measures|1.4|progress": "只有我改的",
         },
     )
-    assert response.status_code == 409
+    assert response.status_code == 200
     html = response.content.decode()
     assert "我的辦理情形" in html and "同事的辦理情形" in html and "只有我改的" in html
     assert 'name="choose|measures|1.2|progress"' in html
@@ -403,7 +403,7 @@ def test_a_negative_count_is_refused(client, moea_sub):
     response = client.post(
         reverse("progress:submission", args=[moea_sub.pk]), {"version": "1", kpi_field: "-5"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert f"績效指標 {kpi_code} 實際值" in response.content.decode()
     assert 'value="-5"' in response.content.decode()
 
