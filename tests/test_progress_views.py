@@ -451,3 +451,21 @@ def test_history_reads_in_peoples_terms(client, moea_sub):
     # The status by its label, the field by its verbose name.
     assert "<strong>狀態</strong>：草稿 → 已送出" in history
     assert "— → 是" in history and "送出時間" in history
+
+
+def test_bulk_approve_has_select_all_a_confirmation_and_refuses_nothing_selected(client, period):
+    login(client, ndc_reviewer())
+    html = client.get(reverse("progress:submissions") + "?period=111Q2").content.decode()
+    assert 'data-select-all="ids"' in html and 'id="bulk-approve" data-confirm="' in html
+    response = client.post(reverse("progress:bulk_approve"), {"period": "111Q2"}, follow=True)
+    assert "請至少勾選一份季報再核定" in response.content.decode()
+
+
+def test_the_list_counts_returned_reports_apart(client, moea_sub):
+    moea_sub.submit(editor("moea"))
+    moea_sub.return_for_revision(ndc_reviewer(), "請補充")
+    login(client, ndc_reviewer())
+    response = client.get(reverse("progress:submissions") + "?period=111Q2")
+    drafts = Submission.objects.filter(period=moea_sub.period, status="draft").count()
+    assert response.context["returned"] == 1 and response.context["counts"]["draft"] == drafts - 1
+    assert "<b>已退回：</b>" in response.content.decode()
