@@ -469,3 +469,17 @@ def test_the_list_counts_returned_reports_apart(client, moea_sub):
     drafts = Submission.objects.filter(period=moea_sub.period, status="draft").count()
     assert response.context["returned"] == 1 and response.context["counts"]["draft"] == drafts - 1
     assert "<b>已退回：</b>" in response.content.decode()
+
+
+def test_a_return_stamped_before_the_submission_still_reads_returned(client, moea_sub):
+    """Under the as-of clock of the demo a return can carry an earlier time than the submission."""
+    from datetime import timedelta
+
+    moea_sub.submit(editor("moea"))
+    moea_sub.return_for_revision(ndc_reviewer(), "請補充")
+    Submission.objects.filter(pk=moea_sub.pk).update(submitted_at=moea_sub.returned_at + timedelta(days=3))
+    login(client, ndc_reviewer())
+    html = client.get(reverse("progress:submission", args=[moea_sub.pk])).content.decode()
+    assert 'class="status status-returned">已退回<' in html
+    listing = client.get(reverse("progress:submissions") + "?period=111Q2")
+    assert listing.context["returned"] == 1

@@ -92,7 +92,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
     late = [s for s in submissions if s.submitted_late]
     returned = (
         all_units.filter(status=SubmissionStatus.DRAFT, returned_at__isnull=False)
-        .filter(Q(submitted_at__isnull=True) | Q(returned_at__gte=F("submitted_at")))
+        .filter(Q(approved_at__isnull=True) | Q(returned_at__gte=F("approved_at")))
         .count()
     )
     return render(
