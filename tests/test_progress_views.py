@@ -120,27 +120,27 @@ def test_edit_form_saves_and_records_source_web(client, moea_sub):
     assert change.postchange_data["progress"] == "網頁填寫的辦理情形"
 
 
-def test_stale_form_gets_409_with_the_other_changes(client, moea_sub):
+def test_stale_form_shows_the_other_changes(client, moea_sub):
     save_lines(moea_sub, industry_lead("moea"), 1, {"measures": {"1.2": {"progress": "同事先存的內容"}}})
     login(client, editor("moea"))
     response = client.post(
         reverse("progress:submission", args=[moea_sub.pk]),
         {"version": "1", "measures|1.2|progress": "我的內容"},
     )
-    assert response.status_code == 409
+    assert response.status_code == 200
     html = response.content.decode()
     assert "同事先存的內容" in html and 'id="conflict"' in html
     assert moea_sub.measure_reports.get(measure__code="1.2").progress == "同事先存的內容"
 
 
-def test_bad_value_gets_400_naming_the_field(client, moea_sub):
+def test_bad_value_is_named_as_the_form_shows_it(client, moea_sub):
     login(client, editor("moea"))
     kpi = moea_sub.kpi_reports.select_related("kpi").first().kpi.code
     response = client.post(
         reverse("progress:submission", args=[moea_sub.pk]),
         {"version": "1", f"kpis|{kpi}|value": "abc", "measures|1.2|progress": "不應寫入"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert f"績效指標 {kpi} 實際值" in response.content.decode()
     assert moea_sub.measure_reports.get(measure__code="1.2").progress == ""
 
@@ -266,7 +266,7 @@ def test_a_save_with_two_errors_keeps_every_typed_value_and_names_the_fields(cli
         "budget|1.2|executed": "3.5",
     }
     response = client.post(reverse("progress:submission", args=[moea_sub.pk]), typed)
-    assert response.status_code == 400
+    assert response.status_code == 200
     html = response.content.decode()
     for value in (
         "本季辦理情形：完成三場說明會",
@@ -312,7 +312,7 @@ def test_a_conflict_keeps_typed_values_and_shows_the_colleagues_beside_them(clie
             "measures|1.4|progress": "只有我改的",
         },
     )
-    assert response.status_code == 409
+    assert response.status_code == 200
     html = response.content.decode()
     assert "我的辦理情形" in html and "同事的辦理情形" in html and "只有我改的" in html
     assert 'name="choose|measures|1.2|progress"' in html
@@ -403,7 +403,7 @@ def test_a_negative_count_is_refused(client, moea_sub):
     response = client.post(
         reverse("progress:submission", args=[moea_sub.pk]), {"version": "1", kpi_field: "-5"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert f"績效指標 {kpi_code} 實際值" in response.content.decode()
     assert 'value="-5"' in response.content.decode()
 
@@ -451,3 +451,35 @@ def test_history_reads_in_peoples_terms(client, moea_sub):
     # The status by its label, the field by its verbose name.
     assert "<strong>狀態</strong>：草稿 → 已送出" in history
     assert "— → 是" in history and "送出時間" in history
+
+
+def test_bulk_approve_has_select_all_a_confirmation_and_refuses_nothing_selected(client, period):
+    login(client, ndc_reviewer())
+    html = client.get(reverse("progress:submissions") + "?period=111Q2").content.decode()
+    assert 'data-select-all="ids"' in html and 'id="bulk-approve" data-confirm="' in html
+    response = client.post(reverse("progress:bulk_approve"), {"period": "111Q2"}, follow=True)
+    assert "請至少勾選一份季報再核定" in response.content.decode()
+
+
+def test_the_list_counts_returned_reports_apart(client, moea_sub):
+    moea_sub.submit(editor("moea"))
+    moea_sub.return_for_revision(ndc_reviewer(), "請補充")
+    login(client, ndc_reviewer())
+    response = client.get(reverse("progress:submissions") + "?period=111Q2")
+    drafts = Submission.objects.filter(period=moea_sub.period, status="draft").count()
+    assert response.context["returned"] == 1 and response.context["counts"]["draft"] == drafts - 1
+    assert "<b>已退回：</b>" in response.content.decode()
+
+
+def test_a_return_stamped_before_the_submission_still_reads_returned(client, moea_sub):
+    """Under the as-of clock of the demo a return can carry an earlier time than the submission."""
+    from datetime import timedelta
+
+    moea_sub.submit(editor("moea"))
+    moea_sub.return_for_revision(ndc_reviewer(), "請補充")
+    Submission.objects.filter(pk=moea_sub.pk).update(submitted_at=moea_sub.returned_at + timedelta(days=3))
+    login(client, ndc_reviewer())
+    html = client.get(reverse("progress:submission", args=[moea_sub.pk])).content.decode()
+    assert 'class="status status-returned">已退回<' in html
+    listing = client.get(reverse("progress:submissions") + "?period=111Q2")
+    assert listing.context["returned"] == 1

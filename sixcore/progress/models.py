@@ -220,12 +220,14 @@ class Submission(models.Model):
 
     @property
     def is_returned(self) -> bool:
-        """A draft sent back by the reviewer (已退回) and not submitted since: the workflow keeps such a
-        report in ``draft`` (the agency edits it again), but people must see that it was returned."""
+        """A draft sent back by the reviewer (已退回): the workflow keeps such a report in ``draft`` (the
+        agency edits it again), but people must see that it was returned. The only other way back to
+        draft is reopening approved data (then ``approved_at`` is the later stamp). Not compared with
+        ``submitted_at``: under an as-of clock a return can be stamped before the submission."""
         return bool(
             self.status == SubmissionStatus.DRAFT
             and self.returned_at
-            and (self.submitted_at is None or self.returned_at >= self.submitted_at)
+            and (self.approved_at is None or self.returned_at >= self.approved_at)
         )
 
     @property

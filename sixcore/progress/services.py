@@ -36,8 +36,8 @@ class ConflictError(Exception):
         self.expected = expected
         super().__init__(
             _(
-                "This report was changed by someone else (version %(current)s, you edited version %(expected)s). "
-                "Their changes are shown; nothing of yours was saved."
+                "This report was changed by someone else (version %(current)s; you edited version "
+                "%(expected)s). Nothing of yours was saved yet."
             )
             % {"current": submission.version, "expected": expected}
         )

@@ -92,7 +92,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
     late = [s for s in submissions if s.submitted_late]
     returned = (
         all_units.filter(status=SubmissionStatus.DRAFT, returned_at__isnull=False)
-        .filter(Q(submitted_at__isnull=True) | Q(returned_at__gte=F("submitted_at")))
+        .filter(Q(approved_at__isnull=True) | Q(returned_at__gte=F("approved_at")))
         .count()
     )
     return render(
@@ -103,7 +103,11 @@ def submission_list(request: HttpRequest) -> HttpResponse:
             "periods": ReportingPeriod.objects.all(),
             "state": period_state(period, request.user.agency),
             "submissions": submissions,
-            "counts": {status: counts.get(status, 0) for status in SubmissionStatus.values},
+            # A returned report is a draft to the workflow; people count it apart (已退回).
+            "counts": {
+                status: counts.get(status, 0) - (returned if status == SubmissionStatus.DRAFT else 0)
+                for status in SubmissionStatus.values
+            },
             "total": sum(counts.values()),
             "returned": returned,
             "not_submitted": not_submitted,
@@ -266,12 +270,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         **lines,
     }
-    return render(
-        request,
-        "progress/submission_detail.html",
-        context,
-        status=409 if conflict else (400 if errors else 200),
-    )
+    # 200 even when the save was refused: the page is the answer (a 4xx page is logged by browsers as
+    # a failed resource); the API answers 400/409.
+    return render(request, "progress/submission_detail.html", context)
 
 
 @login_required
