@@ -25,12 +25,12 @@ def _crumbs(html: str) -> list[tuple[str, str]]:
 def test_plan_pages_lead_back_through_industry_and_measure(client, program):
     crumbs = _crumbs(client.get("/measures/1.1/kpis/1.1.1/").content.decode())
     assert crumbs == [
-        ("/", "計畫"),
+        ("/", "方案"),
         ("/industries/1/", "資訊及數位產業"),
         ("/measures/1.1/", "1.1"),
         ("", "績效指標 1.1.1"),
     ]
-    assert _crumbs(client.get("/industries/1/").content.decode())[0] == ("/", "計畫")
+    assert _crumbs(client.get("/industries/1/").content.decode())[0] == ("/", "方案")
 
 
 def test_revisions_pages_lead_back_to_the_list(client, program):

@@ -103,7 +103,7 @@ def test_the_menu_is_a_disclosure_in_zh_tw(client, program):
     html = client.get("/").content.decode()
     assert '<details class="site-menu">' in html and "<summary>選單</summary>" in html
     assert '<a class="skip-link" href="#main">跳至主要內容</a>' in html and '<main id="main"' in html
-    for word in ("計畫", "儀表板", "滾動修正", "協調", "民生及戰備物資", "報表與開放資料", "API"):
+    for word in ("方案", "儀表板", "滾動修正", "協調", "民生及戰備物資", "報表與開放資料", "API"):
         assert f">{word}</a>" in html
 
 

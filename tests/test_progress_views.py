@@ -278,7 +278,7 @@ def test_a_save_with_two_errors_keeps_every_typed_value_and_names_the_fields(cli
     ):
         assert value in html
     # Each message named as the user sees the field, and shown at the field itself.
-    assert f"績效指標 {kpi_code} 實際值" in html and f"重點工作項目 {item_code} 百分比" in html
+    assert f"績效指標 {kpi_code} 實際值" in html and f"重點工作項目 {item_code} 完成百分比" in html
     assert "kpis 1." not in html
     errors = response.context["errors"]
     assert len(errors) == 2

@@ -484,7 +484,7 @@ def test_transitions_lock_only_the_submission_row(moea_sub):
     [
         ("require_narratives", "具體措施 1.2 辦理情形"),
         ("require_kpi_actuals", "績效指標 1.2.1 實際值"),
-        ("require_work_item_progress", "重點工作項目 1-2/1.1.1 百分比"),
+        ("require_work_item_progress", "重點工作項目 1-2/1.1.1 完成百分比"),
     ],
 )
 def test_each_completeness_rule_is_enforced_on_submit_and_can_be_switched_off(moea_sub, setting, missing):

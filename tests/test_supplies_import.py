@@ -153,6 +153,31 @@ def test_xlsx_with_chinese_header_and_spreadsheet_dates(registry):
     assert Observation.objects.get().consumption == Decimal("950.5")
 
 
+def test_ods_is_read_as_the_xlsx_is(registry):
+    """An OpenDocument spreadsheet (as LibreOffice or the government's ODF tools save it): the same
+    rows, dates and errors as the same sheet in .xlsx."""
+    from openpyxl import load_workbook
+
+    from sixcore.core.opendocument import workbook_to_ods
+
+    rows = [
+        ["natural-gas", "gas-co", date(2023, 5, 31), "公噸", None, 1000, 950.5, 8050, None],
+        ["natural-gas", "gas-co", "112/06/30", "公噸", None, 1000, 930, 8120, None],
+        ["natural-gas", "gas-co", date(2023, 6, 15), "公噸", None, None, None, -1, None],
+    ]
+    ods = workbook_to_ods(load_workbook(io.BytesIO(_xlsx(rows))))
+    result = import_file(name="book.ods", content=ods, today=TODAY)
+    assert [(e.row, e.reason) for e in result.errors] == [(4, "存量為負數（-1）")]
+    good = import_file(
+        name="book.ods", content=workbook_to_ods(load_workbook(io.BytesIO(_xlsx(rows[:2])))), today=TODAY
+    )
+    assert good.created == 2
+    assert sorted(Observation.objects.values_list("date", "consumption")) == [
+        (date(2023, 5, 31), Decimal("950.5")),
+        (date(2023, 6, 30), Decimal("930")),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("2023-06-30", date(2023, 6, 30)), ("112/6/30", date(2023, 6, 30)), ("112.06.30", date(2023, 6, 30))],
@@ -495,7 +520,10 @@ def test_a_damaged_workbook_is_a_row_error_and_writes_nothing(registry):
     for case, (damaged, row) in cases.items():
         result = import_file(name="book.xlsx", content=damaged, today=TODAY)
         assert [(e.file, e.row) for e in result.errors] == [("book.xlsx", row)], (case, result.errors)
-        assert result.errors[0].reason.startswith("活頁簿已損毀或不是 XLSX 檔案（"), (case, result.errors)
+        assert result.errors[0].reason.startswith("活頁簿已損毀或不是 XLSX 或 ODS 檔案（"), (
+            case,
+            result.errors,
+        )
     assert _counts() == before
     assert not _staging_table_left()
 

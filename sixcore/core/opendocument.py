@@ -348,9 +348,12 @@ def _rows(table, width: int, max_rows: int, name: str) -> list[tuple[Cell, ...]]
     return rows
 
 
-def read_sheets(data: bytes, widths: dict[str, int], max_rows: int) -> dict[str, list[tuple[Cell, ...]]]:
+def read_sheets(
+    data: bytes, widths: dict[str, int] | None, max_rows: int, width: int = 0
+) -> dict[str, list[tuple[Cell, ...]]]:
     """The sheets named in ``widths``, each as rows 1… of ``widths[name]`` cells (value, type, number
-    format), as ``progress.xlsx_reader.read_sheets`` gives them for an .xlsx."""
+    format), as ``progress.xlsx_reader.read_sheets`` gives them for an .xlsx; with ``widths`` None,
+    every sheet, ``width`` cells a row."""
     try:
         document = load(io.BytesIO(data))
     except Exception as exc:  # a damaged package may fail anywhere in zipfile or the XML parser
@@ -358,10 +361,10 @@ def read_sheets(data: bytes, widths: dict[str, int], max_rows: int) -> dict[str,
     result = {}
     for table in document.spreadsheet.getElementsByType(Table):
         name = table.getAttrNS(TABLENS, "name")
-        if name not in widths:
+        if widths is not None and name not in widths:
             continue
         try:
-            result[name] = _rows(table, widths[name], max_rows, name)
+            result[name] = _rows(table, width if widths is None else widths[name], max_rows, name)
         except OdsError:
             raise
         except Exception as exc:

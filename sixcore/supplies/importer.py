@@ -160,7 +160,7 @@ def _reading_error(exc: Exception, xlsx: bool) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return gettext("the file is not UTF-8 text; save it as CSV UTF-8")
     if xlsx:
-        return gettext("the workbook is damaged or not an XLSX file (%(error)s)") % {
+        return gettext("the workbook is damaged or not an XLSX or ODS file (%(error)s)") % {
             "error": f"{type(exc).__name__}: {exc}"[:200]
         }
     return gettext("the file cannot be read as CSV (%(error)s)") % {"error": str(exc)[:200]}
@@ -169,7 +169,7 @@ def _reading_error(exc: Exception, xlsx: bool) -> str:
 def _guarded(name: str, content: bytes | Path) -> Iterator[Sheet]:
     """:func:`read_sheets`, with any failure of the reader itself (decoding, a damaged workbook)
     raised as :class:`_Unreadable` naming the sheet and row; errors of the caller pass through."""
-    xlsx = name.lower().endswith((".xlsx", ".xlsm"))
+    xlsx = name.lower().endswith((".xlsx", ".xlsm", ".ods"))
     # A damaged workbook fails in openpyxl, zipfile, zlib or the XML parser with many exception types;
     # a CSV only in decoding or in the csv module.
     expected: tuple[type[Exception], ...] = (Exception,) if xlsx else (UnicodeDecodeError, csv.Error)
@@ -229,6 +229,9 @@ def read_sheets(name: str, content: bytes | Path) -> Iterator[Sheet]:
     if name.lower().endswith((".xlsx", ".xlsm")):
         yield from _xlsx_sheets(name, content if isinstance(content, bytes) else content.read_bytes())
         return
+    if name.lower().endswith(".ods"):
+        yield from _ods_sheets(name, content if isinstance(content, bytes) else content.read_bytes())
+        return
     if isinstance(content, bytes):
         text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
     else:
@@ -271,6 +274,34 @@ def _xlsx_sheets(name: str, content: bytes) -> Iterator[Sheet]:
             )
     finally:
         workbook.close()
+
+
+# An OpenDocument spreadsheet is read whole (odfpy builds its XML tree): its size is bounded by the
+# upload's checks (declared uncompressed size), its rows and columns here.
+ODS_MAX_ROWS = 100_000
+ODS_MAX_COLUMNS = 40
+
+
+def _ods_sheets(name: str, content: bytes) -> Iterator[Sheet]:
+    from sixcore.core import opendocument
+
+    sheets = opendocument.read_sheets(content, None, ODS_MAX_ROWS, ODS_MAX_COLUMNS)
+    for title, rows in sheets.items():
+        cells = [[cell[0] for cell in row] for row in rows]
+        header = _normalise_header(cells[0] if cells else [])
+        while header and not header[-1]:
+            header.pop()
+        label = f"{name}[{title}]" if len(sheets) > 1 else name
+        date_index = header.index("date") if "date" in header else -1
+        yield (
+            label,
+            header,
+            (
+                (n, [_xlsx_cell(c, i == date_index) for i, c in enumerate(row[: len(header)])])
+                for n, row in enumerate(cells[1:], start=2)
+                if any(c is not None and str(c).strip() for c in row)
+            ),
+        )
 
 
 def read_rows(name: str, content: bytes) -> Iterator[tuple[str, int, dict[str, Any]]]:

@@ -315,7 +315,7 @@ def observation_new(request: HttpRequest) -> HttpResponse:
     return render(request, "supplies/observation_form.html", {"form": form})
 
 
-IMPORT_KINDS = (".csv", ".xlsx")
+IMPORT_KINDS = (".csv", ".ods", ".xlsx")
 
 
 class ImportForm(forms.Form):

@@ -18,7 +18,7 @@ def log_in(page, base: str, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("#login-button")
-    page.wait_for_selector("#nav-reports")
+    page.wait_for_selector("#nav-reports", state="attached")  # in the folded menu on a phone
 
 
 def test_editor_submits_and_ndc_returns(live_server, page, shot, cycle_data, monkeypatch):

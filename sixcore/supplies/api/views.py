@@ -387,7 +387,7 @@ class ImportView(APIView):
             body["errors"] = [{"file": "", "row": 0, "reason": reason}]
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         try:
-            content = check_upload(upload, (".csv", ".xlsx"), import_max_bytes()).content
+            content = check_upload(upload, (".csv", ".ods", ".xlsx"), import_max_bytes()).content
         except UploadRefused as exc:
             body = {"file": upload.name, "rows": 0, "created": 0, "unchanged": 0}
             body["errors"] = [{"file": upload.name, "row": 0, "reason": str(exc)}]
