@@ -369,6 +369,8 @@ WEB: dict[str, Check] = {
         kwargs=lambda w: {"job_id": w.job.id}, get=among(NDC, 200, 404), write=outcomes(405)
     ),
     "reports:index": Check(get=PUBLIC, write=outcomes(405)),
+    # Site search: public, each hit scoped by the policies (tests/test_search.py).
+    "search:search": Check(get=PUBLIC, write=outcomes(405)),
     # The to-do home: every signed-in user (its items are scoped; tests/test_workbench.py).
     "workbench:home": Check(get=SIGNED_IN_ONLY, write=among(SIGNED_IN, 405, 405, anonymous="login")),
     "reports:export": Check(

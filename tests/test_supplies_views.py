@@ -525,7 +525,7 @@ def test_observation_date_is_typed_in_the_roc_calendar(client, demo):
     reporter = Reporter.objects.get(code="demo-gas-a")
     form = {"item": gas.pk, "reporter": reporter.pk, "date": "112/7/15", "stock": "1000"}
     page = client.post("/supplies/observations/new/", form).content.decode()
-    assert "日期 112/7/15 晚於今天（112/6/30）" in page and 'value="112/7/15"' in page
+    assert "日期 112/7/15 晚於今天（今天是 112/6/30）" in page and 'value="112/7/15"' in page
     form["date"] = "112/6/14"
     assert client.post("/supplies/observations/new/", form).status_code == 302
     assert Observation.objects.filter(item=gas, date=date(2023, 6, 14)).exists()
