@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from .builder import QuarterlyReport
 
-REPORT_FORMATS = ("odt", "docx", "pdf", "xlsx")
+REPORT_FORMATS = ("odt", "docx", "pdf", "ods", "xlsx")
 CONTENT_TYPES = {
     "odt": "application/vnd.oasis.opendocument.text",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -30,6 +31,10 @@ def render_report(report: QuarterlyReport, fmt: str) -> bytes:
         from .xlsx import render_xlsx
 
         return render_xlsx(report)
+    if fmt == "ods":
+        from .xlsx import render_ods
+
+        return render_ods(report)
     raise ValueError(f"unknown report format {fmt!r}")
 
 

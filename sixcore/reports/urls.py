@@ -1,4 +1,4 @@
-"""/reports/quarterly/111Q2.pdf (odt, docx, pdf, xlsx), /reports/jobs/<uuid>/ (a PDF generated in the background)
+"""/reports/quarterly/111Q2.pdf (odt, docx, pdf, ods, xlsx), /reports/jobs/<uuid>/ (a PDF generated in the background)
 and /reports/export/plan.csv (csv zip, ods, xlsx, json)."""
 
 from django.urls import path, re_path
@@ -9,7 +9,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     re_path(
-        r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>odt|docx|pdf|xlsx)$",
+        r"^quarterly/(?P<period>\d{2,3}Q[1-4])\.(?P<fmt>odt|docx|pdf|ods|xlsx)$",
         views.quarterly,
         name="quarterly",
     ),

@@ -73,6 +73,19 @@ def add_sheet(wb, title: str, heading: str, header: list[str], rows, formats=Non
 
 
 def render_xlsx(report: QuarterlyReport) -> bytes:
+    buffer = io.BytesIO()
+    report_workbook(report).save(buffer)
+    return buffer.getvalue()
+
+
+def render_ods(report: QuarterlyReport) -> bytes:
+    """The same workbook as an OpenDocument spreadsheet (core.opendocument)."""
+    from sixcore.core.opendocument import workbook_to_ods
+
+    return workbook_to_ods(report_workbook(report))
+
+
+def report_workbook(report: QuarterlyReport) -> Workbook:
     wb = Workbook()
     cover = wb.active
     cover.title = "封面"
@@ -292,9 +305,7 @@ def render_xlsx(report: QuarterlyReport) -> bytes:
             {"決議": 60, "會議": 30},
             demo,
         )
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return wb
 
 
 def _budget(b) -> list:

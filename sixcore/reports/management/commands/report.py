@@ -1,4 +1,4 @@
-"""``sixcore report quarterly --period 111Q2 --format odt|docx|pdf|xlsx --output FILE``. (The web's background
+"""``sixcore report quarterly --period 111Q2 --format odt|docx|pdf|ods|xlsx --output FILE``. (The web's background
 PDFs are Django tasks, run by ``sixcore db_worker``.)"""
 
 from __future__ import annotations
