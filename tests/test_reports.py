@@ -313,15 +313,26 @@ def test_web_downloads_permissions(demo, client):
 
 
 def run_task_worker() -> None:
-    """What ``sixcore db_worker`` does, in this process: run every queued task, then return."""
-    import signal
+    """What ``sixcore db_worker`` does with each queued task (claim it, run it through the library's
+    own ``Worker.run_task``, record the result), in this process. Not the command itself: its loop
+    closes the database connection between tasks, which would end the test's transaction on PostgreSQL
+    (tests/test_two_servers.py runs the real command as a process)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
 
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    try:
-        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    while (task := DBTaskResult.objects.ready().select_for_update().first()) is not None:
+        task.claim(worker.worker_id)
+        worker.run_task(task)
 
 
 def test_pdf_download_is_generated_in_the_background(demo, client, settings, tmp_path):
