@@ -187,7 +187,7 @@ def _directory(archive: zipfile.ZipFile, macro_parts: Iterable[str]) -> set[str]
         ):
             raise UploadRefused(_zip_bomb())
         name = entry.filename.lower()
-        if any(name.startswith(part) or part in name for part in macro_parts):
+        if any(part in name for part in macro_parts):
             raise UploadRefused(_macros())
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UploadRefused(_zip_bomb())

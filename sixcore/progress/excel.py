@@ -737,43 +737,35 @@ def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
     .ods (``core.opendocument``) alike: a formula arrives with type ``f``, so it can be refused."""
     widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, str(SHEET_INFO): 5}
     if is_ods(data):
-        return _read_ods(data, widths)
-    _check_zip(data)
+        _check_ods(data)
+        reader = opendocument
+        not_a_file = gettext("The file cannot be read: not a valid OpenDocument spreadsheet (.ods).")
+    else:
+        _check_zip(data)
+        reader = xlsx_reader
+        not_a_file = gettext("The file cannot be read: not a valid Excel workbook (.xlsx).")
     try:
-        return xlsx_reader.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
-    except xlsx_reader.TooManyRows as exc:
+        return reader.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
+    except reader.TooManyRows as exc:
         raise _Refused(
             gettext("The sheet has too many rows (at most %(n)s).") % {"n": MAX_ROWS_PER_SHEET}, exc.sheet
         ) from None
-    except xlsx_reader.XlsxError as exc:
+    except (xlsx_reader.XlsxError, opendocument.OdsError) as exc:
         if exc.sheet:
             raise _Refused(
                 gettext("The content cannot be read: the workbook is damaged."), exc.sheet
             ) from None
-        raise _Refused(gettext("The file cannot be read: not a valid Excel workbook (.xlsx).")) from None
+        raise _Refused(not_a_file) from None
 
 
-def _read_ods(data: bytes, widths: dict[str, int]) -> dict[str, list[tuple[Cell, ...]]]:
+def _check_ods(data: bytes) -> None:
+    """Size and the package checks of the upload (zip bombs, encryption, macros, links)."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise _Refused(too_large())
     try:
-        check_content(".ods", data)  # zip bombs, encryption, macros, links: as at the upload
+        check_content(".ods", data)
     except UploadRefused as exc:
         raise _Refused(str(exc)) from None
-    try:
-        return opendocument.read_sheets(data, widths, MAX_ROWS_PER_SHEET)
-    except opendocument.TooManyRows as exc:
-        raise _Refused(
-            gettext("The sheet has too many rows (at most %(n)s).") % {"n": MAX_ROWS_PER_SHEET}, exc.sheet
-        ) from None
-    except opendocument.OdsError as exc:
-        if exc.sheet:
-            raise _Refused(
-                gettext("The content cannot be read: the workbook is damaged."), exc.sheet
-            ) from None
-        raise _Refused(
-            gettext("The file cannot be read: not a valid OpenDocument spreadsheet (.ods).")
-        ) from None
 
 
 def _cell(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:

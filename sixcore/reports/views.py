@@ -158,10 +158,6 @@ def job_file(request: HttpRequest, job_id) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     """Open data. The public (and agencies) get published submissions only; NDC gets everything."""
-    return _export(request, dataset, fmt)
-
-
-def _export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     from sixcore.progress.services import program_in_force
     from sixcore.revisions.models import programs_in_force
 
