@@ -19,6 +19,7 @@ import yaml
 
 from sixcore.core.roc import RocDateError, parse_roc_period
 
+from .reading import read_row
 from .targets import parse_target
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -28,7 +29,7 @@ LINE_KEY = "__yaml_line__"
 MEASURE_CODE = re.compile(r"^(\d)\.(\d+)$")
 SCHEDULE_CODE = re.compile(r"^(\d)-(\d+)$")
 KPI_CODE = re.compile(r"^\d\.\d+\.\d+$")
-TARGET_KINDS = {"cumulative", "per_period", "milestone"}
+TARGET_KINDS = {"cumulative", "per_period", "level", "milestone"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class PlanData:
     security_ratios: list[dict[str, Any]]
     content_hash: str
     agency_names: set[str] = field(default_factory=set)
+    footnotes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Checker:
@@ -165,22 +167,63 @@ def _target_override(checker: _Checker, record: dict, where: str) -> dict[str, A
         if value is None:
             clean[key] = None
             continue
-        if not isinstance(value, dict) or value.get("kind") not in TARGET_KINDS:
-            checker.error(overrides, f"{where}: targets.{key} needs kind: cumulative|per_period|milestone")
+        if isinstance(value, dict) and "part" in value:
+            clean[key] = _part_override(checker, overrides, value, f"{where}: targets.{key}")
             continue
-        target = {k: v for k, v in value.items() if k != LINE_KEY}
-        for number in ("value", "min", "max"):
-            if target.get(number) is not None:
-                try:
-                    target[number] = float(_decimal(target[number]))
-                except InvalidOperation:
-                    checker.error(
-                        overrides, f"{where}: targets.{key}.{number} is not a number: {target[number]!r}"
-                    )
-        target.setdefault("unit", "")
-        target["basis"] = "override in data file"
-        clean[key] = target
+        if not isinstance(value, dict) or value.get("kind") not in TARGET_KINDS:
+            checker.error(
+                overrides,
+                f"{where}: targets.{key} needs kind: cumulative|per_period|level|milestone, or part",
+            )
+            continue
+        clean[key] = _explicit_override(checker, overrides, value, f"{where}: targets.{key}")
     return clean
+
+
+def _explicit_override(checker: _Checker, where_record: dict, value: dict, where: str) -> dict[str, Any]:
+    target = {k: v for k, v in value.items() if k not in (LINE_KEY, "reason", "part")}
+    for number in ("value", "min", "max"):
+        if target.get(number) is not None:
+            try:
+                target[number] = float(_decimal(target[number]))
+            except InvalidOperation:
+                checker.error(where_record, f"{where}.{number} is not a number: {target[number]!r}")
+    target.setdefault("unit", "")
+    target["basis"] = "override in data file"
+    if value.get("reason"):
+        target["basis"] = f"override in data file: {value['reason']}"
+    return target
+
+
+def _part_override(checker: _Checker, where_record: dict, value: dict, where: str) -> dict[str, Any]:
+    """``{part: "…", reason: "…"}``: the KPI's target is read from the part of its (shared) cell
+    that is about it; ``part: null`` says no part of the cell is about this KPI.  An explicit
+    ``kind``/``value``/``unit`` beside the part sets the reading (6.2.2's 「(90天、30天、7天)」: the
+    third figure is natural gas)."""
+    reason = value.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        checker.error(where_record, f"{where}: a part needs a reason (why this part is about the KPI)")
+        reason = ""
+    part = value.get("part")
+    if part is not None and (not isinstance(part, str) or not part.strip()):
+        checker.error(where_record, f"{where}: part must be a text of the cell, or null")
+        part = None
+    if "kind" in value:
+        if value["kind"] not in TARGET_KINDS:
+            checker.error(where_record, f"{where}: kind must be cumulative|per_period|level|milestone")
+        target = _explicit_override(checker, where_record, value, where)
+        target["basis"] = f"part of the cell: {reason}"
+    else:
+        target = quantify(part, "annual") if part else None
+        if target is not None:
+            target["basis"] = f"part of the cell ({target['basis']}): {reason}"
+    if target is not None and value.get("uncertain"):
+        target["uncertain"] = str(value["uncertain"])
+    return {"part": part, "reason": reason, "target": target}
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def quantify(text: str, scope: str) -> dict[str, Any] | None:
@@ -224,6 +267,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
     industries = _check_industries(checker, doc)
     budget = _check_budget(checker, doc, {i["code"] for i in industries})
     ratios = _check_security_ratios(checker, doc)
+    footnotes = _check_footnotes(checker, doc)
     by_code = {i["code"]: i for i in industries}
     for n in range(1, 7):
         code = str(n)
@@ -235,6 +279,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
         kpis_doc, checker.file = raw[f"kpis_{n}.yaml"]
         _check_kpi_file(checker, kpis_doc, industry)
         _link_schedules(checker, industry)
+    _check_footnote_cells(checker, footnotes, industries)
     if checker.problems:
         raise DataError(checker.problems)
     names = set()
@@ -248,7 +293,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
             names.update(schedule["heading_agencies"])
             for item in _work_items(schedule):
                 names.update(item["lead"] + item["co"])
-    return PlanData(program, agencies, industries, budget, ratios, digest.hexdigest(), names)
+    return PlanData(program, agencies, industries, budget, ratios, digest.hexdigest(), names, footnotes)
 
 
 def _work_items(schedule: dict) -> list[dict]:
@@ -433,6 +478,64 @@ def _check_security_ratios(checker: _Checker, doc: Any) -> list[dict[str, Any]]:
     return ratios
 
 
+FOOTNOTE_CELL = re.compile(r"^(?:kpi:\d\.\d+\.\d+:(?:full_term|11[0-3])|task:\d-\d+:\d+:target)$")
+
+
+def _check_footnotes(checker: _Checker, doc: Any) -> list[dict[str, Any]]:
+    footnotes = []
+    numbers: Counter[int] = Counter()
+    for record in doc.get("footnotes") or []:
+        number = checker.require(record, "number", int, "footnote")
+        where = f"footnote {number}"
+        attaches_to = checker.optional_str(record, "attaches_to", where)
+        if attaches_to and not FOOTNOTE_CELL.match(attaches_to):
+            checker.error(
+                record,
+                f"{where}: attaches_to must be kpi:CODE:full_term, kpi:CODE:YEAR or task:SCHEDULE:SEQ:target",
+            )
+        numbers[number] += 1
+        footnotes.append(
+            {
+                "number": number,
+                "text": checker.require(record, "text", str, where) or "",
+                "attaches_to": attaches_to,
+                "marker": checker.optional_str(record, "marker", where),
+                "line": checker.line(record, where),
+                "marker_line": record.get("marker_line"),
+                "_record": record,
+            }
+        )
+    for number, count in numbers.items():
+        if count > 1:
+            checker.error(doc, f"footnote {number} appears {count} times")
+    return footnotes
+
+
+def _check_footnote_cells(checker: _Checker, footnotes: list[dict], industries: list[dict]) -> None:
+    """A footnote's cell exists and its text ends with the marker the dropped <sup> tag left."""
+    texts: dict[str, str] = {}
+    for industry in industries:
+        for measure in industry["measures"]:
+            for kpi in measure["kpis"]:
+                texts.setdefault(f"kpi:{kpi['code']}:full_term", kpi["full_term"]["text"])
+                for year, cell in kpi["annual"].items():
+                    texts.setdefault(f"kpi:{kpi['code']}:{year}", cell["text"])
+        for schedule in industry["schedules"]:
+            for task in schedule["tasks"]:
+                texts[f"task:{schedule['code']}:{task['seq']}:target"] = " ".join(task["targets"])
+    for note in footnotes:
+        record = note.pop("_record")
+        cell = note["attaches_to"]
+        if not cell:
+            continue
+        if cell not in texts:
+            checker.error(record, f"footnote {note['number']}: no cell {cell}")
+        elif note["marker"] and not re.search(rf"\s{re.escape(note['marker'])}$", texts[cell]):
+            checker.error(
+                record, f"footnote {note['number']}: the text of {cell} does not end with its marker"
+            )
+
+
 def _check_schedules(checker: _Checker, doc: Any, industry: str) -> list[dict[str, Any]]:
     if not isinstance(doc, dict) or str(doc.get("industry")) != industry:
         checker.error(doc if isinstance(doc, dict) else {}, f'file must start with industry: "{industry}"')
@@ -511,9 +614,12 @@ def _check_work_item(checker: _Checker, record: dict, where: str) -> dict[str, A
             start, end = parse_roc_period(period)
         except RocDateError as exc:
             period_error = str(exc)  # kept and reported by the audit, not a load error
+    code_in_source = bool(record.get("code_in_source", True))
+    notes = checker.optional_str(record, "notes", where)
     return {
         "code": code,
-        "code_in_source": bool(record.get("code_in_source", True)),
+        "code_in_source": code_in_source,
+        "inferred": inferred_values(notes, code_in_source, record.get("inferred")),
         "title": checker.require(record, "title", str, where),
         "period": period,
         "start": start,
@@ -522,8 +628,37 @@ def _check_work_item(checker: _Checker, record: dict, where: str) -> dict[str, A
         "lead": _names(checker, record, "lead", where),
         "co": _names(checker, record, "co", where, required=False),
         "line": checker.line(record, where),
-        "notes": checker.optional_str(record, "notes", where),
+        "notes": notes,
     }
+
+
+_SENTENCE_END = re.compile(r"(?<=\.)\s+|(?<=。)")
+_INFERRED_FIELDS = {
+    "agencies": re.compile(r"agenc(?:y|ies)|\blead\b|主協辦", re.IGNORECASE),
+    "period": re.compile(r"period|起訖時程", re.IGNORECASE),
+}
+
+
+def inferred_values(notes: str, code_in_source: bool, explicit: Any = None) -> dict[str, str]:
+    """``{field: reason}`` for each value of a work item the data infers rather than reads.
+
+    The transcriber records every inference in the notes (「agency inherited from 1.1.1 (merged
+    cell)」, 「period and agency inherited from 2.1.1」); the sentence that says so is the reason.
+    A code not printed in the document is inferred too.  ``explicit`` (the record's own
+    ``inferred:`` mapping) adds to or replaces these.
+    """
+    found: dict[str, str] = {}
+    for sentence in _SENTENCE_END.split(notes or ""):
+        if "inherit" not in sentence.lower():
+            continue
+        for name, pattern in _INFERRED_FIELDS.items():
+            if name not in found and pattern.search(sentence):
+                found[name] = sentence.strip()
+    if not code_in_source:
+        found["code"] = "no code printed; made up following the table's numbering"
+    if isinstance(explicit, dict):
+        found.update({str(k): str(v) for k, v in explicit.items() if k != LINE_KEY})
+    return found
 
 
 def _check_kpi_file(checker: _Checker, doc: Any, industry: dict[str, Any]) -> None:
@@ -651,7 +786,8 @@ def _check_kpi(
             cell = carrier["annual"][year]
             cell["merged"] = True
             kpi["annual"][year] = {
-                **cell,
+                "text": cell["text"],
+                "merged": True,
                 **_target(cell["text"], "annual", overrides, year),
                 "merged_with": carrier_code,
                 "merged_with_measure": carrier_measure,
@@ -668,6 +804,10 @@ def _check_kpi(
                 record,
                 f"{where}: annual {year} must be a quoted string or {{merged_with: CODE}}, got {value!r}",
             )
+    for year, cell in kpi["annual"].items():
+        if cell.get("part_error"):
+            checker.error(record, f"{where}: targets.{year}: {cell.pop('part_error')}")
+    read_row(kpi)
     # Merged cells span adjacent rows, so a code printed twice (6.2.2) means its nearest earlier row.
     kpi_lookup[code] = (measure_code, kpi)
     return kpi
@@ -675,6 +815,14 @@ def _check_kpi(
 
 def _target(text: str, scope: str, overrides: dict, year: str | None = None) -> dict[str, Any]:
     key = year or "full_term"
+    if key in overrides and isinstance(overrides[key], dict) and "part" in overrides[key]:
+        chosen = overrides[key]
+        reading = {"part": chosen["part"], "reading_note": chosen["reason"]}
+        if chosen["part"] is not None and _squeeze(chosen["part"]) not in _squeeze(text):
+            reading["part_error"] = f"part {chosen['part']!r} is not in the cell text"
+        if chosen["target"] is None:
+            return {"target": None, "source": "none", **reading}
+        return {"target": dict(chosen["target"], part=chosen["part"]), "source": "override", **reading}
     if key in overrides:
         return {"target": overrides[key], "source": "override" if overrides[key] else "none"}
     target = quantify(text, scope)
