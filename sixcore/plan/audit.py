@@ -38,6 +38,7 @@ class Finding:
 class AuditReport:
     findings: list[Finding] = field(default_factory=list)
     quantified_share: float = 0.0
+    reading: dict[str, Any] = field(default_factory=dict)  # audit_reading's coverage figures
 
     def add(self, check: str, severity: str, refs: list[str], message: str, line: int | None = None) -> None:
         self.findings.append(Finding(check, severity, refs, message, line))
@@ -537,7 +538,7 @@ def _merged(data: dict, report: AuditReport) -> None:
             INFO,
             list(codes),
             f"annual targets of {', '.join(codes)} share one cell ({', '.join(sorted(years))}); "
-            "quantified the same for each",
+            "each KPI is quantified on its part where the data names one (shared_cell_part)",
             lines.get(codes[0]),
         )
 
@@ -595,3 +596,8 @@ _CHECK_FUNCTIONS = [
     _merged,
     _unquantified,
 ]
+
+# The reading checks (#19) live beside this module; they register with ``check`` above.
+from .audit_reading import READING_CHECKS  # noqa: E402 - after ``check``, which it imports
+
+_CHECK_FUNCTIONS += READING_CHECKS
