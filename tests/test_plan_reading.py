@@ -371,3 +371,14 @@ def test_unit_change_check_fires_on_a_constructed_case(exported):
     kpi = next(k for k in data["kpis"] if k["code"] == "1.1.1")
     kpi["annual"]["111"]["target"]["unit_mismatch"] = {"full_term": "件", "annual": "家"}
     assert _find(audit_program(data), "unit_change", "1.1.1")
+
+
+def test_a_revision_copies_every_plan_model_including_footnotes():
+    """A draft revision is a full copy: a plan model missing from the copy list would be lost."""
+    from django.apps import apps
+
+    from sixcore.revisions.copy import _PLAN
+
+    copied = {model for model, _, _ in _PLAN}
+    plan_models = set(apps.get_app_config("plan").get_models()) - {apps.get_model("plan", "Program")}
+    assert plan_models - copied == set()
