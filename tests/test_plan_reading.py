@@ -382,3 +382,16 @@ def test_a_revision_copies_every_plan_model_including_footnotes():
     copied = {model for model, _, _ in _PLAN}
     plan_models = set(apps.get_app_config("plan").get_models()) - {apps.get_model("plan", "Program")}
     assert plan_models - copied == set()
+
+
+def test_models_offer_the_typeset_text_to_other_apps(program):
+    """Excel, reports and mails read the plan through the models: they get the typeset text there."""
+    from sixcore.plan.models import KPI, WorkItem
+
+    kpi = KPI.objects.get(measure__industry__program=program, code="5.1.1")
+    assert kpi.full_term_display == "光電轉換效率 ≥ 24%"
+    assert kpi.annual_targets.get(year=111).cell.display.startswith(
+        "新鈍化接觸薄膜材料開發：材料能隙 ≥ 1.6 eV"
+    )
+    item = WorkItem.objects.filter(schedule__industry__program=program, title__contains="$\\alpha$").first()
+    assert "α-site" in item.title_display and "$" not in item.title_display

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from sixcore.accounts.models import Agency
 
 from .choices import AgencyRole, BudgetTotalKind, SubAreaCode, TargetSource
+from .typeset import typeset
 
 YEARS = (110, 111, 112, 113)
 
@@ -287,6 +288,11 @@ class WorkItem(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.title[:40]}"
 
+    @property
+    def title_display(self) -> str:
+        """The title as people read it (typeset: α-site, not ``$\\alpha$ -site``)."""
+        return typeset(self.title)
+
 
 class WorkItemAgency(models.Model):
     """主辦 or 協辦 agency of a work item."""
@@ -342,6 +348,12 @@ class KPI(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.full_term_text[:40]}"
 
+    @property
+    def full_term_display(self) -> str:
+        """The full-term target as people read it (typeset; see plan/typeset.py). The footnote marker
+        of 5.3.2 is removed where the page or export knows the footnote (``typeset.strip_marker``)."""
+        return typeset(self.full_term_text)
+
 
 class KPIAgency(models.Model):
     """Agencies responsible for a KPI: its own cell when printed, else the measure's."""
@@ -371,6 +383,11 @@ class TargetCell(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @property
+    def display(self) -> str:
+        """The cell text as people read it (typeset; see plan/typeset.py)."""
+        return typeset(self.text)
 
 
 class AnnualTarget(models.Model):
