@@ -65,3 +65,8 @@ def test_repeated_codes_are_shown_as_printed(client, program):
     assert "#2" not in html
     html = _html(client, "6.2", name="plan:measure")
     assert "6.2.2#2" not in html
+
+
+def test_footnotes_of_a_page_are_in_number_order(client, program):
+    html = _html(client, "5.3", name="plan:measure")
+    assert html.index('id="fn-8"') < html.index('id="fn-10"')

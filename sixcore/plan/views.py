@@ -178,8 +178,13 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
             shared_with=shared_with,
             task_notes=task_notes,
             kpi_notes=kpi_notes,
+            page_notes=sorted([*task_notes.values(), *kpi_notes.values()], key=_number),
         ),
     )
+
+
+def _number(note: plan.Footnote) -> int:
+    return note.number
 
 
 def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
