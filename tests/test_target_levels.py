@@ -161,3 +161,12 @@ def test_unit_mismatch_is_not_compared() -> None:
     assert result.light is Light.WHITE
     assert (result.expected, result.achievement, result.actual) == (None, None, D(30))
     assert "家" in result.reason and "案" in result.reason and "not compared" in result.reason
+
+
+def test_a_year_in_another_unit_is_no_cumulative_baseline() -> None:
+    other = {"kind": "cumulative", "value": 28, "min": 28, "max": 28, "unit": "家",
+             "unit_mismatch": {"full_term": "案", "annual": "家"}}  # fmt: skip
+    same = {"kind": "cumulative", "value": 4, "min": 4, "max": 4, "unit": "案"}
+    targets = {110: other, 111: same}
+    assert r.expected_value(targets, 111, 2) == D(2)  # from 0, not from 28 家
+    assert r.final_cumulative_target({110: same, 111: other}) == D(4)

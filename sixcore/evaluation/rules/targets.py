@@ -132,7 +132,8 @@ class TargetSeries:
         for year in sorted(years):
             base[year] = (lower, upper)
             target = years[year]
-            if target is not None and target.kind == CUMULATIVE:
+            # A year in another unit (``unit_mismatch``) is no baseline for the years in the full-term unit.
+            if target is not None and target.kind == CUMULATIVE and not target.not_comparable:
                 if target.lower is not None:
                     lower = target.lower
                 if target.upper is not None:
@@ -209,7 +210,12 @@ class TargetSeries:
         """Upper bound of the latest year with a cumulative target, or None."""
         for year in sorted(self.years, reverse=True):
             target = self.years[year]
-            if target is not None and target.kind == CUMULATIVE and target.upper is not None:
+            if (
+                target is not None
+                and target.kind == CUMULATIVE
+                and target.upper is not None
+                and not target.not_comparable
+            ):
                 return target.upper
         return None
 
