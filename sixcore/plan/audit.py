@@ -152,7 +152,13 @@ def _per_year_sum(data: dict, report: AuditReport) -> None:
     for kpi in data["kpis"]:
         full = kpi["full_term"]["target"]
         annual = _annual_targets(kpi)
-        if not _quantified(full) or not annual or any(t.get("kind") == "cumulative" for _, t in annual):
+        # Cumulative figures are totals already, and a level is never summed.
+        if (
+            not _quantified(full)
+            or not annual
+            or full.get("kind") == "level"
+            or any(t.get("kind") in ("cumulative", "level") for _, t in annual)
+        ):
             continue
         if not all(
             _quantified(t) and t.get("unit") == full.get("unit") and t.get("value") is not None

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +19,22 @@ import yaml
 
 from sixcore.core.roc import RocDateError, parse_roc_period
 
+from .notes import check_footnote_cells, check_footnotes, inferred_values
+from .overrides import (
+    LINE_KEY,
+    YEARS,
+    _decimal,
+    _target,
+    _target_override,
+    quantify,  # noqa: F401 - part of this module's interface (revisions)
+)
 from .reading import read_row
-from .targets import parse_target
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-YEARS = ("110", "111", "112", "113")
-LINE_KEY = "__yaml_line__"
 
 MEASURE_CODE = re.compile(r"^(\d)\.(\d+)$")
 SCHEDULE_CODE = re.compile(r"^(\d)-(\d+)$")
 KPI_CODE = re.compile(r"^\d\.\d+\.\d+$")
-TARGET_KINDS = {"cumulative", "per_period", "level", "milestone"}
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,6 @@ class _Checker:
         return value
 
 
-def _decimal(text: Any) -> Decimal:
-    return Decimal(str(text).replace(",", ""))
-
-
 def _names(checker: _Checker, record: dict, key: str, where: str, *, required: bool = True) -> list[str]:
     value = record.get(key)
     if value is None and not required:
@@ -148,88 +149,6 @@ def normalize_agency_name(name: str) -> str:
     """``科技部 (工程司)`` → ``科技部(工程司)``: spaces and full-width parentheses normalised."""
     name = name.replace("（", "(").replace("）", ")")
     return re.sub(r"\s+", "", name)
-
-
-def _target_override(checker: _Checker, record: dict, where: str) -> dict[str, Any]:
-    overrides = record.get("targets") or {}
-    if not isinstance(overrides, dict):
-        checker.error(record, f"{where}: 'targets' must be a mapping")
-        return {}
-    clean = {}
-    for key, value in overrides.items():
-        if key == LINE_KEY:
-            continue
-        if key not in ("full_term", *YEARS):
-            checker.error(
-                overrides, f"{where}: targets key {key!r} must be full_term or one of {', '.join(YEARS)}"
-            )
-            continue
-        if value is None:
-            clean[key] = None
-            continue
-        if isinstance(value, dict) and "part" in value:
-            clean[key] = _part_override(checker, overrides, value, f"{where}: targets.{key}")
-            continue
-        if not isinstance(value, dict) or value.get("kind") not in TARGET_KINDS:
-            checker.error(
-                overrides,
-                f"{where}: targets.{key} needs kind: cumulative|per_period|level|milestone, or part",
-            )
-            continue
-        clean[key] = _explicit_override(checker, overrides, value, f"{where}: targets.{key}")
-    return clean
-
-
-def _explicit_override(checker: _Checker, where_record: dict, value: dict, where: str) -> dict[str, Any]:
-    target = {k: v for k, v in value.items() if k not in (LINE_KEY, "reason", "part")}
-    for number in ("value", "min", "max"):
-        if target.get(number) is not None:
-            try:
-                target[number] = float(_decimal(target[number]))
-            except InvalidOperation:
-                checker.error(where_record, f"{where}.{number} is not a number: {target[number]!r}")
-    target.setdefault("unit", "")
-    target["basis"] = "override in data file"
-    if value.get("reason"):
-        target["basis"] = f"override in data file: {value['reason']}"
-    return target
-
-
-def _part_override(checker: _Checker, where_record: dict, value: dict, where: str) -> dict[str, Any]:
-    """``{part: "…", reason: "…"}``: the KPI's target is read from the part of its (shared) cell
-    that is about it; ``part: null`` says no part of the cell is about this KPI.  An explicit
-    ``kind``/``value``/``unit`` beside the part sets the reading (6.2.2's 「(90天、30天、7天)」: the
-    third figure is natural gas)."""
-    reason = value.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        checker.error(where_record, f"{where}: a part needs a reason (why this part is about the KPI)")
-        reason = ""
-    part = value.get("part")
-    if part is not None and (not isinstance(part, str) or not part.strip()):
-        checker.error(where_record, f"{where}: part must be a text of the cell, or null")
-        part = None
-    if "kind" in value:
-        if value["kind"] not in TARGET_KINDS:
-            checker.error(where_record, f"{where}: kind must be cumulative|per_period|level|milestone")
-        target = _explicit_override(checker, where_record, value, where)
-        target["basis"] = f"part of the cell: {reason}"
-    else:
-        target = quantify(part, "annual") if part else None
-        if target is not None:
-            target["basis"] = f"part of the cell ({target['basis']}): {reason}"
-    if target is not None and value.get("uncertain"):
-        target["uncertain"] = str(value["uncertain"])
-    return {"part": part, "reason": reason, "target": target}
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def quantify(text: str, scope: str) -> dict[str, Any] | None:
-    """The quantified form of a target text as stored in the database (a JSON-ready dict)."""
-    target = parse_target(text, scope=scope)
-    return target.to_dict() if target is not None else None
 
 
 def _read_yaml(path: Path, checker: _Checker) -> Any:
@@ -267,7 +186,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
     industries = _check_industries(checker, doc)
     budget = _check_budget(checker, doc, {i["code"] for i in industries})
     ratios = _check_security_ratios(checker, doc)
-    footnotes = _check_footnotes(checker, doc)
+    footnotes = check_footnotes(checker, doc)
     by_code = {i["code"]: i for i in industries}
     for n in range(1, 7):
         code = str(n)
@@ -279,7 +198,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
         kpis_doc, checker.file = raw[f"kpis_{n}.yaml"]
         _check_kpi_file(checker, kpis_doc, industry)
         _link_schedules(checker, industry)
-    _check_footnote_cells(checker, footnotes, industries)
+    check_footnote_cells(checker, footnotes, industries)
     if checker.problems:
         raise DataError(checker.problems)
     names = set()
@@ -478,64 +397,6 @@ def _check_security_ratios(checker: _Checker, doc: Any) -> list[dict[str, Any]]:
     return ratios
 
 
-FOOTNOTE_CELL = re.compile(r"^(?:kpi:\d\.\d+\.\d+:(?:full_term|11[0-3])|task:\d-\d+:\d+:target)$")
-
-
-def _check_footnotes(checker: _Checker, doc: Any) -> list[dict[str, Any]]:
-    footnotes = []
-    numbers: Counter[int] = Counter()
-    for record in doc.get("footnotes") or []:
-        number = checker.require(record, "number", int, "footnote")
-        where = f"footnote {number}"
-        attaches_to = checker.optional_str(record, "attaches_to", where)
-        if attaches_to and not FOOTNOTE_CELL.match(attaches_to):
-            checker.error(
-                record,
-                f"{where}: attaches_to must be kpi:CODE:full_term, kpi:CODE:YEAR or task:SCHEDULE:SEQ:target",
-            )
-        numbers[number] += 1
-        footnotes.append(
-            {
-                "number": number,
-                "text": checker.require(record, "text", str, where) or "",
-                "attaches_to": attaches_to,
-                "marker": checker.optional_str(record, "marker", where),
-                "line": checker.line(record, where),
-                "marker_line": record.get("marker_line"),
-                "_record": record,
-            }
-        )
-    for number, count in numbers.items():
-        if count > 1:
-            checker.error(doc, f"footnote {number} appears {count} times")
-    return footnotes
-
-
-def _check_footnote_cells(checker: _Checker, footnotes: list[dict], industries: list[dict]) -> None:
-    """A footnote's cell exists and its text ends with the marker the dropped <sup> tag left."""
-    texts: dict[str, str] = {}
-    for industry in industries:
-        for measure in industry["measures"]:
-            for kpi in measure["kpis"]:
-                texts.setdefault(f"kpi:{kpi['code']}:full_term", kpi["full_term"]["text"])
-                for year, cell in kpi["annual"].items():
-                    texts.setdefault(f"kpi:{kpi['code']}:{year}", cell["text"])
-        for schedule in industry["schedules"]:
-            for task in schedule["tasks"]:
-                texts[f"task:{schedule['code']}:{task['seq']}:target"] = " ".join(task["targets"])
-    for note in footnotes:
-        record = note.pop("_record")
-        cell = note["attaches_to"]
-        if not cell:
-            continue
-        if cell not in texts:
-            checker.error(record, f"footnote {note['number']}: no cell {cell}")
-        elif note["marker"] and not re.search(rf"\s{re.escape(note['marker'])}$", texts[cell]):
-            checker.error(
-                record, f"footnote {note['number']}: the text of {cell} does not end with its marker"
-            )
-
-
 def _check_schedules(checker: _Checker, doc: Any, industry: str) -> list[dict[str, Any]]:
     if not isinstance(doc, dict) or str(doc.get("industry")) != industry:
         checker.error(doc if isinstance(doc, dict) else {}, f'file must start with industry: "{industry}"')
@@ -630,35 +491,6 @@ def _check_work_item(checker: _Checker, record: dict, where: str) -> dict[str, A
         "line": checker.line(record, where),
         "notes": notes,
     }
-
-
-_SENTENCE_END = re.compile(r"(?<=\.)\s+|(?<=。)")
-_INFERRED_FIELDS = {
-    "agencies": re.compile(r"agenc(?:y|ies)|\blead\b|主協辦", re.IGNORECASE),
-    "period": re.compile(r"period|起訖時程", re.IGNORECASE),
-}
-
-
-def inferred_values(notes: str, code_in_source: bool, explicit: Any = None) -> dict[str, str]:
-    """``{field: reason}`` for each value of a work item the data infers rather than reads.
-
-    The transcriber records every inference in the notes (「agency inherited from 1.1.1 (merged
-    cell)」, 「period and agency inherited from 2.1.1」); the sentence that says so is the reason.
-    A code not printed in the document is inferred too.  ``explicit`` (the record's own
-    ``inferred:`` mapping) adds to or replaces these.
-    """
-    found: dict[str, str] = {}
-    for sentence in _SENTENCE_END.split(notes or ""):
-        if "inherit" not in sentence.lower():
-            continue
-        for name, pattern in _INFERRED_FIELDS.items():
-            if name not in found and pattern.search(sentence):
-                found[name] = sentence.strip()
-    if not code_in_source:
-        found["code"] = "no code printed; made up following the table's numbering"
-    if isinstance(explicit, dict):
-        found.update({str(k): str(v) for k, v in explicit.items() if k != LINE_KEY})
-    return found
 
 
 def _check_kpi_file(checker: _Checker, doc: Any, industry: dict[str, Any]) -> None:
@@ -811,22 +643,6 @@ def _check_kpi(
     # Merged cells span adjacent rows, so a code printed twice (6.2.2) means its nearest earlier row.
     kpi_lookup[code] = (measure_code, kpi)
     return kpi
-
-
-def _target(text: str, scope: str, overrides: dict, year: str | None = None) -> dict[str, Any]:
-    key = year or "full_term"
-    if key in overrides and isinstance(overrides[key], dict) and "part" in overrides[key]:
-        chosen = overrides[key]
-        reading = {"part": chosen["part"], "reading_note": chosen["reason"]}
-        if chosen["part"] is not None and _squeeze(chosen["part"]) not in _squeeze(text):
-            reading["part_error"] = f"part {chosen['part']!r} is not in the cell text"
-        if chosen["target"] is None:
-            return {"target": None, "source": "none", **reading}
-        return {"target": dict(chosen["target"], part=chosen["part"]), "source": "override", **reading}
-    if key in overrides:
-        return {"target": overrides[key], "source": "override" if overrides[key] else "none"}
-    target = quantify(text, scope)
-    return {"target": target, "source": "parsed" if target else "none"}
 
 
 def _link_schedules(checker: _Checker, industry: dict[str, Any]) -> None:
