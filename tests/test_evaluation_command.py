@@ -23,7 +23,7 @@ def evaluate(*args: str) -> str:
 def q2(program):
     period = open_period("111Q2")
     moea = Submission.objects.get(period=period, industry__code="1", agency__code="moea")
-    KPIReport.objects.filter(submission=moea, kpi__code="1.2.2").update(value="4.5")
+    KPIReport.objects.filter(submission=moea, kpi__code="1.2.2").update(value="6.5")
     return period
 
 
@@ -36,8 +36,8 @@ def test_json_shape(q2):
     assert kpi == {
         **kpi,
         "measure": "1.2",
-        "expected": 4.5,
-        "actual": 4.5,
+        "expected": 6.5,
+        "actual": 6.5,
         "achievement": 1,
         "light": "green",
     }

@@ -41,12 +41,12 @@ def q2(program):
 
 
 def test_expected_actual_and_light_of_a_known_kpi(q2):
-    # 1.2.2: 110 per period 4 項, 111 cumulative 9 項 → the first cumulative year starts from 0: 9 × 2/4.
-    report(q2, "moea", "4.5")
+    # 1.2.2: 110 累計 4 項 (its row rises to 累計 9, 15), 111 累計 9 項 → from 4 to 9: 4 + 5 × 2/4.
+    report(q2, "moea", "6.5")
     result = kpi(service.evaluate_period(q2))
     assert (result.expected, result.actual, result.achievement, result.light) == (
-        Decimal("4.5"),
-        Decimal("4.5"),
+        Decimal("6.5"),
+        Decimal("6.5"),
         Decimal("1.0000"),
         Light.GREEN,
     )
@@ -55,31 +55,31 @@ def test_expected_actual_and_light_of_a_known_kpi(q2):
 
 
 def test_the_lead_agencys_actual_counts(q2):
-    report(q2, "moea", "4")  # 經濟部 is 1.2.2's first agency
+    report(q2, "moea", "6")  # 經濟部 is 1.2.2's first agency
     report(q2, "most", "9")
     result = kpi(service.evaluate_period(q2))
     assert (
-        result.actual == Decimal(4)
-        and result.achievement == Decimal("0.8889")
+        result.actual == Decimal(6)
+        and result.achievement == Decimal("0.9231")
         and result.light == Light.YELLOW
     )
 
 
 def test_scope_anonymous_sees_approved_only(q2):
     report(q2, "moea", "4", status=SubmissionStatus.DRAFT)
-    report(q2, "most", "4.5")
+    report(q2, "most", "6.5")
     everything = kpi(service.evaluate_period(q2))
     public = kpi(service.evaluate_period(q2, AnonymousUser()))
     assert everything.actual == Decimal(4)  # the lead's draft, for NDC and scripts
-    assert public.actual == Decimal("4.5") and public.light == Light.GREEN  # the approved report only
-    assert kpi(service.evaluate_period(q2, published_only=True)).actual == Decimal("4.5")
+    assert public.actual == Decimal("6.5") and public.light == Light.GREEN  # the approved report only
+    assert kpi(service.evaluate_period(q2, published_only=True)).actual == Decimal("6.5")
     assert kpi(service.evaluate_period(q2, editor("moea"))).actual == Decimal(4)  # its own draft
     assert service.evaluate_period(q2, AnonymousUser()).completeness.visible == 1
 
 
 def test_nothing_reported_is_white(q2):
     result = kpi(service.evaluate_period(q2, AnonymousUser()))
-    assert result.light == Light.WHITE and result.actual is None and result.expected == Decimal("4.5")
+    assert result.light == Light.WHITE and result.actual is None and result.expected == Decimal("6.5")
 
 
 def test_revision_in_force(q2):
@@ -91,8 +91,8 @@ def test_revision_in_force(q2):
 
 def test_red_streak_makes_the_measure_high_risk(q2):
     q1 = open_period("111Q1")
-    report(q1, "moea", "1")  # expected 2.25: red
-    report(q2, "moea", "1")  # expected 4.5: red
+    report(q1, "moea", "1")  # expected 5.25: red
+    report(q2, "moea", "1")  # expected 6.5: red
     evaluation = service.evaluate_period(q2)
     risk = next(r for r in evaluation.risks if r.measure == "1.2")
     assert risk.tier == rules.RiskTier.HIGH and rules.RED_STREAK in {s["rule"] for s in risk.signals}
@@ -101,7 +101,7 @@ def test_red_streak_makes_the_measure_high_risk(q2):
 
 
 def test_rollups_count_every_kpi(q2):
-    report(q2, "moea", "4.5")
+    report(q2, "moea", "6.5")
     evaluation = service.evaluate_period(q2)
     for by in service.ROLLUP_KINDS:
         assert evaluation.rollups[by]
@@ -127,11 +127,11 @@ def test_data_quality_flags(q2):
 
 
 def test_kpi_history_over_every_period(q2):
-    report(q2, "moea", "4.5")
+    report(q2, "moea", "6.5")
     history = service.kpi_history("1.2", "1.2.2")
     assert len(history["rows"]) == 16
     row = next(r for r in history["rows"] if r["period"] == "111Q2")
-    assert row["light"] == Light.GREEN and row["actual"] == Decimal("4.5")
+    assert row["light"] == Light.GREEN and row["actual"] == Decimal("6.5")
     assert service.kpi_history("1.2", "9.9.9") is None
 
 

@@ -132,3 +132,10 @@ class BudgetStatedTotalAdmin(admin.ModelAdmin):
 @admin.register(plan.SecurityBudgetRatio)
 class SecurityBudgetRatioAdmin(admin.ModelAdmin):
     list_display = ("year_label", "tier", "text", "percent", "line")
+
+
+@admin.register(plan.Footnote)
+class FootnoteAdmin(admin.ModelAdmin):
+    list_display = ("program", "number", "attaches_to", "marker", "line")
+    list_filter = ("program",)
+    search_fields = ("text", "attaches_to")

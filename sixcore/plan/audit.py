@@ -38,6 +38,7 @@ class Finding:
 class AuditReport:
     findings: list[Finding] = field(default_factory=list)
     quantified_share: float = 0.0
+    reading: dict[str, Any] = field(default_factory=dict)  # audit_reading's coverage figures
 
     def add(self, check: str, severity: str, refs: list[str], message: str, line: int | None = None) -> None:
         self.findings.append(Finding(check, severity, refs, message, line))
@@ -151,7 +152,13 @@ def _per_year_sum(data: dict, report: AuditReport) -> None:
     for kpi in data["kpis"]:
         full = kpi["full_term"]["target"]
         annual = _annual_targets(kpi)
-        if not _quantified(full) or not annual or any(t.get("kind") == "cumulative" for _, t in annual):
+        # Cumulative figures are totals already, and a level is never summed.
+        if (
+            not _quantified(full)
+            or not annual
+            or full.get("kind") == "level"
+            or any(t.get("kind") in ("cumulative", "level") for _, t in annual)
+        ):
             continue
         if not all(
             _quantified(t) and t.get("unit") == full.get("unit") and t.get("value") is not None
@@ -537,7 +544,7 @@ def _merged(data: dict, report: AuditReport) -> None:
             INFO,
             list(codes),
             f"annual targets of {', '.join(codes)} share one cell ({', '.join(sorted(years))}); "
-            "quantified the same for each",
+            "each KPI is quantified on its part where the data names one (shared_cell_part)",
             lines.get(codes[0]),
         )
 
@@ -595,3 +602,8 @@ _CHECK_FUNCTIONS = [
     _merged,
     _unquantified,
 ]
+
+# The reading checks (#19) live beside this module; they register with ``check`` above.
+from .audit_reading import READING_CHECKS  # noqa: E402 - after ``check``, which it imports
+
+_CHECK_FUNCTIONS += READING_CHECKS

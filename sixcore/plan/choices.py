@@ -21,6 +21,7 @@ class TargetKind(models.TextChoices):
 
     CUMULATIVE = "cumulative", _("Cumulative")
     PER_PERIOD = "per_period", _("Per period")
+    LEVEL = "level", _("Level")
     MILESTONE = "milestone", _("Milestone")
 
 

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,22 @@ import yaml
 
 from sixcore.core.roc import RocDateError, parse_roc_period
 
-from .targets import parse_target
+from .notes import check_footnote_cells, check_footnotes, inferred_values
+from .overrides import (
+    LINE_KEY,
+    YEARS,
+    _decimal,
+    _target,
+    _target_override,
+    quantify,  # noqa: F401 - part of this module's interface (revisions)
+)
+from .reading import read_row
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-YEARS = ("110", "111", "112", "113")
-LINE_KEY = "__yaml_line__"
 
 MEASURE_CODE = re.compile(r"^(\d)\.(\d+)$")
 SCHEDULE_CODE = re.compile(r"^(\d)-(\d+)$")
 KPI_CODE = re.compile(r"^\d\.\d+\.\d+$")
-TARGET_KINDS = {"cumulative", "per_period", "milestone"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class PlanData:
     security_ratios: list[dict[str, Any]]
     content_hash: str
     agency_names: set[str] = field(default_factory=set)
+    footnotes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Checker:
@@ -128,10 +135,6 @@ class _Checker:
         return value
 
 
-def _decimal(text: Any) -> Decimal:
-    return Decimal(str(text).replace(",", ""))
-
-
 def _names(checker: _Checker, record: dict, key: str, where: str, *, required: bool = True) -> list[str]:
     value = record.get(key)
     if value is None and not required:
@@ -146,47 +149,6 @@ def normalize_agency_name(name: str) -> str:
     """``科技部 (工程司)`` → ``科技部(工程司)``: spaces and full-width parentheses normalised."""
     name = name.replace("（", "(").replace("）", ")")
     return re.sub(r"\s+", "", name)
-
-
-def _target_override(checker: _Checker, record: dict, where: str) -> dict[str, Any]:
-    overrides = record.get("targets") or {}
-    if not isinstance(overrides, dict):
-        checker.error(record, f"{where}: 'targets' must be a mapping")
-        return {}
-    clean = {}
-    for key, value in overrides.items():
-        if key == LINE_KEY:
-            continue
-        if key not in ("full_term", *YEARS):
-            checker.error(
-                overrides, f"{where}: targets key {key!r} must be full_term or one of {', '.join(YEARS)}"
-            )
-            continue
-        if value is None:
-            clean[key] = None
-            continue
-        if not isinstance(value, dict) or value.get("kind") not in TARGET_KINDS:
-            checker.error(overrides, f"{where}: targets.{key} needs kind: cumulative|per_period|milestone")
-            continue
-        target = {k: v for k, v in value.items() if k != LINE_KEY}
-        for number in ("value", "min", "max"):
-            if target.get(number) is not None:
-                try:
-                    target[number] = float(_decimal(target[number]))
-                except InvalidOperation:
-                    checker.error(
-                        overrides, f"{where}: targets.{key}.{number} is not a number: {target[number]!r}"
-                    )
-        target.setdefault("unit", "")
-        target["basis"] = "override in data file"
-        clean[key] = target
-    return clean
-
-
-def quantify(text: str, scope: str) -> dict[str, Any] | None:
-    """The quantified form of a target text as stored in the database (a JSON-ready dict)."""
-    target = parse_target(text, scope=scope)
-    return target.to_dict() if target is not None else None
 
 
 def _read_yaml(path: Path, checker: _Checker) -> Any:
@@ -224,6 +186,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
     industries = _check_industries(checker, doc)
     budget = _check_budget(checker, doc, {i["code"] for i in industries})
     ratios = _check_security_ratios(checker, doc)
+    footnotes = check_footnotes(checker, doc)
     by_code = {i["code"]: i for i in industries}
     for n in range(1, 7):
         code = str(n)
@@ -235,6 +198,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
         kpis_doc, checker.file = raw[f"kpis_{n}.yaml"]
         _check_kpi_file(checker, kpis_doc, industry)
         _link_schedules(checker, industry)
+    check_footnote_cells(checker, footnotes, industries)
     if checker.problems:
         raise DataError(checker.problems)
     names = set()
@@ -248,7 +212,7 @@ def read_plan_files(data_dir: Path = DATA_DIR) -> PlanData:
             names.update(schedule["heading_agencies"])
             for item in _work_items(schedule):
                 names.update(item["lead"] + item["co"])
-    return PlanData(program, agencies, industries, budget, ratios, digest.hexdigest(), names)
+    return PlanData(program, agencies, industries, budget, ratios, digest.hexdigest(), names, footnotes)
 
 
 def _work_items(schedule: dict) -> list[dict]:
@@ -511,9 +475,12 @@ def _check_work_item(checker: _Checker, record: dict, where: str) -> dict[str, A
             start, end = parse_roc_period(period)
         except RocDateError as exc:
             period_error = str(exc)  # kept and reported by the audit, not a load error
+    code_in_source = bool(record.get("code_in_source", True))
+    notes = checker.optional_str(record, "notes", where)
     return {
         "code": code,
-        "code_in_source": bool(record.get("code_in_source", True)),
+        "code_in_source": code_in_source,
+        "inferred": inferred_values(notes, code_in_source, record.get("inferred")),
         "title": checker.require(record, "title", str, where),
         "period": period,
         "start": start,
@@ -522,7 +489,7 @@ def _check_work_item(checker: _Checker, record: dict, where: str) -> dict[str, A
         "lead": _names(checker, record, "lead", where),
         "co": _names(checker, record, "co", where, required=False),
         "line": checker.line(record, where),
-        "notes": checker.optional_str(record, "notes", where),
+        "notes": notes,
     }
 
 
@@ -651,7 +618,8 @@ def _check_kpi(
             cell = carrier["annual"][year]
             cell["merged"] = True
             kpi["annual"][year] = {
-                **cell,
+                "text": cell["text"],
+                "merged": True,
                 **_target(cell["text"], "annual", overrides, year),
                 "merged_with": carrier_code,
                 "merged_with_measure": carrier_measure,
@@ -668,17 +636,13 @@ def _check_kpi(
                 record,
                 f"{where}: annual {year} must be a quoted string or {{merged_with: CODE}}, got {value!r}",
             )
+    for year, cell in kpi["annual"].items():
+        if cell.get("part_error"):
+            checker.error(record, f"{where}: targets.{year}: {cell.pop('part_error')}")
+    read_row(kpi)
     # Merged cells span adjacent rows, so a code printed twice (6.2.2) means its nearest earlier row.
     kpi_lookup[code] = (measure_code, kpi)
     return kpi
-
-
-def _target(text: str, scope: str, overrides: dict, year: str | None = None) -> dict[str, Any]:
-    key = year or "full_term"
-    if key in overrides:
-        return {"target": overrides[key], "source": "override" if overrides[key] else "none"}
-    target = quantify(text, scope)
-    return {"target": target, "source": "parsed" if target else "none"}
 
 
 def _link_schedules(checker: _Checker, industry: dict[str, Any]) -> None:

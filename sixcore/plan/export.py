@@ -1,7 +1,8 @@
 """The whole program revision as one JSON-ready dict (``sixcore plan export``).
 
 The shape is the contract of issue #2 (program, budget, industries, measures, work_items, kpis) with more
-keys (strategies, schedules, tasks, agencies, stated budget totals, 表 2, seed line numbers). Output is
+keys (strategies, schedules, tasks, agencies, stated budget totals, 表 2, seed line numbers, footnotes,
+``inferred`` marks, and a typeset ``display`` text beside each verbatim target text). Output is
 deterministic — no timestamps, stable order — so two exports of the same revision are byte-identical.
 A fixed number of queries, whatever the size of the program.
 """
@@ -18,6 +19,7 @@ from django.db.models import Prefetch
 from sixcore.accounts.models import Agency
 
 from . import models as plan
+from .typeset import strip_marker, typeset
 
 
 def _number(value: Decimal) -> int | float:
@@ -80,6 +82,8 @@ def export_program(program: plan.Program) -> dict[str, Any]:
         .order_by("measure__industry__code", "measure__order", "order")
     )
     merged_with = _merge_carriers(kpis)
+    footnotes = list(program.footnotes.all())
+    markers = {note.attaches_to: note.marker for note in footnotes if note.attaches_to}
     used_agency_ids = {link.agency_id for i in industries for link in i.industryleadagency_set.all()}
     used_agency_ids |= {link.agency_id for m in measures for link in m.measureagency_set.all()}
     used_agency_ids |= {link.agency_id for w in items for link in w.workitemagency_set.all()}
@@ -191,6 +195,10 @@ def export_program(program: plan.Program) -> dict[str, Any]:
                 "seq": t.seq,
                 "title": t.title,
                 "targets": t.targets,
+                "targets_display": [
+                    _display(text, markers.get(f"task:{t.schedule.code}:{t.seq}:target", ""))
+                    for text in t.targets
+                ],
                 "line": t.line,
             }
             for t in sorted(tasks, key=lambda t: (t.schedule.industry_id, t.schedule.order, t.seq))
@@ -210,8 +218,35 @@ def export_program(program: plan.Program) -> dict[str, Any]:
             for m in measures
         ],
         "work_items": [_work_item(w, measures_of_schedule) for w in items],
-        "kpis": [_kpi(k, merged_with) for k in kpis],
+        "kpis": [_kpi(k, merged_with, markers) for k in kpis],
+        "footnotes": [
+            {
+                "number": note.number,
+                "text": note.text,
+                "attaches_to": _cell_ref(note.attaches_to),
+                "marker": note.marker or None,
+                "line": note.line,
+                "marker_line": note.marker_line,
+            }
+            for note in footnotes
+        ],
     }
+
+
+def _cell_ref(attaches_to: str) -> dict[str, Any] | None:
+    """``kpi:5.3.2:full_term`` → {"kind": "kpi", "code": "5.3.2", "cell": "full_term"};
+    ``task:5-3:2:target`` → {"kind": "task", "schedule": "5-3", "seq": 2, "cell": "target"}."""
+    if not attaches_to:
+        return None
+    parts = attaches_to.split(":")
+    if parts[0] == "kpi":
+        return {"kind": "kpi", "code": parts[1], "cell": parts[2]}
+    return {"kind": "task", "schedule": parts[1], "seq": int(parts[2]), "cell": parts[3]}
+
+
+def _display(text: str, marker: str = "") -> str:
+    """What a person reads: typeset, without the footnote marker (the footnote carries it)."""
+    return typeset(strip_marker(text, marker))
 
 
 def _work_item(item: plan.WorkItem, measures_of_schedule: dict[int, list[str]]) -> dict[str, Any]:
@@ -229,12 +264,14 @@ def _work_item(item: plan.WorkItem, measures_of_schedule: dict[int, list[str]]) 
         "approach": item.approach.title,
         "approach_code": item.approach.code or None,
         "title": item.title,
+        "title_display": typeset(item.title),
         "period": item.period_text,
         "start": _month(item.start),
         "end": _month(item.end),
         "agencies": lead + [name for name in co if name not in lead],
         "lead_agencies": lead,
         "co_agencies": co,
+        "inferred": item.inferred,
         "line": item.line,
     }
 
@@ -252,24 +289,29 @@ def _merge_carriers(kpis: list[plan.KPI]) -> dict[tuple[int, int], str]:
     return carriers
 
 
-def _kpi(kpi: plan.KPI, merged_with: dict[tuple[int, int], str]) -> dict[str, Any]:
+def _kpi(kpi: plan.KPI, merged_with: dict[tuple[int, int], str], markers: dict[str, str]) -> dict[str, Any]:
+    code = printed_code(kpi.code)
     annual = {}
     for a in kpi.annual_targets.all():
         annual[str(a.year)] = {
             "text": a.cell.text,
+            "display": _display(a.cell.text, markers.get(f"kpi:{code}:{a.year}", "")),
             "target": a.target,
             "source": a.source,
             "merged": a.merged,
             "merged_with": merged_with.get((kpi.pk, a.year)),
+            "part": a.part or None,
+            "reading_note": a.reading_note or None,
         }
     return {
-        "code": printed_code(kpi.code),
+        "code": code,
         "measure": kpi.measure.code,
         "industry": kpi.measure.industry.code,
         "agencies": [link.agency.name for link in kpi.kpiagency_set.all()],
         "own_agencies": kpi.own_agencies,
         "full_term": {
             "text": kpi.full_term_text,
+            "display": _display(kpi.full_term_text, markers.get(f"kpi:{code}:full_term", "")),
             "target": kpi.full_term_target,
             "source": kpi.full_term_source,
         },

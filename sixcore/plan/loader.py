@@ -377,6 +377,13 @@ class _ProgramWriter:
             "program",
             "order",
         )
+        self.sync(
+            plan.Footnote,
+            program.footnotes.all(),
+            [{"program": program, **note} for note in data.footnotes],
+            "program",
+            "number",
+        )
         self._write_links()
         # Cells no longer used by any annual target (after a reload that changed merges).
         deleted, _ = program.target_cells.filter(annual_targets__isnull=True).delete()
@@ -542,6 +549,8 @@ class _ProgramWriter:
                     "merged": cell["merged"],
                     "target": cell["target"],
                     "source": cell["source"],
+                    "part": cell.get("part") or "",
+                    "reading_note": cell.get("reading_note") or "",
                 }
                 for kpi, year, carrier_pk, cell in target_specs
             ],
@@ -610,6 +619,7 @@ class _ProgramWriter:
                         "approach": approaches[(task.pk, n)],
                         "code": wi["code"] if count == 1 else f"{wi['code']}#{count}",
                         "code_in_source": wi["code_in_source"],
+                        "inferred": wi["inferred"],
                         "title": wi["title"],
                         "period_text": wi["period"],
                         "start": wi["start"],

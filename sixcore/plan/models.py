@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from sixcore.accounts.models import Agency
 
 from .choices import AgencyRole, BudgetTotalKind, SubAreaCode, TargetSource
+from .typeset import typeset
 
 YEARS = (110, 111, 112, 113)
 
@@ -268,6 +269,12 @@ class WorkItem(models.Model):
     line = models.PositiveIntegerField(_("seed line"), null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
     notes = models.TextField(_("transcription notes"), blank=True)
+    inferred = models.JSONField(
+        _("values inferred, not printed"),
+        default=dict,
+        blank=True,
+        help_text=_("{field: reason} for each value the data infers (agencies, period, code)"),
+    )
     agencies = models.ManyToManyField(
         Agency, through="WorkItemAgency", related_name="work_items", verbose_name=_("agencies")
     )
@@ -280,6 +287,11 @@ class WorkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title[:40]}"
+
+    @property
+    def title_display(self) -> str:
+        """The title as people read it (typeset: α-site, not ``$\\alpha$ -site``)."""
+        return typeset(self.title)
 
 
 class WorkItemAgency(models.Model):
@@ -336,6 +348,12 @@ class KPI(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.full_term_text[:40]}"
 
+    @property
+    def full_term_display(self) -> str:
+        """The full-term target as people read it (typeset; see plan/typeset.py). The footnote marker
+        of 5.3.2 is removed where the page or export knows the footnote (``typeset.strip_marker``)."""
+        return typeset(self.full_term_text)
+
 
 class KPIAgency(models.Model):
     """Agencies responsible for a KPI: its own cell when printed, else the measure's."""
@@ -366,6 +384,11 @@ class TargetCell(models.Model):
     def __str__(self) -> str:
         return self.text[:60]
 
+    @property
+    def display(self) -> str:
+        """The cell text as people read it (typeset; see plan/typeset.py)."""
+        return typeset(self.text)
+
 
 class AnnualTarget(models.Model):
     """A KPI's target for one ROC year (110–113), pointing at its (possibly shared) cell."""
@@ -376,6 +399,9 @@ class AnnualTarget(models.Model):
     merged = models.BooleanField(_("cell shared with other KPIs"), default=False)
     target = models.JSONField(_("quantified target"), null=True, blank=True)
     source = models.CharField(max_length=10, choices=TargetSource.choices, default=TargetSource.PARSED)
+    # A shared cell stays shared as text; each KPI's target is read from the part about it.
+    part = models.TextField(_("the part of the cell about this KPI"), blank=True)
+    reading_note = models.TextField(_("why this part was read for this KPI"), blank=True)
 
     class Meta:
         verbose_name = _("annual target")
@@ -389,6 +415,32 @@ class AnnualTarget(models.Model):
     @property
     def text(self) -> str:
         return self.cell.text
+
+
+class Footnote(models.Model):
+    """A footnote of the document: its number, its text and the cell it belongs to.
+
+    ``attaches_to`` names the cell as the export does: ``kpi:5.3.2:full_term``,
+    ``task:5-3:2:target`` (a 目標 bullet of a task), or blank for a footnote of the body text.
+    ``marker`` is the text the footnote marker left in the cell (「10」 after 「1,000 億元」).
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="footnotes")
+    number = models.PositiveSmallIntegerField(_("number"))
+    text = models.TextField(_("text"))
+    attaches_to = models.CharField(_("cell it belongs to"), max_length=64, blank=True)
+    marker = models.CharField(_("marker left in the cell"), max_length=16, blank=True)
+    line = models.PositiveIntegerField(_("seed line of the footnote text"), null=True, blank=True)
+    marker_line = models.PositiveIntegerField(_("seed line of the marker"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("footnote")
+        verbose_name_plural = _("footnotes")
+        ordering = ["program", "number"]
+        constraints = [models.UniqueConstraint(fields=["program", "number"], name="footnote_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.text[:40]}"
 
 
 class BudgetLine(models.Model):

@@ -2,8 +2,12 @@
 
 The 預期效益 table states targets as prose: 「累計推動 2~3 家國際級領導廠商在臺前瞻研究布局」,
 「每年培育高階資安技術研發人才 200 人次」, 「113 年完成驗證實測 9 項」.  ``parse_target`` finds the
-quantities (number + measure word), decides whether the figure is cumulative, per period or a
-milestone, and records why, so that a reviewer can check the reading against the text.
+quantities (number + measure word), decides whether the figure is cumulative, per period, a level
+or a milestone, and records why, so that a reviewer can check the reading against the text.
+
+A *level* is a state to reach or hold — a rate, an efficiency, days or months of safety stock
+(「光電轉換效率 ≥ 24%」, 「安全存量達到11天」, 「維持原料庫存至少1個月」). It is evaluated on the
+latest reported value against the threshold and never summed or interpolated.
 
 Not quantities: years and dates (``113 年``, ``110/12/31``, ``FY111``, ``2020-2025``), technology
 names and model numbers (``5G``, ``B5G``, ``3GPP``, ``R16``, ``4K``, ``10MW``, ``28矽``, ``Wi-Fi 6``),
@@ -23,6 +27,7 @@ from typing import Any
 __all__ = [
     "CUMULATIVE",
     "KINDS",
+    "LEVEL",
     "MILESTONE",
     "PER_PERIOD",
     "SCOPES",
@@ -34,7 +39,8 @@ __all__ = [
 CUMULATIVE = "cumulative"
 PER_PERIOD = "per_period"
 MILESTONE = "milestone"
-KINDS = (CUMULATIVE, PER_PERIOD, MILESTONE)
+LEVEL = "level"
+KINDS = (CUMULATIVE, PER_PERIOD, LEVEL, MILESTONE)
 SCOPES = ("full_term", "annual")
 
 ROC_OFFSET = 1911
@@ -65,7 +71,7 @@ class Quantity:
 class QuantifiedTarget:
     """The reading of one target text: its kind, primary quantity and every quantity found."""
 
-    kind: str  # "cumulative" | "per_period" | "milestone"
+    kind: str  # "cumulative" | "per_period" | "level" | "milestone"
     value: Decimal | None
     min: Decimal | None
     max: Decimal | None
@@ -199,10 +205,16 @@ _MASKS = [
     re.compile(r"第\s*(?:[0-9]+|[一二兩三四五六七八九十]+)"),  # ordinals 第一顆, 第2席
 ]
 
-# Not 全程: in 全程冷鏈 it means "end-to-end", and 全程累計 already holds 累計.
-_CUMULATIVE_WORDS = ("累計", "累積", "共計", "合計", "總計")
+# Not 全程: in 全程冷鏈 it means "end-to-end", and 全程累計 already holds 累計.  全案 ("the whole
+# project", 5.1.2 「完成全案造地 17.7 公頃」) is the total to date.
+_CUMULATIVE_WORDS = ("累計", "累積", "共計", "合計", "總計", "全案")
 _PER_PERIOD_WORDS = ("每半年", "每年", "每季", "每月", "每週", "年均")
-_KEYWORD_RE = re.compile("|".join(_CUMULATIVE_WORDS + _PER_PERIOD_WORDS))
+# Words that make a figure a state to reach or hold, when its unit is one a level is measured in
+# (a percent, days or months of stock, a multiple).  「效率 ≥ 24%」, 「達成率 100 %」, 「安全存量
+# 達到11天」, 「維持原料庫存至少1個月」.  A count (件, 家 …) is never a level, whatever the words.
+_LEVEL_WORDS = ("效率", "達成率", "比率", "比例", "占比", "佔比", "存量", "庫存", "儲備量", "維持", "率")
+_LEVEL_UNITS = frozenset({"%", "天", "個月", "倍"})
+_KEYWORD_RE = re.compile("|".join(_CUMULATIVE_WORDS + _PER_PERIOD_WORDS + _LEVEL_WORDS))
 # "至 113 年", "迄 114 年", "113 年前", "113 年 12 月前", "113 年底前": a whole-program total.
 _DEADLINE_RE = re.compile(
     r"(?:至|迄)\s*1[0-9]{2}\s*年"
@@ -297,19 +309,27 @@ def _by_year(normalized: str) -> int | None:
     return int(greg) - ROC_OFFSET
 
 
-def _keyword_kind(normalized: str, anchor: int, scope: str) -> tuple[str, str] | None:
+def _keyword_kind(normalized: str, anchor: int, scope: str, unit: str = "") -> tuple[str, str] | None:
     """Kind decided by the wording: the keyword nearest before the primary quantity wins.
 
     A keyword after the primary quantity belongs to a later clause ("補助 … 3-5 家，維運 … 累計
     5 間"), so it does not decide.  A deadline ("113 年前", "迄 114 年") marks a whole-program total
-    only in a full-term text; in an annual cell it is just that year's due date.
+    only in a full-term text; in an annual cell it is just that year's due date.  A level word
+    (效率, 存量, 維持 …) counts only when the quantity's ``unit`` is one a level is measured in:
+    「定期每月盤點 …，並維持原料庫存至少1個月」 is a level (維持 is nearer than 每月).
     """
-    hits = [(m.start(), m.group(0)) for m in _KEYWORD_RE.finditer(normalized, 0, anchor)]
+    hits = [
+        (m.start(), m.group(0))
+        for m in _KEYWORD_RE.finditer(normalized, 0, anchor)
+        if m.group(0) not in _LEVEL_WORDS or unit in _LEVEL_UNITS
+    ]
     if scope == "full_term":
         hits += [(m.start(), "至…年") for m in _DEADLINE_RE.finditer(normalized, 0, anchor)]
     if not hits:
         return None
     _, word = max(hits)
+    if word in _LEVEL_WORDS:
+        return LEVEL, f"keyword {word}"
     kind = PER_PERIOD if word in _PER_PERIOD_WORDS else CUMULATIVE
     return kind, f"keyword {word}"
 
@@ -318,7 +338,8 @@ def parse_target(text: str, scope: str = "annual") -> QuantifiedTarget | None:
     """Read a target text as a quantified target, or None when it means "no target" (``-``, blank).
 
     ``scope`` is ``"full_term"`` (全期目標) or ``"annual"`` (分年目標).  The wording decides the kind
-    (累計/累積/共計/合計, 至 N 年 → cumulative; 每年/每季/每月/每半年/年均 → per_period); without such
+    (累計/累積/共計/合計/全案, 至 N 年 → cumulative; 每年/每季/每月/每半年/年均 → per_period;
+    效率/達成率/存量/庫存/維持 … before a percent, days or months → level); without such
     a word a full-term quantity is the whole-program total (cumulative) and an annual quantity is
     that year's own amount (per_period).  A text without a quantity is a milestone.
     """
@@ -333,7 +354,7 @@ def parse_target(text: str, scope: str = "annual") -> QuantifiedTarget | None:
     if not found:
         return QuantifiedTarget(MILESTONE, None, None, None, "", by_year, "no quantity", ())
     anchor, primary = found[0]
-    decided = _keyword_kind(normalized, anchor, scope)
+    decided = _keyword_kind(normalized, anchor, scope, primary.unit)
     if decided is None:
         decided = (
             (CUMULATIVE, "full-term default") if scope == "full_term"

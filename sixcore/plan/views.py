@@ -152,6 +152,19 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
         )
         shared_with = [m for m in measure.schedule.measures.all() if m.pk != measure.pk]
     timeline = timeline_rows(items, program.start_year, program.end_year)
+    task_notes = {}
+    if measure.schedule:
+        prefix = f"task:{measure.schedule.code}:"
+        for note in program.footnotes.filter(attaches_to__startswith=prefix):
+            task_notes[int(note.attaches_to.split(":")[2])] = note
+    by_code = {kpi.code.split("#", 1)[0]: kpi.pk for kpi in kpis}
+    kpi_notes = {
+        by_code[code]: note
+        for note in program.footnotes.filter(
+            attaches_to__startswith="kpi:", attaches_to__endswith=":full_term"
+        )
+        if (code := note.attaches_to.split(":")[1]) in by_code
+    }
     return render(
         request,
         "plan/measure.html",
@@ -163,8 +176,15 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
             tasks=tasks,
             timeline=timeline,
             shared_with=shared_with,
+            task_notes=task_notes,
+            kpi_notes=kpi_notes,
+            page_notes=sorted([*task_notes.values(), *kpi_notes.values()], key=_number),
         ),
     )
+
+
+def _number(note: plan.Footnote) -> int:
+    return note.number
 
 
 def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpResponse:
@@ -195,6 +215,23 @@ def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpRespon
     for other in sharing:
         shared.setdefault(other.year, []).append(other.kpi)
     rows = [(a, shared.get(a.year, [])) for a in annual]
+    printed = kpi.code.split("#", 1)[0]
+    cell_notes: dict[object, plan.Footnote] = {}
+    for note in program.footnotes.filter(attaches_to__startswith=f"kpi:{printed}:"):
+        cell = note.attaches_to.rsplit(":", 1)[1]
+        cell_notes[cell if cell == "full_term" else int(cell)] = note
     # The KPI's history includes draft actuals of agencies: NDC only (the public sees published data).
     history = history_context(kpi) if is_ndc(request.user) else {}
-    return render(request, "plan/kpi.html", _context(request, program, kpi=kpi, rows=rows, **history))
+    return render(
+        request,
+        "plan/kpi.html",
+        _context(
+            request,
+            program,
+            kpi=kpi,
+            rows=rows,
+            cell_notes=cell_notes,
+            full_term_note=cell_notes.get("full_term"),
+            **history,
+        ),
+    )

@@ -42,6 +42,7 @@ _PLAN: list[tuple[type[models.Model], str, dict[str, type[models.Model]]]] = [
     (plan.BudgetLine, "program", {"program": plan.Program, "industry": plan.Industry}),
     (plan.BudgetStatedTotal, "program", {"program": plan.Program, "industry": plan.Industry}),
     (plan.SecurityBudgetRatio, "program", {"program": plan.Program}),
+    (plan.Footnote, "program", {"program": plan.Program}),
 ]
 
 

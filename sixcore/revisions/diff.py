@@ -46,10 +46,16 @@ def _keyed(rows: Iterable[dict], key: Callable[[dict], tuple]) -> dict[tuple, di
     return result
 
 
+# The export's typeset texts are derived from the verbatim ones beside them: a change shows once.
+_DERIVED = frozenset({"display", "title_display", "targets_display"})
+
+
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         flat: dict[str, Any] = {}
         for k, v in value.items():
+            if k in _DERIVED:
+                continue
             flat.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
         return flat
     return {prefix: value}

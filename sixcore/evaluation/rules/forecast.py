@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from sixcore.plan.targets import CUMULATIVE, KINDS, MILESTONE
+from sixcore.plan.targets import CUMULATIVE, KINDS, LEVEL, MILESTONE
 
 from .thresholds import (
     RATIO_PLACES,
@@ -67,7 +67,7 @@ def forecast_year_end(
     """Linear year-end (Q4) forecast of a KPI from its reported series.
 
     ``roc_year`` defaults to the year of the latest point.  cumulative: least squares over every
-    point up to that year's Q4.  per_period: least squares over that year's points only (the
+    point up to that year's Q4; level likewise (a rate or a stock carries over the year end).  per_period: least squares over that year's points only (the
     year-to-date value restarts every year).  milestone: None.  Fewer than 2 usable points → None.
     """
     if kind not in KINDS:
@@ -79,7 +79,7 @@ def forecast_year_end(
         return None
     year = roc_year if roc_year is not None else series[-1][1][0]
     end = period_index(year, 4)
-    if kind == CUMULATIVE:
+    if kind in (CUMULATIVE, LEVEL):
         usable = [(period, value) for index, period, value in series if index <= end]
     else:
         usable = [(period, value) for _, period, value in series if period[0] == year]

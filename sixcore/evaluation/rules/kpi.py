@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from sixcore.plan.targets import MILESTONE
+from sixcore.plan.targets import LEVEL, MILESTONE
 
 from .targets import TargetSeries, _milestone_due_year
 from .thresholds import (
@@ -97,6 +97,11 @@ def evaluate_kpi(
       the rounded achievement, so the light always matches the percent shown.
     * Milestone: done → achievement 1, green (whenever reported, even early); not done and due
       (Q4 of its year) → 0, red; not done and not due → None, white; no report → white.
+    * Level: ``actual`` is the latest reported value (a rate, days of stock), compared with the
+      year's threshold at every quarter; a ceiling (「不超過 5 %」) is met at or below it, and its
+      achievement is threshold / actual.
+    * A year whose target is in another unit than the full-term target (``unit_mismatch``) is not
+      compared: white, with the reason.
     """
     _check_period(roc_year, quarter)
     mode = Interpolation(interpolation if interpolation is not None else thresholds.interpolation)
@@ -186,6 +191,8 @@ def _evaluate_kpi(
 
     expected, expected_upper = series.expected_bounds(roc_year, quarter, mode)
     value = _dec(actual, "actual")
+    if target.not_comparable:
+        return KpiEvaluation(None, value, None, Light.WHITE, target.not_comparable, target.kind)
     if expected is None:
         return KpiEvaluation(None, value, None, Light.WHITE, gettext("target has no quantity"), target.kind)
     if expected <= ZERO:
@@ -196,6 +203,8 @@ def _evaluate_kpi(
         return KpiEvaluation(
             expected, None, None, Light.WHITE, gettext("no report yet"), target.kind, expected_upper
         )
+    if target.kind == LEVEL and target.ceiling:
+        return _evaluate_ceiling(expected, value, thresholds)
     ratio = _ratio(value, expected)
     light = _light_at_least(ratio, thresholds.kpi_green, thresholds.kpi_yellow)
     reason = gettext("achievement %(achievement)s of expected %(expected)s") % {
@@ -205,4 +214,16 @@ def _evaluate_kpi(
     exceeded = value > expected_upper if expected_upper is not None else None
     return KpiEvaluation(
         expected, value, ratio, light, reason, target.kind, expected_upper, value >= expected, exceeded
+    )
+
+
+def _evaluate_ceiling(ceiling: Decimal, value: Decimal, thresholds: Thresholds) -> KpiEvaluation:
+    """A level that must stay at or below ``ceiling``: achievement ceiling / actual (1 at or below
+    the ceiling, less the further above it), so the same green/yellow thresholds apply."""
+    met = value <= ceiling
+    ratio = ONE if met or value <= ZERO else _ratio(ceiling, value)
+    light = _light_at_least(ratio, thresholds.kpi_green, thresholds.kpi_yellow)
+    reason = gettext("%(actual)s against a ceiling of %(ceiling)s") % {"actual": value, "ceiling": ceiling}
+    return KpiEvaluation(
+        ceiling, value, _round(ratio, RATIO_PLACES), light, reason, LEVEL, ceiling, met, False
     )

@@ -9,7 +9,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from sixcore.plan.targets import CUMULATIVE, KINDS, MILESTONE, PER_PERIOD
+from django.utils.translation import gettext
+
+from sixcore.plan.targets import CUMULATIVE, KINDS, LEVEL, MILESTONE, PER_PERIOD
 
 from .thresholds import (
     ONE,
@@ -26,6 +28,11 @@ class _Target(NamedTuple):  # not a frozen dataclass: cheaper to build, and a po
     lower: Decimal | None
     upper: Decimal | None
     by_year: int | None
+    # A level stated as a ceiling (「不超過 5 %」): met at or below it.
+    ceiling: bool = False
+    # Why this year's target cannot be compared with the KPI's reports (a unit that differs from
+    # the full-term target's, 2.3.1); None when it can.
+    not_comparable: str | None = None
 
 
 def _read_target(raw: object) -> _Target | None:
@@ -38,13 +45,19 @@ def _read_target(raw: object) -> _Target | None:
         def get(key: str) -> Any:
             return getattr(raw, key, None)
 
-    return _target_of(get("kind"), get("value"), get("min"), get("max"), get("by_year"))
+    return _target_of(get("kind"), get("value"), get("min"), get("max"), get("by_year"), get("unit_mismatch"))
 
 
-def _target_of(kind: object, value: object, low: object, high: object, by_year: object) -> _Target:
+def _target_of(
+    kind: object, value: object, low: object, high: object, by_year: object, mismatch: object = None
+) -> _Target:
     """A target from the values of its keys (as a target dict holds them)."""
     if kind not in KINDS:
         raise ValueError(f"target kind must be one of {KINDS}, not {kind!r}")
+    ceiling = kind == LEVEL and low is None and high is not None
+    not_comparable = None
+    if mismatch:
+        not_comparable = _mismatch_reason(mismatch)
     value, low, high = _dec(value), _dec(low), _dec(high)
     lower = low if low is not None else value
     upper = high if high is not None else value
@@ -53,7 +66,20 @@ def _target_of(kind: object, value: object, low: object, high: object, by_year: 
     if upper is None:
         upper = lower
     # ``tuple.__new__``: a NamedTuple without its Python-level ``__new__`` (one per annual target).
-    return tuple.__new__(_Target, (kind, lower, upper, int(by_year) if by_year is not None else None))
+    return tuple.__new__(
+        _Target,
+        (kind, lower, upper, int(by_year) if by_year is not None else None, ceiling, not_comparable),
+    )
+
+
+def _mismatch_reason(mismatch: object) -> str:
+    """The words shown when a year's unit differs from the full-term unit (``unit_mismatch``)."""
+    if isinstance(mismatch, Mapping):
+        return gettext(
+            "unit of this year's target (%(annual)s) differs from the full-term target's "
+            "(%(full_term)s): not compared"
+        ) % {"annual": mismatch.get("annual", ""), "full_term": mismatch.get("full_term", "")}
+    return gettext("unit differs from the full-term target: not compared")
 
 
 def target_bounds(target: object) -> tuple[Decimal | None, Decimal | None]:
@@ -106,7 +132,8 @@ class TargetSeries:
         for year in sorted(years):
             base[year] = (lower, upper)
             target = years[year]
-            if target is not None and target.kind == CUMULATIVE:
+            # A year in another unit (``unit_mismatch``) is no baseline for the years in the full-term unit.
+            if target is not None and target.kind == CUMULATIVE and not target.not_comparable:
                 if target.lower is not None:
                     lower = target.lower
                 if target.upper is not None:
@@ -167,6 +194,10 @@ class TargetSeries:
         year_value = target.lower if bound == "lower" else target.upper
         if year_value is None:
             return _NOTHING_EXPECTED
+        if target.kind == LEVEL:
+            # A state to reach or hold: the threshold itself at every quarter, in either mode.
+            # Nothing accumulates, so there is nothing to interpolate.
+            return (year_value, year_value, year_value, year_value)
         shares = _QUARTER_SHARES[interpolation]
         if target.kind == PER_PERIOD:
             return tuple([_tidy(year_value * share) for share in shares])
@@ -179,7 +210,12 @@ class TargetSeries:
         """Upper bound of the latest year with a cumulative target, or None."""
         for year in sorted(self.years, reverse=True):
             target = self.years[year]
-            if target is not None and target.kind == CUMULATIVE and target.upper is not None:
+            if (
+                target is not None
+                and target.kind == CUMULATIVE
+                and target.upper is not None
+                and not target.not_comparable
+            ):
                 return target.upper
         return None
 
@@ -202,6 +238,8 @@ def expected_value(
       for Q1–Q3 and C₁ at Q4.  The result always lies between C₀ and C₁.
     * per_period: this year's own amount P — LINEAR gives P·q/4, STEP gives 0 before Q4 and P at Q4;
       it is compared with the amount reported for the year so far.
+    * level: this year's threshold L at every quarter, in either mode (a rate, an efficiency, days
+      of stock: the latest reported value is compared with L; nothing is summed or interpolated).
     * milestone: 1 ("done") once due — at Q4 of its year, or of ``by_year`` when the text names a
       later year — else None.
     * no target for the year, or a target without a quantity: None.

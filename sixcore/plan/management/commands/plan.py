@@ -119,6 +119,7 @@ class Command(ChangeLoggedCommand):
                         "counts": report.counts(),
                         "by_check": report.by_check(),
                         "quantified_share": round(report.quantified_share, 4),
+                        "reading": report.reading,
                         "findings": [f.to_dict() for f in findings],
                     }
                 )
