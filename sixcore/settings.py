@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sixcore.evaluation",
     "sixcore.api",
     "sixcore.revisions",
+    "sixcore.followups",
     "sixcore.coordination",
     "sixcore.reports",
     "sixcore.search",
