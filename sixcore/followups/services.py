@@ -101,7 +101,9 @@ def open_follow_ups(as_of: date, user=None) -> QuerySet[FollowUp]:
 
 def latest_responses(follow_ups, as_of: date | None = None) -> dict[int, FollowUpResponse]:
     """Each item's latest 辦理情形 (of a period ending by ``as_of`` when given), one query."""
-    responses = FollowUpResponse.objects.filter(follow_up__in=list(follow_ups)).select_related("period")
+    responses = FollowUpResponse.objects.filter(follow_up__in=list(follow_ups)).select_related(
+        "period", "submission"
+    )
     latest: dict[int, FollowUpResponse] = {}
     for r in responses:
         if as_of is not None and r.period is not None and r.period.start > as_of:
