@@ -245,7 +245,7 @@ def save_responses(user, submission: Submission, texts: dict[int, str]) -> int:
             if response is None and text:
                 if locked_items[fu_id].status != FollowUpStatus.TRACKED:
                     raise ResponseErrors(
-                        [(fu_id, _("Follow-up item %(id)s is closed (解除列管).") % {"id": fu_id})]
+                        [(fu_id, _("the item is closed (解除列管)"))]
                     )
                 FollowUpResponse.objects.create(
                     follow_up=locked_items[fu_id], period=locked.period, submission=locked, text=text, by=user
