@@ -116,6 +116,17 @@ def test_life_cycle_across_quarters(item, client, monkeypatch):
 def test_an_item_without_industry_is_answered_in_the_first_report(program, monkeypatch):
     monkeypatch.setenv("SIXCORE_AS_OF", "2022-07-05")
     period = open_period("111Q2")
+    reports = list(Submission.objects.filter(period=period, agency__code="moea").order_by("industry__code"))
+    # An item of the agency's second industry, due first: it must not decide where the general one goes.
+    second = services.create_follow_up(
+        ndc_reviewer(),
+        source=FollowUpSource.FIELD_VERIFICATION,
+        text="第二個產業之建議事項",
+        owner=agency("moea"),
+        industry=reports[1].industry,
+        due_date=date(2022, 8, 31),
+        opened_on=date(2022, 4, 1),
+    )
     general = services.create_follow_up(
         ndc_reviewer(),
         source=FollowUpSource.COORDINATION,
@@ -124,10 +135,11 @@ def test_an_item_without_industry_is_answered_in_the_first_report(program, monke
         due_date=date(2022, 12, 31),
         opened_on=date(2022, 4, 1),
     )
-    reports = list(Submission.objects.filter(period=period, agency__code="moea").order_by("industry__code"))
     assert len(reports) > 1
     carrying = [s for s in reports if any(i.follow_up == general for i in services.report_items(s))]
     assert carrying == [reports[0]] == [services.carrying_submission(general, period)]
+    carrying = [s for s in reports if any(i.follow_up == second for i in services.report_items(s))]
+    assert carrying == [reports[1]] == [services.carrying_submission(second, period)]
     # Assigned after the quarter: not in that quarter's report.
     later = services.create_follow_up(
         ndc_reviewer(),
