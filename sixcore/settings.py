@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sixcore.evaluation",
     "sixcore.api",
     "sixcore.revisions",
+    "sixcore.followups",
     "sixcore.coordination",
     "sixcore.reports",
     "sixcore.search",
@@ -135,6 +136,9 @@ SPECTACULAR_SETTINGS = {
         "WorkItemStatusEnum": "sixcore.progress.choices.WorkItemStatus",
         "PeriodStateEnum": "sixcore.progress.choices.PeriodState",
         "BudgetUnitEnum": "sixcore.progress.choices.BudgetUnit",
+        "FollowUpSourceEnum": "sixcore.followups.choices.FollowUpSource",
+        "FollowUpStatusEnum": "sixcore.followups.choices.FollowUpStatus",
+        "FollowUpRulingKindEnum": "sixcore.followups.choices.RulingKind",
     },
 }
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("dashboard/", include("sixcore.evaluation.urls")),
     path("revisions/", include("sixcore.revisions.urls")),
     path("coordination/", include("sixcore.coordination.urls")),
+    path("follow-ups/", include("sixcore.followups.urls")),
     path("reports/", include("sixcore.reports.urls")),
     path("progress/", include("sixcore.progress.urls")),
     path("supplies/", include("sixcore.supplies.urls")),

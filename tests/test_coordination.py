@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from sixcore.accounts.choices import Role
 from sixcore.accounts.models import Agency
 from sixcore.coordination import services
-from sixcore.coordination.choices import DecisionStatus, IssueStatus
+from sixcore.coordination.choices import IssueStatus
 from sixcore.coordination.models import CoordinationIssue, Decision, InvalidTransition
 from sixcore.core.models import ObjectChange
+from sixcore.followups.choices import FollowUpStatus as DecisionStatus
+from sixcore.followups.policy import follow_up_policy
 from sixcore.plan import models as plan
 from sixcore.progress.clock import as_of
 from tests.factories import editor, industry_lead, make_user, ndc_admin, ndc_reviewer, viewer
@@ -62,14 +64,12 @@ def case(program):
 
 def test_the_lifecycle_is_audited(case):
     decision, issue = case["own"], case["issue"]
-    decision.add_progress(editor("moea"), "已完成計畫初稿")
-    decision.add_progress(ndc_reviewer(), "請補充經費")
+    # The decision's tracking is its follow-up item (the owner answers it in its quarterly report:
+    # tests/test_followups.py); closing and reopening are the item's rulings.
     decision.close(ndc_admin(), "計畫已核定")
     assert decision.status == DecisionStatus.CLOSED and decision.closed_by.username == "ndc"
     with pytest.raises(InvalidTransition):
         decision.close(ndc_admin())
-    with pytest.raises(InvalidTransition):
-        decision.add_progress(editor("moea"), "too late")
     decision.reopen(ndc_reviewer(), "需再追蹤")
     assert decision.status == DecisionStatus.TRACKED and decision.closed_at is None
     decision.publish(ndc_reviewer())
@@ -78,13 +78,14 @@ def test_the_lifecycle_is_audited(case):
     issue.close(ndc_reviewer())
     assert issue.status == IssueStatus.CLOSED
     actions = list(
-        ObjectChange.objects.filter(action__startswith="decision.").values_list("action", flat=True)
+        ObjectChange.objects.filter(action__startswith="followup.").values_list("action", flat=True)
     )
-    assert sorted(actions) == ["decision.close", "decision.publish", "decision.reopen"]
+    assert sorted(actions) == ["followup.close", "followup.publish", "followup.reopen"]
     assert ObjectChange.objects.filter(action="coordination.issue.close").count() == 1
-    assert decision.progress.count() == 2
-    # Progress notes and creations are in the decision's history through the change log.
-    assert ObjectChange.objects.filter(changed_object_type__model="decisionprogress").count() == 2
+    rulings = decision.follow_up.rulings.values_list("kind", "comment", "by__username")
+    assert list(rulings) == [("close", "計畫已核定", "ndc"), ("reopen", "需再追蹤", "ndc_reviewer")]
+    # The decision and its follow-up item are in the change log, the item in the decision's history.
+    assert ObjectChange.objects.filter(changed_object_type__model="decision", action="create").count() == 2
 
 
 def test_overdue_decisions(case):
@@ -112,10 +113,10 @@ USERS = {
     "anonymous": lambda: None,
 }
 
-# user → (sees issue, sees meeting, sees own decision, sees other decision, raises, adds progress to own)
+# user → (sees issue, sees meeting, sees own decision, sees other decision, raises, answers own decision)
 MATRIX = {
-    "ndc_admin": (True, True, True, True, True, True),
-    "ndc_reviewer": (True, True, True, True, True, True),
+    "ndc_admin": (True, True, True, True, True, False),  # NDC rules on the item, the owner answers it
+    "ndc_reviewer": (True, True, True, True, True, False),
     "moea_editor": (True, True, True, False, True, True),
     "moea_idb_editor": (True, True, True, False, True, True),
     "moea_viewer": (True, True, True, False, False, False),
@@ -145,12 +146,8 @@ def test_permissions_matrix(case, client, who):
     assert ("交通部研議港區場域" in index) == sees_other
     response = client.get("/coordination/issues/new/")
     assert response.status_code == (200 if raises else 302 if user is None else 403)
-    response = client.post(f"/coordination/decisions/{case['own'].pk}/", {"note": "辦理中"})
-    assert case["own"].progress.filter(note="辦理中").exists() == progresses
-    if not progresses:
-        assert response.status_code in (403, 404)
-        with pytest.raises(PermissionDenied):
-            case["own"].add_progress(user, "x")
+    # The owner's editors answer the decision's follow-up item (in their quarterly report).
+    assert follow_up_policy.can_respond(user, case["own"].follow_up) == progresses
     # Only NDC manages: meetings, decisions, closing, publishing.
     ndc = who.startswith("ndc")
     assert client.get("/coordination/meetings/new/").status_code == (
@@ -221,7 +218,7 @@ def test_ndc_records_a_meeting_and_a_decision_in_the_web(program, client):
         meeting_url, {"text": "請經濟部辦理", "owner": agency("moea").pk, "deadline": "2023-05-01"}
     )
     assert response.status_code == 302
-    decision = Decision.objects.get(text="請經濟部辦理")
+    decision = Decision.objects.get(follow_up__text="請經濟部辦理")
     assert decision.status == DecisionStatus.TRACKED and not decision.published
     client.force_login(editor("moea"))
     assert (

@@ -121,9 +121,9 @@ def test_ndc_sees_reports_to_review_late_agencies_issues_and_decisions(client, p
     assert "經濟部" not in late or "資訊及數位產業" not in late.split("經濟部", 1)[1].split("</li>", 1)[0]
     assert "交通部" in late  # agencies with drafts past 111/7/15
     assert reverse("coordination:issue", args=[issue.pk]) in _section(html, "issues")
-    decisions = _section(html, "decisions")
-    assert reverse("coordination:decision", args=[due.pk]) in decisions
-    assert reverse("coordination:decision", args=[later.pk]) not in decisions
+    follow_ups = _section(html, "follow-ups")
+    assert reverse("followups:detail", args=[due.follow_up.pk]) in follow_ups
+    assert reverse("followups:detail", args=[later.follow_up.pk]) not in follow_ups
 
 
 def test_ndc_sees_the_red_lights_of_the_latest_period_due(client, period, monkeypatch):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from sixcore.accounts.models import Agency
 from sixcore.core.dates import limit_dates
 
-from .models import CoordinationIssue, Decision, Meeting
+from .models import CoordinationIssue, Meeting
 
 
 class SubjectMixin(forms.Form):
@@ -50,23 +50,21 @@ class MeetingForm(forms.ModelForm):
         limit_dates(self)
 
 
-class DecisionForm(forms.ModelForm):
-    class Meta:
-        model = Decision
-        fields = ["issue", "text", "owner", "deadline"]
-        widgets = {
-            "deadline": forms.DateInput(attrs={"type": "date"}),
-            "text": forms.Textarea(attrs={"rows": 2}),
-        }
+class DecisionForm(forms.Form):
+    """A meeting's decision; its owner and deadline become the decision's follow-up item."""
+
+    issue = forms.ModelChoiceField(
+        label=_("issue"), queryset=CoordinationIssue.objects.none(), required=False
+    )
+    text = forms.CharField(label=_("decision"), widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(label=_("owner agency"), queryset=Agency.objects.none())
+    deadline = forms.DateField(label=_("deadline"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["issue"].queryset = CoordinationIssue.objects.all()
         self.fields["owner"].queryset = Agency.objects.order_by("order", "code")
         limit_dates(self)
-
-
-class ProgressForm(forms.Form):
-    note = forms.CharField(label=_("Progress note"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CommentForm(forms.Form):

@@ -11,21 +11,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
 from sixcore.plan.models import KPI, Measure, WorkItem
 
-from .choices import DecisionStatus, IssueStatus
-
-# The actions on a decision as messages name them (the change log keeps the English action name).
-DECISION_ACTIONS = {
-    "close": pgettext_lazy("decision action", "close"),
-    "reopen": pgettext_lazy("decision action", "track again"),
-    "publish": pgettext_lazy("decision action", "publish"),
-    "unpublish": pgettext_lazy("decision action", "unpublish"),
-}
+from .choices import IssueStatus
 
 
 class InvalidTransition(Exception):
@@ -121,7 +113,9 @@ class Meeting(models.Model):
 
 
 class Decision(models.Model):
-    """A 決議 of a meeting: what was decided, which agency must carry it out, by when."""
+    """A 決議 of a meeting on an issue. Its tracking — the owner agency, the deadline, 列管 until NDC
+    closes it, publication, the owner's 辦理情形 — is the decision's follow-up item (``followups``), the
+    same mechanism as field-verification recommendations: one list, one reminder path."""
 
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("meeting")
@@ -134,120 +128,77 @@ class Decision(models.Model):
         related_name="decisions",
         verbose_name=_("issue"),
     )
-    text = models.TextField(_("decision"))
-    owner = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="owned_decisions", verbose_name=_("owner agency")
-    )
-    deadline = models.DateField(_("deadline"))
-    status = models.CharField(
-        _("status"), max_length=8, choices=DecisionStatus.choices, default=DecisionStatus.TRACKED
-    )
-    published = models.BooleanField(_("published"), default=False)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    follow_up = models.OneToOneField(
+        "followups.FollowUp",
+        on_delete=models.PROTECT,
+        related_name="coordination_decision",
+        verbose_name=_("follow-up item"),
     )
 
     class Meta:
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
-        ordering = ["deadline", "pk"]
+        ordering = ["follow_up__due_date", "pk"]
 
     def __str__(self) -> str:
         return self.text[:60]
 
-    def is_overdue(self, as_of) -> bool:
-        return self.status == DecisionStatus.TRACKED and self.deadline < as_of
+    # The decision's words and tracking, read from its follow-up item (templates and the report use them).
+    @property
+    def text(self) -> str:
+        return self.follow_up.text
 
+    @property
+    def owner(self) -> Agency:
+        return self.follow_up.owner
+
+    @property
+    def deadline(self):
+        return self.follow_up.due_date
+
+    @property
+    def status(self) -> str:
+        return self.follow_up.status
+
+    def get_status_display(self) -> str:
+        return self.follow_up.get_status_display()
+
+    @property
+    def published(self) -> bool:
+        return self.follow_up.published
+
+    @property
+    def closed_at(self):
+        return self.follow_up.closed_at
+
+    @property
+    def closed_by(self):
+        return self.follow_up.closed_by
+
+    def is_overdue(self, as_of) -> bool:
+        return self.follow_up.is_overdue(as_of)
+
+    # Transitions are the follow-up item's (NDC: close, track again, publish, unpublish).
     def close(self, user, comment: str = "") -> Decision:
         """解除列管 (NDC)."""
-        from sixcore.progress.clock import now
-
-        def closing(d: Decision) -> None:
-            d.status, d.closed_at, d.closed_by = DecisionStatus.CLOSED, now(), user
-
-        return self._transition(user, "close", DecisionStatus.TRACKED, closing, comment)
+        return self._delegate("close", user, comment)
 
     def reopen(self, user, comment: str = "") -> Decision:
         """Back to 列管 (NDC)."""
-
-        def reopening(d: Decision) -> None:
-            d.status, d.closed_at, d.closed_by = DecisionStatus.TRACKED, None, None
-
-        return self._transition(user, "reopen", DecisionStatus.CLOSED, reopening, comment)
+        return self._delegate("reopen", user, comment)
 
     def publish(self, user, comment: str = "") -> Decision:
         """Make the decision public (NDC); the public sees published decisions only."""
-
-        def publishing(d: Decision) -> None:
-            if d.published:
-                raise InvalidTransition(gettext("The decision is already published."))
-            d.published = True
-
-        return self._transition(user, "publish", None, publishing, comment)
+        return self._delegate("publish", user, comment)
 
     def unpublish(self, user, comment: str = "") -> Decision:
-        def unpublishing(d: Decision) -> None:
-            if not d.published:
-                raise InvalidTransition(gettext("The decision is not published."))
-            d.published = False
+        return self._delegate("unpublish", user, comment)
 
-        return self._transition(user, "unpublish", None, unpublishing, comment)
+    def _delegate(self, action: str, user, comment: str) -> Decision:
+        from sixcore.followups.models import InvalidTransition as FollowUpInvalid
 
-    def _transition(self, user, action: str, allowed_from, change, comment: str) -> Decision:
-        from sixcore.accounts.policy import is_ndc
-        from sixcore.core.changelog import logged_transition
-
-        with transaction.atomic():
-            locked = Decision.objects.select_for_update().get(pk=self.pk)
-            if not is_ndc(user):
-                raise PermissionDenied(
-                    gettext("Only NDC may %(action)s a decision.") % {"action": DECISION_ACTIONS[action]}
-                )
-            if allowed_from is not None and locked.status != allowed_from:
-                raise InvalidTransition(
-                    gettext("Cannot %(action)s a decision that is %(status)s.")
-                    % {"action": DECISION_ACTIONS[action], "status": locked.get_status_display()}
-                )
-            with logged_transition(
-                locked, f"decision.{action}", comment, related=[locked.meeting, locked.issue]
-            ):
-                change(locked)
-                locked.save()
-        self.refresh_from_db()
+        try:
+            getattr(self.follow_up, action)(user, comment)
+        except FollowUpInvalid as exc:
+            raise InvalidTransition(str(exc)) from exc
         return self
-
-    def add_progress(self, user, note: str) -> DecisionProgress:
-        """A progress note by the owner agency's editor (or NDC) while the decision is tracked."""
-        from .policy import coordination_policy
-
-        with transaction.atomic():
-            locked = Decision.objects.select_for_update().get(pk=self.pk)
-            if not coordination_policy.can_add_progress(user, locked):
-                raise PermissionDenied(gettext("Only the owner agency's editors or NDC may report progress."))
-            if locked.status != DecisionStatus.TRACKED:
-                raise InvalidTransition(gettext("The decision is closed (解除列管)."))
-            if not note.strip():
-                raise InvalidTransition(gettext("Write the progress note."))
-            return DecisionProgress.objects.create(decision=locked, note=note.strip(), by=user)
-
-
-class DecisionProgress(models.Model):
-    """A progress note on a tracked decision (辦理情形)."""
-
-    decision = models.ForeignKey(
-        Decision, on_delete=models.CASCADE, related_name="progress", verbose_name=_("decision")
-    )
-    note = models.TextField(_("progress note"))
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("decision progress note")
-        verbose_name_plural = _("decision progress notes")
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return self.note[:60]

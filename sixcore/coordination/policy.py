@@ -1,8 +1,8 @@
 """Who sees and does what in coordination — one place, used by every view and service.
 
 - NDC (administrators and reviewers) see and manage everything: meetings, decisions, closing, publishing.
-- Agency editors and industry leads raise issues for their agency and add progress notes to decisions
-  their agency owns. Agency users (viewers included) read the issues, meetings and decisions their agency
+- Agency editors and industry leads raise issues for their agency; a decision's owner reports its
+  辦理情形 in the quarterly report (the decision's follow-up item, ``followups``). Agency users (viewers included) read the issues, meetings and decisions their agency
   is party to: raiser, involved, attendee, owner (a ministry's scope includes its sub-units).
 - Anonymous users see published decisions only.
 """
@@ -25,7 +25,7 @@ class CoordinationPolicy:
         scope = agency_scope(user)
         if not scope:
             return queryset.none()
-        party = Q(raising_agency__in=scope) | Q(agencies__in=scope) | Q(decisions__owner__in=scope)
+        party = Q(raising_agency__in=scope) | Q(agencies__in=scope) | Q(decisions__follow_up__owner__in=scope)
         return queryset.filter(pk__in=queryset.filter(party).values("pk"))
 
     def meetings(self, user, queryset: QuerySet) -> QuerySet:
@@ -34,18 +34,21 @@ class CoordinationPolicy:
         scope = agency_scope(user)
         if not scope:
             return queryset.none()
-        party = Q(attendees__in=scope) | Q(decisions__owner__in=scope)
+        party = Q(attendees__in=scope) | Q(decisions__follow_up__owner__in=scope)
         return queryset.filter(pk__in=queryset.filter(party).values("pk"))
 
     def decisions(self, user, queryset: QuerySet) -> QuerySet:
         if is_ndc(user):
             return queryset
-        published = Q(published=True)
+        published = Q(follow_up__published=True)
         scope = agency_scope(user)
         if not scope:
             return queryset.filter(published)
         party = (
-            published | Q(owner__in=scope) | Q(issue__raising_agency__in=scope) | Q(issue__agencies__in=scope)
+            published
+            | Q(follow_up__owner__in=scope)
+            | Q(issue__raising_agency__in=scope)
+            | Q(issue__agencies__in=scope)
         )
         return queryset.filter(pk__in=queryset.filter(party).values("pk"))
 
@@ -55,11 +58,6 @@ class CoordinationPolicy:
     def can_manage(self, user) -> bool:
         """Meetings, decisions, closing and publishing: NDC."""
         return is_ndc(user)
-
-    def can_add_progress(self, user, decision) -> bool:
-        return is_ndc(user) or (
-            _authenticated(user) and user.role in EDITOR_ROLES and decision.owner_id in agency_scope(user)
-        )
 
 
 coordination_policy = CoordinationPolicy()

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import agency_scope, is_ndc
+from sixcore.followups.choices import FollowUpSource, FollowUpStatus
+from sixcore.followups.services import create_follow_up
 
-from .choices import DecisionStatus
 from .models import CoordinationIssue, Decision, Meeting
 from .policy import coordination_policy
 
@@ -44,16 +45,39 @@ def record_meeting(user, *, date: date, title: str, attendees=(), agenda=(), min
     return meeting
 
 
-def add_decision(user, meeting: Meeting, *, text: str, owner: Agency, deadline: date, issue=None) -> Decision:
+def add_decision(
+    user, meeting: Meeting, *, text: str, owner: Agency, deadline: date, issue=None, is_demo: bool = False
+) -> Decision:
+    """A decision and its follow-up item (列管中 until NDC closes it), carried by the owner's quarterly
+    report for the issue's industry (see ``followups.services.carrying_submission``)."""
     if not coordination_policy.can_manage(user):
         raise PermissionDenied(_("Only NDC records decisions."))
     with transaction.atomic():
-        decision = Decision.objects.create(
-            meeting=meeting, issue=issue, text=text, owner=owner, deadline=deadline
+        follow_up = create_follow_up(
+            user,
+            source=FollowUpSource.COORDINATION,
+            text=text,
+            owner=owner,
+            due_date=deadline,
+            opened_on=meeting.date,
+            industry=_industry(issue),
+            is_demo=is_demo,
         )
+        decision = Decision.objects.create(meeting=meeting, issue=issue, follow_up=follow_up)
         if issue is not None:
             meeting.agenda.add(issue)
     return decision
+
+
+def _industry(issue: CoordinationIssue | None):
+    subject = issue.subject if issue is not None else None
+    if subject is None:
+        return None
+    if hasattr(subject, "industry"):
+        return subject.industry
+    if hasattr(subject, "measure"):
+        return subject.measure.industry
+    return subject.schedule.industry
 
 
 def overdue_decisions(as_of: date | None = None, user=None) -> QuerySet[Decision]:
@@ -65,7 +89,11 @@ def overdue_decisions(as_of: date | None = None, user=None) -> QuerySet[Decision
     from sixcore.progress.clock import today
 
     as_of = as_of or today()
-    decisions = Decision.objects.filter(status=DecisionStatus.TRACKED, deadline__lt=as_of)
+    decisions = Decision.objects.filter(
+        follow_up__status=FollowUpStatus.TRACKED, follow_up__due_date__lt=as_of
+    )
     if user is not None:
         decisions = coordination_policy.decisions(user, decisions)
-    return decisions.select_related("meeting", "owner", "issue").order_by("deadline", "pk")
+    return decisions.select_related("meeting", "follow_up__owner", "issue").order_by(
+        "follow_up__due_date", "pk"
+    )

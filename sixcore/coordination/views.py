@@ -9,14 +9,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from sixcore.followups.policy import follow_up_policy
 from sixcore.plan import models as plan
 from sixcore.progress.clock import today
 from sixcore.revisions.models import programs_in_force
 
 from . import services
-from .forms import CommentForm, DecisionForm, IssueForm, MeetingForm, ProgressForm
+from .forms import CommentForm, DecisionForm, IssueForm, MeetingForm
 from .models import CoordinationIssue, Decision, InvalidTransition, Meeting
 from .policy import coordination_policy as policy
 
@@ -25,7 +26,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """Issues, meetings and decisions within the user's scope; the public sees published decisions."""
     issues = policy.issues(request.user, CoordinationIssue.objects.select_related("raising_agency"))
     meetings = policy.meetings(request.user, Meeting.objects.all())
-    decisions = policy.decisions(request.user, Decision.objects.select_related("owner", "meeting"))
+    decisions = policy.decisions(request.user, Decision.objects.select_related("follow_up__owner", "meeting"))
     if request.GET.get("overdue"):
         decisions = services.overdue_decisions(user=request.user)
     return render(
@@ -95,7 +96,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    decisions = policy.decisions(request.user, issue.decisions.select_related("owner", "meeting"))
+    decisions = policy.decisions(request.user, issue.decisions.select_related("follow_up__owner", "meeting"))
     return render(
         request,
         "coordination/issue.html",
@@ -158,38 +159,40 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "meeting": meeting,
             "agenda": policy.issues(request.user, meeting.agenda.all()),
-            "decisions": policy.decisions(request.user, meeting.decisions.select_related("owner", "issue")),
+            "decisions": policy.decisions(
+                request.user, meeting.decisions.select_related("follow_up__owner", "issue")
+            ),
             "form": form,
         },
     )
 
 
+@require_safe
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The decision with its tracking: the follow-up item's 辦理情形 by quarter and NDC's rulings (the
+    owner answers in its quarterly report; NDC closes or keeps it here or on the follow-up page)."""
     decision = get_object_or_404(
-        policy.decisions(request.user, Decision.objects.select_related("owner", "meeting", "issue")), pk=pk
+        policy.decisions(
+            request.user,
+            Decision.objects.select_related("follow_up__owner", "follow_up__closed_by", "meeting", "issue"),
+        ),
+        pk=pk,
     )
-    can_progress = policy.can_add_progress(request.user, decision)
-    form = ProgressForm(request.POST or None) if can_progress else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied(_("Only the owner agency's editors or NDC may report progress."))
-        if form.is_valid():
-            try:
-                decision.add_progress(request.user, form.cleaned_data["note"])
-            except InvalidTransition as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("Progress noted."))
-            return redirect("coordination:decision", pk=pk)
-    # Progress notes are the agencies' working record: not for the public.
-    progress = decision.progress.select_related("by") if request.user.is_authenticated else []
+    follow_up = decision.follow_up
+    # The agencies' 辦理情形 are their working record: not for the public.
+    responses = (
+        follow_up.responses.select_related("by", "period")
+        if follow_up_policy.can_read_responses(request.user)
+        else []
+    )
     return render(
         request,
         "coordination/decision.html",
         {
             "decision": decision,
-            "progress": progress,
-            "form": form,
+            "follow_up": follow_up,
+            "responses": responses,
+            "rulings": follow_up.rulings.select_related("by", "period"),
             "can_manage": policy.can_manage(request.user),
             "overdue": decision.is_overdue(today()),
         },

@@ -1,5 +1,5 @@
 """What each signed-in user has to do, read through the permission policies of the apps that own the
-data (submission_policy, coordination_policy): never another agency's drafts.
+data (submission_policy, coordination_policy, follow_up_policy): never another agency's drafts.
 
 Each function runs a fixed number of queries, whatever the number of submissions (tests count them).
 """
@@ -7,21 +7,21 @@ Each function runs a fixed number of queries, whatever the number of submissions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import QuerySet
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.policy import agency_scope, is_ndc, led_industry_ids, submission_policy
-from sixcore.coordination.choices import DecisionStatus, IssueStatus
-from sixcore.coordination.models import CoordinationIssue, Decision
+from sixcore.coordination.choices import IssueStatus
+from sixcore.coordination.models import CoordinationIssue
 from sixcore.coordination.policy import coordination_policy
+from sixcore.followups.models import FollowUp
+from sixcore.followups.services import DUE_WITHIN, due_follow_ups
 from sixcore.progress.choices import PeriodState, SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 from sixcore.progress.periods import period_states
 
-# Decisions whose deadline falls within this many days are "due" on the to-do list.
-DECISIONS_DUE_WITHIN = timedelta(days=30)
 RED_LIGHTS_SHOWN = 10
 
 
@@ -56,7 +56,7 @@ class NdcWork:
     red_lights: list
     red_total: int
     issues: list[CoordinationIssue]
-    decisions: list[Decision]
+    follow_ups: list[FollowUp]
 
 
 def _submissions(user, queryset: QuerySet) -> QuerySet:
@@ -107,7 +107,7 @@ def to_consolidate(user) -> list[Submission]:
 
 def ndc_work(user, today: date) -> NdcWork:
     """NDC: reports to review, agencies late with a report, red lights of the latest period whose
-    reports were due, open coordination issues and decisions due (or overdue)."""
+    reports were due, open coordination issues and follow-up items due (or overdue)."""
     to_review = list(
         _submissions(
             user,
@@ -128,14 +128,7 @@ def ndc_work(user, today: date) -> NdcWork:
             user, CoordinationIssue.objects.filter(status=IssueStatus.OPEN).select_related("raising_agency")
         ).order_by("due_date", "pk")
     )
-    decisions = list(
-        coordination_policy.decisions(
-            user,
-            Decision.objects.filter(
-                status=DecisionStatus.TRACKED, deadline__lte=today + DECISIONS_DUE_WITHIN
-            ).select_related("owner", "meeting"),
-        ).order_by("deadline", "pk")
-    )
+    follow_ups = list(due_follow_ups(user, today, DUE_WITHIN))
     return NdcWork(
         to_review=to_review,
         late=sorted(late.values(), key=lambda a: (-a.period.roc_year, -a.period.quarter, a.agency_code)),
@@ -143,7 +136,7 @@ def ndc_work(user, today: date) -> NdcWork:
         red_lights=red[:RED_LIGHTS_SHOWN],
         red_total=len(red),
         issues=issues,
-        decisions=decisions,
+        follow_ups=follow_ups,
     )
 
 
@@ -176,14 +169,8 @@ def home_for(user, today: date) -> dict:
         context["officer"] = officer_work(user, today)
         if context["is_lead"]:
             context["consolidate"] = to_consolidate(user)
-        context["decisions"] = list(
-            coordination_policy.decisions(
-                user,
-                Decision.objects.filter(
-                    status=DecisionStatus.TRACKED,
-                    owner__in=agency_scope(user),
-                    deadline__lte=today + DECISIONS_DUE_WITHIN,
-                ).select_related("owner", "meeting"),
-            ).order_by("deadline", "pk")
+        # The agency's own items (not those it merely reads as a party or an industry lead).
+        context["follow_ups"] = list(
+            due_follow_ups(user, today, DUE_WITHIN).filter(owner__in=agency_scope(user))
         )
     return context
