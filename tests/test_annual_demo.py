@@ -56,6 +56,12 @@ def test_demo_years(demo_run):
     actions = set(history_for(first).values_list("action", flat=True))
     assert {"annual.submit_self", "annual.complete_initial", "annual.approve", "annual.publish"} <= actions
     assert done.exclude(returned_at=None).exists()
+    # One command, several people: each step is recorded as the user who took it.
+    assert history_for(first).get(action="annual.approve").user.username == "ndc"
+    assert (
+        history_for(first).filter(action="annual.submit_self").first().user.username
+        == f"{first.agency.code}_editor"
+    )
     # 112: 自評 open on the demo's date; a few units started, some submitted for 初核.
     open_year = AnnualEvaluation.objects.filter(year=112)
     assert open_year.count() == done.count()
