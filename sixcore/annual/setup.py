@@ -131,6 +131,14 @@ def set_indicators(year: int, rows: Iterable[Mapping[str, Any]], user=None) -> l
         for score in gone.scores.all():
             score.delete()
         gone.delete()
+    # Evaluations already created (all still in 自評) get a row for each new indicator.
+    for evaluation in AnnualEvaluation.objects.filter(year=year):
+        have = set(evaluation.scores.filter(stage=ScoreStage.SELF).values_list("indicator_id", flat=True))
+        for indicator in kept:
+            if indicator.pk not in have:
+                IndicatorScore.objects.create(
+                    evaluation=evaluation, indicator=indicator, stage=ScoreStage.SELF
+                )
     return kept
 
 
