@@ -171,6 +171,7 @@ def _with_scores(queryset: QuerySet) -> QuerySet:
     ),
     retrieve=extend_schema(
         tags=TAGS,
+        summary="One evaluation: scores of each stage, totals, deadline and the caller's next steps.",
         parameters=[EVALUATION_PATH],
         responses={200: s.AnnualEvaluationDetailSerializer, 404: errors.NOT_FOUND},
     ),
