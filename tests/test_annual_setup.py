@@ -123,3 +123,19 @@ def test_year_distribution_shows_the_public_only_published_grades(db):
     assert public[-1].counts["優等"] == 1 and public[-1].counts["丙等"] == 0
     ndc = summary.year_distribution(111, ndc_admin())
     assert ndc[-1].units == 2
+
+
+def test_the_calendar_is_ndcs_and_in_stage_order(db):
+    from datetime import date
+
+    setup.ensure_year(112)
+    with pytest.raises(PermissionDenied):
+        setup.set_cycle(112, {"self_due": date(2024, 3, 31)}, editor("moea"))
+    with pytest.raises(Problems) as refused:
+        setup.set_cycle(112, {"self_due": date(2024, 4, 20), "review_due": None}, ndc_admin())
+    fields = [e["field"] for e in refused.value.errors]
+    assert fields == ["review_due", "initial_due"]  # missing; 初核 due before 自評 due
+    assert AnnualCycle.objects.get(year=112).self_due == date(2024, 3, 25)  # nothing written
+    cycle = setup.set_cycle(112, {"self_due": date(2024, 3, 31)}, ndc_admin(), note="順延")
+    assert cycle.self_due == date(2024, 3, 31) and cycle.note == "順延"
+    assert history_for(cycle).filter(action="update").exists()
