@@ -78,8 +78,11 @@ class Journey:
     def go(self, path: str) -> None:
         self.page.goto(self.base + path)
 
-    def check(self, label: str) -> None:
-        """The page as reached: accessible, no sideways scroll, no console error; a screenshot kept."""
+    def check(self, label: str, doc: str = "", show: str = "") -> None:
+        """The page as reached: accessible, no sideways scroll, no console error; a screenshot kept.
+
+        ``doc`` also keeps, at 1280 px, what the screen shows (``show`` scrolled into view) under
+        var/screenshots/journeys/guide/, the candidates for docs/USER_GUIDE.md's pictures."""
         page = self.page
         page.wait_for_load_state("load")
         for chart in page.query_selector_all("[data-chart]"):
@@ -101,6 +104,15 @@ class Journey:
         folder = SCREENSHOTS / self.viewport
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True)
+        if doc and self.viewport == "desktop":
+            # The top of the page, or ``show`` at the top of the screen (a focused error list scrolls).
+            page.evaluate(
+                "s => s ? document.querySelector(s).scrollIntoView({block: 'start'}) : window.scrollTo(0, 0)",
+                show,
+            )
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            (SCREENSHOTS / "guide").mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "guide" / f"{doc}.png"))
 
     def log_in(self, username: str) -> None:
         self.go("/accounts/login/")
@@ -109,7 +121,7 @@ class Journey:
         self.page.fill("#id_password", PASSWORD)
         self.page.click("#login-button")
         self.page.wait_for_url(re.compile(r"/todo/$"))  # 待辦事項 is the landing page
-        self.check("todo")
+        self.check("todo", doc=f"todo-{self.name}")
 
     def text(self, selector: str) -> str:
         return self.page.inner_text(selector).strip()
@@ -200,7 +212,7 @@ def test_the_public_reads_the_program(journey, cycle_data):
     public.go("/dashboard/?period=110Q2")
     assert term("Program dashboard") in public.text("h1")
     assert public.page.locator("#light-legend").is_visible()  # 燈號說明, thresholds in force
-    public.check("dashboard")
+    public.check("dashboard", doc="public-dashboard")
 
     public.page.click("#lights-table tbody tr:first-child a")
     public.page.wait_for_url(re.compile(r"/dashboard/industries/"))
@@ -236,7 +248,7 @@ def test_an_officer_fills_and_submits(journey, quarter):
     page.fill("#work-item-table input[name$='|percent']", "150")
     page.click("#save-button")
     page.wait_for_selector("#errors")
-    officer.check("two-errors")
+    officer.check("two-errors", doc="editor-two-errors")
     assert len(page.query_selector_all(".field-error")) == 2
     assert page.input_value("textarea[name$='|progress']") == narrative  # nothing typed is lost
     assert page.input_value("#kpi-table input[name$='|value']") == "abc"
@@ -254,7 +266,7 @@ def test_an_officer_fills_and_submits(journey, quarter):
     page.wait_for_selector(".status-submitted, #errors, .messages .error")
     assert page.query_selector("#errors, .messages .error") is None, officer.text("main")
     assert officer.text(".status-submitted") == term("Submitted")
-    officer.check("submitted")
+    officer.check("submitted", doc="editor-submitted")
     assert Submission.objects.get(pk=quarter.pk).status == SubmissionStatus.SUBMITTED
 
 
@@ -271,7 +283,7 @@ def test_the_industry_lead_consolidates(journey, quarter):
     page.click("#consolidate-button")
     page.wait_for_selector(".status-consolidated")
     assert lead.text(".status-consolidated") == term("Consolidated")
-    lead.check("consolidated")
+    lead.check("consolidated", doc="lead-consolidated", show="#workflow")
     assert Submission.objects.get(pk=quarter.pk).status == SubmissionStatus.CONSOLIDATED
 
 
@@ -288,7 +300,7 @@ def test_ndc_returns_the_officer_resubmits_ndc_approves(journey, quarter):
     ndc.page.click(f"#to-review a[href='{report}']")
     assert ndc.text("#return-button") == term("Return for revision")
     ndc.page.fill("#return-comment-input", comment)
-    ndc.check("returning")
+    ndc.check("returning", doc="ndc-returning", show="#workflow")
     ndc.page.click("#return-button")
     ndc.page.wait_for_selector(".status-returned")
     assert ndc.text(".status-returned") == term("Returned")
@@ -300,7 +312,7 @@ def test_ndc_returns_the_officer_resubmits_ndc_approves(journey, quarter):
     officer.page.click(f"#returned a[href='{report}']")
     box = officer.text("#return-comment")
     assert term("Returned") in box and term("Reviewer's comment") in box and comment in box
-    officer.check("sees-returned")
+    officer.check("sees-returned", doc="editor-sees-returned")
     fix = "已取得 ISO/IEC 17025 國際認證，佐證資料已上傳。"
     officer.page.fill("#lines-form textarea[name$='|highlights']", fix)
     officer.page.click("#submit-button")  # 儲存並送出審查
@@ -321,7 +333,7 @@ def test_ndc_returns_the_officer_resubmits_ndc_approves(journey, quarter):
     public.go(f"/dashboard/measures/{kpi.measure.code}/kpis/{kpi.code}/")
     row = public.page.locator("#history-table tbody tr", has_text="111 年第 2 季")
     assert "尚未填報" not in row.inner_text() and row.locator(".light").count() == 1
-    public.check("published-figure")
+    public.check("published-figure", doc="public-kpi", show="#history-table")
     public.go("/search/?q=ISO/IEC 17025")
     assert fix in public.text("main")
     public.check("search")
