@@ -2,7 +2,7 @@
 
 - the public reads the program, a dashboard, why a light is what it is, and a published report;
 - an agency officer fills the quarterly report (KPI actuals, work-item progress, budget), meets two
-  errors with every typed value kept, saves and submits;
+  errors with every typed value kept, saves and sends it to the agency's supervisor (陳核), who submits;
 - the industry lead consolidates;
 - NDC returns the report with a comment, the officer sees 已退回 and the comment, fixes and resubmits,
   NDC approves, and the public then sees the figure.
@@ -24,7 +24,7 @@ from django.core.management import call_command
 
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import Submission
-from tests.factories import PASSWORD, editor, industry_lead, ndc_reviewer, open_period
+from tests.factories import PASSWORD, editor, industry_lead, make_user, ndc_reviewer, open_period
 
 pytestmark = pytest.mark.browser
 
@@ -233,6 +233,14 @@ def test_the_public_reads_the_program(journey, cycle_data):
 
 
 def test_an_officer_fills_and_submits(journey, quarter):
+    from sixcore.accounts.choices import Role
+    from sixcore.accounts.models import Agency
+    from sixcore.progress.models import CycleSettings
+
+    supervisor = make_user(Role.AGENCY_EDITOR, AGENCY, f"{AGENCY}_supervisor")
+    settings = CycleSettings.get()
+    settings.internal_review_agencies.add(Agency.objects.get(code=AGENCY))
+    settings.internal_reviewers.add(supervisor)
     officer = journey("b-officer")
     editor(AGENCY)
     officer.log_in(f"{AGENCY}_editor")
@@ -262,12 +270,25 @@ def test_an_officer_fills_and_submits(journey, quarter):
     officer.check("saved")
     assert quarter.measure_reports.get().progress == narrative
 
-    page.click("#submit-button")  # 儲存並送出審查, after a confirmation
-    page.wait_for_selector(".status-submitted, #errors, .messages .error")
+    # 陳核: this agency's reports go to its supervisor (主管), who submits them.
+    page.click("#internal-review-button")  # 儲存並陳核, after a confirmation
+    page.wait_for_selector(".status-internal-review, #errors, .messages .error")
     assert page.query_selector("#errors, .messages .error") is None, officer.text("main")
-    assert officer.text(".status-submitted") == term("Submitted")
-    officer.check("submitted", doc="editor-submitted")
-    assert Submission.objects.get(pk=quarter.pk).status == SubmissionStatus.SUBMITTED
+    assert officer.text(".status-internal-review") == term("In internal review (陳核中)")
+    assert page.query_selector("#save-button") is None  # nobody edits it meanwhile
+    officer.check("internal-review")
+
+    boss = journey("b-supervisor")
+    boss.log_in(supervisor.username)
+    boss.go(f"/progress/submissions/{quarter.pk}/")
+    assert boss.text("#internal-return-button") == term("Send back to the officer")
+    boss.check("with-supervisor")
+    boss.page.click("#submit-button")  # 送出審查, after a confirmation
+    boss.page.wait_for_selector(".status-submitted")
+    assert boss.text(".status-submitted") == term("Submitted")
+    boss.check("submitted", doc="supervisor-submitted")
+    submission = Submission.objects.get(pk=quarter.pk)
+    assert submission.status == SubmissionStatus.SUBMITTED and submission.submitted_by == supervisor
 
 
 def test_the_industry_lead_consolidates(journey, quarter):
