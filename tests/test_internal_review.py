@@ -123,3 +123,13 @@ def test_the_history_names_the_steps(report, supervisor):
 
     assert action_label("submission.internal_review") == "陳核"
     assert action_label("submission.internal_return") == "退回承辦人"
+
+
+def test_the_todo_list_shows_the_report_with_the_supervisor(client, report, supervisor):
+    workflow.request_internal_review(report, editor("moea"))
+    client.force_login(supervisor)
+    page = client.get(reverse("workbench:home")).content.decode()
+    section = page[page.index('id="internal-review"') :]
+    assert f'href="/progress/submissions/{report.pk}/"' in section[: section.index("</section>")]
+    client.force_login(make_user(Role.AGENCY_EDITOR, "mohw", "mohw_editor"))
+    assert 'id="internal-review"' not in client.get(reverse("workbench:home")).content.decode()

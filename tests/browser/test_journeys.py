@@ -280,7 +280,7 @@ def test_an_officer_fills_and_submits(journey, quarter):
 
     boss = journey("b-supervisor")
     boss.log_in(supervisor.username)
-    boss.go(f"/progress/submissions/{quarter.pk}/")
+    boss.page.click(f"#internal-review a[href='/progress/submissions/{quarter.pk}/']")  # 待辦: 陳核中
     assert boss.text("#internal-return-button") == term("Send back to the officer")
     boss.check("with-supervisor")
     boss.page.click("#submit-button")  # 送出審查, after a confirmation
