@@ -74,6 +74,8 @@ class Journey:
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("dialog", lambda dialog: dialog.accept())  # 送出審查 and 核定 ask first
         self.shots = 0
+        for old in (SCREENSHOTS / viewport).glob(f"{name}-*.png"):  # a previous run's, maybe other steps
+            old.unlink()
 
     def go(self, path: str) -> None:
         self.page.goto(self.base + path)
