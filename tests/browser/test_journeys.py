@@ -155,9 +155,14 @@ def quarter(cycle_data, monkeypatch):
 
 def fill_report(page, *, kpi_value: str = "3", percent: str = "50") -> None:
     """Everything 送出審查 requires: narratives, a KPI actual, work-item progress, the budget."""
-    for name in ("progress", "highlights", "next_quarter"):
+    texts = {
+        "progress": "完成 5G 資安檢測平台建置。",
+        "highlights": "平台通過國際認證。",
+        "next_quarter": "擴充檢測項目。",
+    }
+    for name, text in texts.items():
         for field in page.query_selector_all(f"#lines-form textarea[name$='|{name}']"):
-            field.fill(f"本季{name}：完成 5G 資安檢測平台建置。")
+            field.fill(text)
     for field in page.query_selector_all("#kpi-table input[name$='|value']"):
         field.fill(kpi_value)
     for field in page.query_selector_all("#kpi-table select[name$='|done']"):  # milestone KPIs
