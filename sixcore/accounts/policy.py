@@ -89,8 +89,7 @@ class SubmissionPolicy:
     def can_view(self, user, submission) -> bool:
         return self.visible(user, type(submission).objects.filter(pk=submission.pk)).exists()
 
-    def can_edit(self, user, submission) -> bool:
-        """Write the report lines: own agency, editor role, draft, period open for the agency."""
+    def _own_open_draft(self, user, submission) -> bool:
         from sixcore.progress.choices import SubmissionStatus
         from sixcore.progress.periods import period_writable
 
@@ -102,8 +101,31 @@ class SubmissionPolicy:
             and period_writable(submission.period, submission.agency)
         )
 
+    def can_edit(self, user, submission) -> bool:
+        """Write the report lines: own agency, editor role, draft not with the supervisor (陳核中),
+        period open for the agency."""
+        return submission.internal_review_at is None and self._own_open_draft(user, submission)
+
     def can_submit(self, user, submission) -> bool:
-        return self.can_edit(user, submission)
+        """送出審查: an editor of an open draft, and where the agency reviews internally its supervisor."""
+        from sixcore.progress import workflow
+
+        return self._own_open_draft(user, submission) and workflow.may("submit", user, submission)
+
+    def can_request_internal_review(self, user, submission) -> bool:
+        """陳核: an officer of an agency that reviews internally, on an editable draft."""
+        from sixcore.progress import workflow
+
+        return self.can_edit(user, submission) and workflow.may("internal_review", user, submission)
+
+    def can_return_internally(self, user, submission) -> bool:
+        from sixcore.progress import workflow
+
+        return (
+            submission.internal_review_at is not None
+            and self._own_open_draft(user, submission)
+            and workflow.may("internal_return", user, submission)
+        )
 
     def can_consolidate(self, user, submission) -> bool:
         from sixcore.progress.choices import SubmissionStatus

@@ -27,6 +27,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import pgettext
+
 __all__ = [
     "ROC_OFFSET",
     "RocDateError",
@@ -212,8 +214,12 @@ def format_roc_date(d: date) -> str:
 
 
 def format_roc_year_month_zh(d: date) -> str:
-    """Format a date in Chinese ROC form: 2024-12-31 → ``113 年 12 月``."""
-    return f"{gregorian_to_roc(d.year)} 年 {d.month} 月"
+    """A date's ROC year and month as people read it: 2024-12-31 → ``113 年 12 月`` (through the
+    catalogue, like every label a person reads; nothing parses it back)."""
+    return pgettext("ROC year and month", "%(month)s/%(year)s (ROC)") % {
+        "year": gregorian_to_roc(d.year),
+        "month": d.month,
+    }
 
 
 # --- quarters (the 按季檢核 reporting cycle) ---------------------------------------------------
@@ -263,9 +269,10 @@ def format_quarter(roc_year: int, quarter: int) -> str:
 
 
 def format_quarter_zh(roc_year: int, quarter: int) -> str:
-    """Chinese quarter label: (111, 2) → ``111 年第 2 季``."""
+    """Quarter label as people read it: (111, 2) → ``111 年第 2 季`` (through the catalogue, like every
+    label a person reads; data files carry the code ``111Q2``, which ``parse_quarter`` reads back)."""
     _check_quarter(roc_year, quarter)
-    return f"{roc_year} 年第 {quarter} 季"
+    return pgettext("ROC quarter", "Q%(quarter)s %(year)s (ROC)") % {"year": roc_year, "quarter": quarter}
 
 
 def quarter_bounds(roc_year: int, quarter: int) -> tuple[date, date]:

@@ -11,6 +11,7 @@ from . import models
 @admin.register(models.CycleSettings)
 class CycleSettingsAdmin(DateRangeAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "as_of", "grace_days")
+    filter_horizontal = ("internal_review_agencies", "internal_reviewers")  # 陳核: agencies, supervisors
 
 
 @admin.register(models.ReportingPeriod)

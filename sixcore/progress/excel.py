@@ -1386,7 +1386,9 @@ def _check_permissions_and_versions(
     agency): if the policy lets the user edit its drafts, role, agency and period are fine; otherwise
     (or when the file has no draft) each is checked to say which one fails.
     """
-    drafts = [ok for (_p, _a, status), ok in allowed.items() if status == SubmissionStatus.DRAFT]
+    drafts = [
+        ok for (_p, _a, status, free), ok in allowed.items() if status == SubmissionStatus.DRAFT and free
+    ]
     if not (drafts and all(drafts)):
         if not period_writable(period, agency):
             problems.add(
@@ -1425,6 +1427,16 @@ def _check_permissions_and_versions(
                     "industry": s.industry.code,
                     "status": f"「{SUBMISSION_STATUS_LABELS.get(s.status, s.status)}」",
                 },
+            )
+            continue
+        if s.internal_review_at is not None:
+            problems.add(
+                SHEET_INFO,
+                fu.info_cell,
+                gettext(
+                    "The report of industry %(industry)s is with the supervisor (陳核中): it cannot be changed."
+                )
+                % {"industry": s.industry.code},
             )
             continue
         if not _version_ok(fu, unit):

@@ -45,6 +45,20 @@ class CycleSettings(models.Model):
     require_work_item_progress = models.BooleanField(
         _("require progress for every work item under way"), default=True
     )
+    # The optional internal step of issue #17 (承辦 → 主管 before 送出): agencies listed here send a
+    # report to a supervisor (陳核) and only a supervisor of the agency submits it to review.
+    internal_review_agencies = models.ManyToManyField(
+        "accounts.Agency",
+        verbose_name=_("agencies whose reports pass an internal review (陳核) before submitting"),
+        blank=True,
+        related_name="+",
+    )
+    internal_reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supervisors (主管) who submit reports sent to them for internal review"),
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("cycle settings")
@@ -203,6 +217,17 @@ class Submission(models.Model):
         related_name="+",
     )
     return_comment = models.TextField(_("comment when returned"), blank=True)
+    # Set while the report waits for the agency's supervisor (陳核中); cleared when the supervisor
+    # submits it or sends it back to the officer. The change log keeps every step.
+    internal_review_at = models.DateTimeField(_("sent for internal review (陳核) at"), null=True, blank=True)
+    internal_review_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent for internal review (陳核) by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     modified_at = models.DateTimeField(_("modified at"), auto_now=True)
 
@@ -231,6 +256,11 @@ class Submission(models.Model):
         )
 
     @property
+    def in_internal_review(self) -> bool:
+        """陳核中: a draft the officer sent to the agency's supervisor; nobody edits it meanwhile."""
+        return self.status == SubmissionStatus.DRAFT and self.internal_review_at is not None
+
+    @property
     def submitted_late(self) -> bool:
         return bool(self.submitted_at and self.submitted_at.date() > self.period.due_date)
 
@@ -254,6 +284,16 @@ class Submission(models.Model):
         from . import workflow
 
         return workflow.return_for_revision(self, user, comment)
+
+    def request_internal_review(self, user, comment: str = "") -> Submission:
+        from . import workflow
+
+        return workflow.request_internal_review(self, user, comment)
+
+    def return_internally(self, user, comment: str) -> Submission:
+        from . import workflow
+
+        return workflow.return_internally(self, user, comment)
 
     def reopen(self, user, reason: str) -> Submission:
         from . import workflow

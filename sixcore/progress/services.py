@@ -420,17 +420,22 @@ def _find_line(lines: dict[str, dict[str, Line]], kind: str, code: str) -> Line 
     return line
 
 
-def _permission_group(submission: Submission) -> tuple[int, int, str]:
-    return (submission.period_id, submission.agency_id, submission.status)
+def _permission_group(submission: Submission) -> tuple[int, int, str, bool]:
+    return (
+        submission.period_id,
+        submission.agency_id,
+        submission.status,
+        submission.internal_review_at is None,
+    )
 
 
-def edit_permissions(user, submissions: Iterable[Submission]) -> dict[tuple[int, int, str], bool]:
-    """``submission_policy.can_edit`` for each (period, agency, status) of ``submissions``.
+def edit_permissions(user, submissions: Iterable[Submission]) -> dict[tuple[int, int, str, bool], bool]:
+    """``submission_policy.can_edit`` for each (period, agency, status, not 陳核中) of ``submissions``.
 
     can_edit depends only on the user and those three (its queries are the period's state for the
     agency and the user's agency scope), so it is asked once per combination, not per submission.
     """
-    allowed: dict[tuple[int, int, str], bool] = {}
+    allowed: dict[tuple[int, int, str, bool], bool] = {}
     for submission in submissions:
         group = _permission_group(submission)
         if group not in allowed:
@@ -470,7 +475,7 @@ def save_many(
     *,
     locked: dict[int, Submission] | None = None,
     lines: dict[int, dict[str, dict[str, Line]]] | None = None,
-    allowed: dict[tuple[int, int, str], bool] | None = None,
+    allowed: dict[tuple[int, int, str, bool], bool] | None = None,
 ) -> dict[int, int]:
     """``save_lines`` for several submissions at once, all or nothing; returns each written submission's
     new version (submissions whose lines did not change keep theirs and are left out).

@@ -47,6 +47,8 @@ TRANSITION_DONE = {
     "approve": lambda: _("Approved."),
     "return": lambda: _("Returned for revision; the agency sees your comment."),
     "reopen": lambda: _("Reopened for correction."),
+    "internal_review": lambda: _("Sent to your supervisor for internal review (陳核)."),
+    "internal_return": lambda: _("Sent back to the officer; they see your comment in the history."),
 }
 
 TRANSITIONS = {
@@ -55,6 +57,8 @@ TRANSITIONS = {
     "approve": workflow.approve,
     "return": workflow.return_for_revision,
     "reopen": workflow.reopen,
+    "internal_review": workflow.request_internal_review,
+    "internal_return": workflow.return_internally,
 }
 
 
@@ -187,19 +191,26 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         save_lines(submission, request.user, version, changes_from_post(request.POST))
         # 列管事項辦理情形: saved with the lines, all or nothing (followups.services.save_responses).
         follow_up_report.save_from_post(request.user, submission, request.POST)
-    if request.POST.get("then") == "submit":
+    then = request.POST.get("then")
+    if then in ("submit", "internal_review"):  # 儲存並送出審查, 儲存並陳核
         try:
-            workflow.submit(submission, request.user)
+            TRANSITIONS[then](submission, request.user)
         except workflow.IncompleteSubmission as exc:
             messages.warning(
-                request, _("Saved (version %(v)s), but not submitted yet.") % {"v": submission.version}
+                request,
+                (
+                    _("Saved (version %(v)s), but not submitted yet.")
+                    if then == "submit"
+                    else _("Saved (version %(v)s), but not sent for internal review yet.")
+                )
+                % {"v": submission.version},
             )
             for problem in exc.problems:
                 messages.error(request, problem)
         except (workflow.InvalidTransition, PermissionDenied) as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, TRANSITION_DONE["submit"]())
+            messages.success(request, TRANSITION_DONE[then]())
     else:
         messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
     return redirect("progress:submission", pk=submission.pk)
@@ -261,6 +272,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_consolidate": submission_policy.can_consolidate(user, submission),
         "can_review": submission_policy.can_review(user, submission),
         "can_reopen": submission_policy.can_reopen(user, submission),
+        "can_internal_review": submission_policy.can_request_internal_review(user, submission),
+        "can_internal_return": submission_policy.can_return_internally(user, submission),
         **history_context(submission),
         "comment_form": CommentForm(),
         "attachment_form": AttachmentForm(),

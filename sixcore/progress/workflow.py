@@ -1,5 +1,10 @@
 """Submission transitions: draft → submitted → consolidated → approved, or returned to draft.
 
+An agency NDC lists in ``CycleSettings.internal_review_agencies`` adds an internal step inside the
+draft (承辦 → 主管 before 送出): the officer sends the report to a supervisor (陳核, ``internal_review_at``
+set, nobody edits it meanwhile); a supervisor (``CycleSettings.internal_reviewers``) of the agency
+submits it to review or sends it back to the officer with a comment. Only supervisors submit there.
+
 Each transition is atomic, locks the submission row, checks the actor's rights and the current state,
 records who/when/comment, bumps ``version`` (so concurrent editors notice) and writes a named action to
 the change log. Views, the API and commands call these; nothing else sets ``status``.
@@ -158,6 +163,8 @@ ACTIONS = {
     "approve": pgettext_lazy("submission action", "approve"),
     "return": pgettext_lazy("submission action", "return for revision"),
     "reopen": pgettext_lazy("submission action", "reopen"),
+    "internal_review": pgettext_lazy("submission action", "send for internal review"),
+    "internal_return": pgettext_lazy("submission action", "send back to the officer"),
 }
 
 
@@ -212,10 +219,32 @@ def _own_editor(user, submission: Submission) -> bool:
     )
 
 
+def needs_internal_review(submission: Submission) -> bool:
+    """Whether the submission's agency reviews internally (陳核) before submitting."""
+    from .models import CycleSettings
+
+    return CycleSettings.get().internal_review_agencies.filter(pk=submission.agency_id).exists()
+
+
+def is_supervisor(user, submission: Submission) -> bool:
+    """A supervisor (主管) of the submission's agency: an editor of it listed by NDC as a reviewer."""
+    from .models import CycleSettings
+
+    return (
+        _own_editor(user, submission) and CycleSettings.get().internal_reviewers.filter(pk=user.pk).exists()
+    )
+
+
 # Who may take each step (the state is checked separately, on the locked row). Callers that validate a
 # body first (the API) ask ``may`` before, so that a refused caller gets 403 and never a 400 about it.
 RIGHTS: dict[str, Callable[[object, Submission], bool]] = {
-    "submit": _own_editor,
+    "submit": lambda user, s: (
+        _own_editor(user, s) and (not needs_internal_review(s) or is_supervisor(user, s))
+    ),
+    "internal_review": lambda user, s: (
+        _own_editor(user, s) and needs_internal_review(s) and not is_supervisor(user, s)
+    ),
+    "internal_return": is_supervisor,
     "consolidate": lambda user, s: s.industry_id in led_industry_ids(user) or is_ndc(user),
     "approve": lambda user, s: is_ndc(user),
     "return": lambda user, s: (
@@ -239,6 +268,7 @@ def submit(submission: Submission, user, comment: str = "") -> Submission:
         if problems := completeness_problems(locked):
             raise IncompleteSubmission(problems)
         locked.submitted_at, locked.submitted_by = now(), user
+        locked.internal_review_at, locked.internal_review_by = None, None
 
     return _transition(
         submission,
@@ -247,6 +277,53 @@ def submit(submission: Submission, user, comment: str = "") -> Submission:
         (SubmissionStatus.DRAFT,),
         SubmissionStatus.SUBMITTED,
         lambda s: may("submit", user, s),
+        comment,
+        check,
+    )
+
+
+def request_internal_review(submission: Submission, user, comment: str = "") -> Submission:
+    """陳核: the officer sends the complete draft to the agency's supervisor, who submits it or sends it
+    back. Refused when the report is incomplete, as 送出審查 would be, so the supervisor gets a whole one."""
+
+    def check(locked: Submission) -> None:
+        if locked.internal_review_at is not None:
+            raise InvalidTransition(_("This report is already with the supervisor (陳核中)."))
+        if not period_writable(locked.period, locked.agency):
+            raise InvalidTransition(_("The period %(period)s is locked.") % {"period": locked.period.label})
+        if problems := completeness_problems(locked):
+            raise IncompleteSubmission(problems)
+        locked.internal_review_at, locked.internal_review_by = now(), user
+
+    return _transition(
+        submission,
+        user,
+        "internal_review",
+        (SubmissionStatus.DRAFT,),
+        SubmissionStatus.DRAFT,
+        lambda s: may("internal_review", user, s),
+        comment,
+        check,
+    )
+
+
+def return_internally(submission: Submission, user, comment: str) -> Submission:
+    """The supervisor sends a report under 陳核 back to the officer, with a comment (kept in the history)."""
+
+    def check(locked: Submission) -> None:
+        if locked.internal_review_at is None:
+            raise InvalidTransition(_("This report is not waiting for internal review."))
+        if not comment.strip():
+            raise IncompleteSubmission([_("A comment is required when sending a report back.")])
+        locked.internal_review_at, locked.internal_review_by = None, None
+
+    return _transition(
+        submission,
+        user,
+        "internal_return",
+        (SubmissionStatus.DRAFT,),
+        SubmissionStatus.DRAFT,
+        lambda s: may("internal_return", user, s),
         comment,
         check,
     )

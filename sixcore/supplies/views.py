@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from sixcore.core.changelog import history_context
@@ -247,7 +247,7 @@ class ObservationForm(forms.ModelForm):
         fields = ["item", "reporter", "date", "production", "imports", "consumption", "stock", "price"]
         field_classes = {"date": RocDateField}
         labels = {
-            "item": gettext_lazy("Item"),
+            "item": pgettext_lazy("supply item", "Item"),
             "reporter": gettext_lazy("Reporter"),
             "date": gettext_lazy("Date (ROC year/month/day)"),
             "production": gettext_lazy("Production"),

@@ -27,15 +27,16 @@ RED_LIGHTS_SHOWN = 10
 
 @dataclass
 class OfficerWork:
-    """An agency's own drafts, each in one group: returned (with the reviewer's comment), past its due
-    date, or to fill in an open period."""
+    """An agency's own drafts, each in one group: with the supervisor (陳核中, the supervisor's work),
+    returned (with the reviewer's comment), past its due date, or to fill in an open period."""
 
+    internal_review: list[Submission] = field(default_factory=list)
     returned: list[Submission] = field(default_factory=list)
     overdue: list[Submission] = field(default_factory=list)
     to_fill: list[Submission] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.returned or self.overdue or self.to_fill)
+        return bool(self.internal_review or self.returned or self.overdue or self.to_fill)
 
 
 @dataclass
@@ -84,7 +85,9 @@ def officer_work(user, today: date) -> OfficerWork:
             continue
         submission.period_state = state
         submission.writable = state in (PeriodState.OPEN, PeriodState.GRACE)
-        if submission.returned_at is not None:
+        if submission.internal_review_at is not None:
+            work.internal_review.append(submission)
+        elif submission.returned_at is not None:
             work.returned.append(submission)
         elif today > submission.period.due_date:
             work.overdue.append(submission)

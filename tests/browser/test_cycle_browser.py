@@ -49,13 +49,9 @@ def test_editor_submits_and_ndc_returns(live_server, page, shot, cycle_data, mon
             if field:
                 field.fill("依期程辦理")
     shot(page, "02-editor-filled")
-    # The keyboard, as an officer at the end of a long form does (a pointer click at the sticky bar's
-    # coordinates is flaky in headless chromium once the page is scrolled to its end).
-    page.focus("#save-button")
-    page.keyboard.press("Enter")
+    page.click("#save-button")  # the sticky bar, with the page scrolled to the last field typed
     page.wait_for_selector(".messages")
-    page.focus("#submit-button")  # 儲存並送出審查: saves first, after a confirmation
-    page.keyboard.press("Enter")
+    page.click("#submit-button")  # 儲存並送出審查: saves first, after a confirmation
     page.wait_for_selector(".status-submitted")
     shot(page, "03-editor-submitted")
     assert Submission.objects.get(pk=submission.pk).status == SubmissionStatus.SUBMITTED

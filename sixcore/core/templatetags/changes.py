@@ -33,6 +33,8 @@ VERBS = {
     "reopen": gettext_lazy("Reopened"),
     "close": gettext_lazy("Closed"),
     "upload": gettext_lazy("Uploaded"),
+    "internal_review": gettext_lazy("Sent for internal review"),
+    "internal_return": gettext_lazy("Sent back to the officer"),
 }
 
 

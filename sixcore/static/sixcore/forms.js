@@ -71,3 +71,33 @@
     });
   });
 }());
+
+// A wide table scrolls inside its .table-scroll box (a phone): such a box must be reachable and
+// scrollable with the keyboard, and named for a screen reader (WCAG 2.1.1; axe scrollable-region-
+// focusable). Only boxes that do scroll become tab stops, so a desktop Tab order gains nothing.
+(function () {
+  "use strict";
+  function label(box) {
+    var caption = box.querySelector("caption");
+    if (caption) { return caption.textContent.trim(); }
+    var section = box.closest("section[aria-labelledby]");
+    var heading = section ? document.getElementById(section.getAttribute("aria-labelledby")) : null;
+    return heading ? heading.textContent.trim() : "";
+  }
+  function mark() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        var name = label(box);
+        if (name) { box.setAttribute("aria-label", name); }
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  mark();
+  window.addEventListener("resize", mark);
+}());
