@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "sixcore.api",
     "sixcore.revisions",
     "sixcore.coordination",
+    "sixcore.annual",
     "sixcore.reports",
     "sixcore.search",
     "sixcore.workbench",
