@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -25,13 +25,21 @@ from django.views.decorators.http import require_GET
 
 from sixcore.accounts.policy import is_ndc, is_ndc_admin
 from sixcore.core.changelog import history_context
-from sixcore.core.roc import RocDateError, parse_roc_date
 from sixcore.progress.clock import today
 
 from . import services, setup
 from .choices import SCORING_STAGE, ScoreStage, ScoringRule, Stage
 from .exceptions import EvaluationConflict, InvalidTransition, Problems
-from .forms import FIELD_LABELS, STAGE_FIELDS, cell, error_name, from_post, originals_of, score_name, text_name
+from .forms import (
+    FIELD_LABELS,
+    STAGE_FIELDS,
+    cell,
+    error_name,
+    from_post,
+    originals_of,
+    score_name,
+    text_name,
+)
 from .models import AnnualCycle, AnnualEvaluation, GradeThreshold, Indicator
 from .policy import annual_policy
 
@@ -75,18 +83,24 @@ def _year(request: HttpRequest, years: list[int]) -> int | None:
 
 def distribution(evaluations: list[AnnualEvaluation], grades: list[str]) -> tuple[list[dict], dict]:
     """Grades of the published evaluations counted per industry and for the program, with averages."""
-    by_industry: dict[str, list[AnnualEvaluation]] = defaultdict(list)
+    by_industry: dict[tuple[str, str], list[AnnualEvaluation]] = {}
     for e in evaluations:
+        items = by_industry.setdefault((e.industry.code, e.industry.name), [])
         if e.stage == Stage.PUBLISHED:
-            by_industry[e.industry.code].append(e)
+            items.append(e)
 
     def row(label: str, items: list[AnnualEvaluation]) -> dict:
         counts = Counter(e.grade for e in items)
         scores = [e.final_score for e in items if e.final_score is not None]
         average = (sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores else None
-        return {"label": label, "counts": [counts.get(g, 0) for g in grades], "units": len(items), "average": average}
+        return {
+            "label": label,
+            "counts": [counts.get(g, 0) for g in grades],
+            "units": len(items),
+            "average": average,
+        }
 
-    rows = [row(f"{items[0].industry.code} {items[0].industry.name}", items) for _c, items in sorted(by_industry.items())]
+    rows = [row(f"{code} {name}", items) for (code, name), items in sorted(by_industry.items())]
     return rows, row(_("Whole program"), [e for items in by_industry.values() for e in items])
 
 
@@ -167,22 +181,39 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
             "indicator": indicator,
             "prefilled": own,
             "manual": indicator.rule == ScoringRule.MANUAL,
-            "stages": [(ScoreStage(s).label, by_stage[s].get(code), s) for s in shown_stages],
+            # The stage being scored is in the inputs below, not also in the table of earlier stages.
+            "stages": [(ScoreStage(s).label, by_stage[s].get(code), s) for s in shown_stages if s != stage],
             "cells": {},
         }
         current = by_stage[stage].get(code) if stage else None
         if current is not None:
             for name in STAGE_FIELDS[stage]:
                 field_label = FIELD_LABELS[name]
-                label = f"{_('Indicator %(name)s') % {'name': indicator.name}} {field_label}"
-                c = cell(score_name(code, name), getattr(current, name), label, field_label, post, error_map, bool(conflict))
+                label = f"{indicator.name} {field_label}"
+                c = cell(
+                    score_name(code, name),
+                    getattr(current, name),
+                    label,
+                    field_label,
+                    post,
+                    error_map,
+                    bool(conflict),
+                )
                 row["cells"][name] = c
                 cells.append(c)
                 saved_texts[c.name] = c.value if post is None else services_text(getattr(current, name))
         rows.append(row)
     texts = []
     for name in services.STAGE_TEXTS.get(stage, ()) if stage else ():
-        c = cell(text_name(name), getattr(evaluation, name), str(FIELD_LABELS[name]), FIELD_LABELS[name], post, error_map, bool(conflict))
+        c = cell(
+            text_name(name),
+            getattr(evaluation, name),
+            str(FIELD_LABELS[name]),
+            FIELD_LABELS[name],
+            post,
+            error_map,
+            bool(conflict),
+        )
         texts.append(c)
         cells.append(c)
         saved_texts[c.name] = services_text(getattr(evaluation, name))
@@ -197,10 +228,10 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
         if getattr(evaluation, name).strip() and _shows_stage(user, evaluation, s)
     ]
     cycle = AnnualCycle.objects.filter(year=evaluation.year).first()
-    due = services.stage_deadline(evaluation, cycle) if cycle and evaluation.stage != Stage.PUBLISHED else None
-    totals = [
-        (ScoreStage(s).label, services.stage_total(list(by_stage[s].values()))) for s in shown_stages
-    ]
+    due = (
+        services.stage_deadline(evaluation, cycle) if cycle and evaluation.stage != Stage.PUBLISHED else None
+    )
+    totals = [(ScoreStage(s).label, services.stage_total(list(by_stage[s].values()))) for s in shown_stages]
     context = {
         "evaluation": evaluation,
         "stage": stage,
@@ -212,7 +243,10 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
         "totals": totals,
         "due": due,
         "overdue": bool(due and today() > due),
-        "errors": [{**e, "anchor": "f-" + "".join(ch if ch.isalnum() else "-" for ch in error_name(e["field"]))} for e in (errors or [])],
+        "errors": [
+            {**e, "anchor": "f-" + "".join(ch if ch.isalnum() else "-" for ch in error_name(e["field"]))}
+            for e in (errors or [])
+        ],
         "conflict": conflict,
         "conflicts": [c for c in cells if c.theirs is not None],
         "originals": originals_of(cells, saved_texts),
@@ -228,7 +262,8 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
         },
         **history_context(evaluation),
     }
-    context["any_step"] = any(context["can"].values())
+    # The step that completes the stage being scored is the save bar's second button.
+    context["any_step"] = any(v for k, v in context["can"].items() if k != context["completes"])
     return render(request, "annual/detail.html", context)
 
 
@@ -254,7 +289,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             version = int(request.POST.get("version", ""))
         except ValueError:
             version = -1
-        codes = list(services.stage_scores(evaluation, stage) and [s.indicator.code for s in services.stage_scores(evaluation, stage)])
+        codes = [s.indicator.code for s in services.stage_scores(evaluation, stage)]
         scores, texts = from_post(request.POST, stage, codes, services.STAGE_TEXTS[stage])
         try:
             services.save_scores(evaluation, request.user, stage, version, scores, texts)
@@ -262,7 +297,12 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             evaluation.refresh_from_db()
             return _page(request, evaluation, post=request.POST, conflict=exc)
         except Problems as exc:
-            return _page(request, evaluation, post=request.POST, errors=exc.errors or [{"field": "", "label": p, "message": ""} for p in exc.problems])
+            return _page(
+                request,
+                evaluation,
+                post=request.POST,
+                errors=exc.errors or [{"field": "", "label": p, "message": ""} for p in exc.problems],
+            )
         except InvalidTransition as exc:
             messages.error(request, str(exc))
             return _page(request, evaluation, post=request.POST)
@@ -304,7 +344,18 @@ def evaluation_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # --- set-up: indicators and grades (NDC administrators) ------------------------------------------
 
-INDICATOR_FIELDS = ("code", "category", "name", "description", "weight", "rule", "min_score", "max_score", "full_at", "zero_at")
+INDICATOR_FIELDS = (
+    "code",
+    "category",
+    "name",
+    "description",
+    "weight",
+    "rule",
+    "min_score",
+    "max_score",
+    "full_at",
+    "zero_at",
+)
 NUMBER_FIELDS = ("weight", "min_score", "max_score", "full_at", "zero_at")
 BLANK_ROWS = 2
 
@@ -323,7 +374,9 @@ def _indicator_rows(post, count: int) -> tuple[list[dict], list[dict], list[str]
         for name in NUMBER_FIELDS:
             value = raw[name]
             if value == "":
-                row[name] = None if name in ("full_at", "zero_at") else Decimal(0 if name != "max_score" else 100)
+                row[name] = (
+                    None if name in ("full_at", "zero_at") else Decimal(0 if name != "max_score" else 100)
+                )
                 continue
             try:
                 row[name] = Decimal(value)
@@ -392,7 +445,9 @@ def year_setup(request: HttpRequest, year: int) -> HttpResponse:
                 try:
                     pairs.append((label, Decimal(minimum)))
                 except InvalidOperation:
-                    grade_errors.append(_("Grade %(label)s: the lowest score is not a number.") % {"label": label or i + 1})
+                    grade_errors.append(
+                        _("Grade %(label)s: the lowest score is not a number.") % {"label": label or i + 1}
+                    )
             if not grade_errors:
                 try:
                     setup.set_thresholds(year, pairs, request.user)
@@ -405,12 +460,23 @@ def year_setup(request: HttpRequest, year: int) -> HttpResponse:
             raise Http404
     if typed_indicators is None:
         typed_indicators = [
-            {**{n: _plain(getattr(i, n)) if n in NUMBER_FIELDS else getattr(i, n) for n in INDICATOR_FIELDS}, "delete": False}
+            {
+                **{
+                    n: _plain(getattr(i, n)) if n in NUMBER_FIELDS else getattr(i, n)
+                    for n in INDICATOR_FIELDS
+                },
+                "delete": False,
+            }
             for i in Indicator.objects.filter(year=year)
         ]
-        typed_indicators += [{**{n: "" for n in INDICATOR_FIELDS}, "delete": False} for _i in range(BLANK_ROWS)]
+        typed_indicators += [
+            {**{n: "" for n in INDICATOR_FIELDS}, "delete": False} for _i in range(BLANK_ROWS)
+        ]
     if typed_grades is None:
-        typed_grades = [{"label": g.label, "min_score": _plain(g.min_score)} for g in GradeThreshold.objects.filter(year=year)]
+        typed_grades = [
+            {"label": g.label, "min_score": _plain(g.min_score)}
+            for g in GradeThreshold.objects.filter(year=year)
+        ]
         typed_grades += [{"label": "", "min_score": ""}]
     weights = []
     for row in typed_indicators:

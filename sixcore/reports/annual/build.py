@@ -87,7 +87,10 @@ def _comments(evaluation: AnnualEvaluation, scores: list[IndicatorScore]) -> lis
     if evaluation.is_returned and evaluation.return_comment.strip():
         found.append(
             StageComment(
-                "退回", _person(evaluation.returned_by), _day(evaluation.returned_at), evaluation.return_comment
+                "退回",
+                _person(evaluation.returned_by),
+                _day(evaluation.returned_at),
+                evaluation.return_comment,
             )
         )
     if evaluation.reopen_reason.strip():

@@ -33,7 +33,8 @@ class Command(ChangeLoggedCommand):
 
     def handle(self, *args, **options):
         if options["kind"] == "annual":
-            return self._annual(options)
+            self._annual(options)
+            return
         if not options["period"]:
             raise CommandError("--period is required, e.g. --period 111Q2")
         output = Path(options["output"]) if options["output"] else None
