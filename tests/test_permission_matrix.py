@@ -121,6 +121,7 @@ class World:
     media: Path
     clients: dict[str, Client] = field(default_factory=dict)
     api: dict[str, APIClient] = field(default_factory=dict)
+    annual: Any = None  # agency A's year-end evaluation of 111, in 自評 (a draft)
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +243,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             moea=moea,
             media=media,
         )
+        w.annual = _annual_draft(moea)
         for role, user in users.items():
             w.clients[role] = Client()
             w.api[role] = APIClient()
@@ -250,6 +252,19 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 w.api[role].force_authenticate(user)
         yield w
         transaction.set_rollback(True)
+
+
+def _annual_draft(moea):
+    """經濟部's year-end evaluation of 111 for industry 3 in 自評, its 自評 open on the world's date
+    (the calendar's window moved to include it) and the marker in its evidence."""
+    from sixcore.annual import setup as annual_setup
+    from sixcore.annual.models import AnnualCycle, AnnualEvaluation, IndicatorScore
+
+    annual_setup.ensure_evaluations(111)
+    AnnualCycle.objects.filter(year=111).update(self_opens=date(2022, 1, 1))
+    evaluation = AnnualEvaluation.objects.get(year=111, industry__code="3", agency=moea)
+    IndicatorScore.objects.filter(evaluation=evaluation, stage="self").update(evidence=MARK)
+    return evaluation
 
 
 # --- the web matrix (URL name → check) -----------------------------------------------------------------
@@ -369,6 +384,42 @@ WEB: dict[str, Check] = {
         kwargs=lambda w: {"job_id": w.job.id}, get=among(NDC, 200, 404), write=outcomes(405)
     ),
     "reports:index": Check(get=PUBLIC, write=outcomes(405)),
+    # The year-end evaluation: a draft is read by its agency, its industry's lead unit and NDC (others,
+    # the public included: not found); its 自評 is written by the agency's editors only.
+    "annual:list": Check(get=PUBLIC, write=outcomes(405), query="?year=111"),
+    "annual:evaluation": Check(
+        kwargs=lambda w: {"pk": w.annual.pk},
+        get=among(DRAFT_READERS, 200, 404),
+        write=among(DRAFT_READERS, 403, 404) | {"editor": "redirect"},
+        data=lambda w: {"version": w.annual.version, "score|planning|comment": "matrix"},
+        writers={"editor"},
+    ),
+    # 送出自評 of an unscored draft: refused with a message for its editor (nothing written), 403 for the
+    # other readers, "not found" for everybody else.
+    "annual:step": Check(
+        kwargs=lambda w: {"pk": w.annual.pk, "action": "submit_self"},
+        get=among(SIGNED_IN, 405, 405, anonymous="login"),
+        write=among(DRAFT_READERS, 403, 404, anonymous="login") | {"editor": "redirect"},
+        data=lambda w: {"comment": "matrix"},
+    ),
+    "annual:setup": Check(
+        kwargs=lambda w: {"year": 111},
+        get=among({"admin"}, 200, 403, anonymous="login"),
+        write=among({"admin"}, "redirect", 403, anonymous="login"),
+        data=lambda w: {
+            "part": "grades",
+            "rows": "2",
+            "grade-0-label": "優等",
+            "grade-0-min": "90",
+            "grade-1-label": "其他",
+            "grade-1-min": "0",
+        },
+        writers={"admin"},
+    ),
+    # The annual report: NDC always; others once an evaluation of the year is published (none is).
+    "reports:annual": Check(
+        kwargs=lambda w: {"year": "111", "fmt": "xlsx"}, get=among(NDC, 200, 403), write=outcomes(405)
+    ),
     # Site search: public, each hit scoped by the policies (tests/test_search.py).
     "search:search": Check(get=PUBLIC, write=outcomes(405)),
     # The to-do home: every signed-in user (its items are scoped; tests/test_workbench.py).
