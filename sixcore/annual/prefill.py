@@ -21,15 +21,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sixcore.core.changelog import record_action
 from sixcore.evaluation import rules as evaluation_rules
 from sixcore.evaluation.service import evaluate_period, load_budget_reports
 from sixcore.evaluation.service.loading import _number, _sum
+from sixcore.plan.models import KPI, WorkItem
 from sixcore.progress.clock import now
 from sixcore.progress.models import ReportingPeriod, Submission
+from sixcore.progress.services import program_in_force, reporting_units
 
 from . import rules
 from .choices import ScoreStage, ScoringRule, Stage
@@ -105,6 +109,26 @@ def budget_figure(period: ReportingPeriod, industry_id: int, agency_id: int) -> 
     return Figure((result.execution_rate * HUNDRED).quantize(rules.TWO_PLACES), source)
 
 
+def unit_codes(period: ReportingPeriod, year: int) -> dict[tuple[int, int], tuple[set, set]]:
+    """(industry id, agency id) → the natural keys of the KPIs and work items of that unit's quarterly
+    report (``reporting_units``), to match the evaluation's results, which are keyed by code."""
+    units = reporting_units(program_in_force(period), year)
+    kpi_ids = {k for scope in units.values() for k in scope.kpis}
+    item_ids = {w for scope in units.values() for w in scope.work_items}
+    kpis = {
+        pk: (m, c)
+        for pk, m, c in KPI.objects.filter(pk__in=kpi_ids).values_list("pk", "measure__code", "code")
+    }
+    items = {
+        pk: (s, c)
+        for pk, s, c in WorkItem.objects.filter(pk__in=item_ids).values_list("pk", "schedule__code", "code")
+    }
+    return {
+        key: ({kpis[k] for k in scope.kpis}, {items[w] for w in scope.work_items})
+        for key, scope in units.items()
+    }
+
+
 @transaction.atomic
 def prefill_year(year: int, evaluations: Iterable[AnnualEvaluation] | None = None) -> int:
     """Pre-fill the 自評 rows of the year's evaluations still in 自評 (all, or those given) from the
@@ -121,14 +145,22 @@ def prefill_year(year: int, evaluations: Iterable[AnnualEvaluation] | None = Non
     if not targets:
         return 0
     evaluation = evaluate_period(period)
+    scopes = unit_codes(period, year)
     stamp = now()
     for unit in targets:
+        kpi_keys, item_keys = scopes.get((unit.industry_id, unit.agency_id), (set(), set()))
         scoped = evaluation.scoped(industry=unit.industry.code, agency=unit.agency.code)
-        figures = {
-            ScoringRule.KPI_ACHIEVEMENT: kpi_figure(scoped["kpis"], period.label),
-            ScoringRule.SCHEDULE_LAG: lag_figure(scoped["work_items"], period.label),
-            ScoringRule.BUDGET_EXECUTION: budget_figure(period, unit.industry_id, unit.agency_id),
-        }
+        # Exactly the unit's lines of the quarterly report: the KPIs it is on, the work items it leads.
+        scoped["kpis"] = [k for k in scoped["kpis"] if (k.measure, k.key) in kpi_keys]
+        scoped["work_items"] = [w for w in scoped["work_items"] if (w.schedule, w.code) in item_keys]
+        # The source is stored text people read: in the site's language, whoever runs the pre-fill
+        # (a management command runs with translations off).
+        with translation.override(settings.LANGUAGE_CODE):
+            figures = {
+                ScoringRule.KPI_ACHIEVEMENT: kpi_figure(scoped["kpis"], period.label),
+                ScoringRule.SCHEDULE_LAG: lag_figure(scoped["work_items"], period.label),
+                ScoringRule.BUDGET_EXECUTION: budget_figure(period, unit.industry_id, unit.agency_id),
+            }
         for row in IndicatorScore.objects.filter(evaluation=unit, stage=ScoreStage.SELF).select_related(
             "indicator"
         ):
