@@ -299,3 +299,16 @@ def test_the_report_is_downloadable_once_published(moea):
     assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
     index = client_for(None).get(reverse("annual:list") + "?year=111").content.decode()
     assert url in index
+
+
+def test_an_administrator_opens_a_year_from_the_set_up(monkeypatch):
+    monkeypatch.setenv("SIXCORE_AS_OF", SELF_DAY)
+    url = reverse("annual:setup", args=[112])
+    html = client_for(ndc_admin()).get(url).content.decode()
+    assert 'id="start-year"' in html
+    assert client_for(ndc_reviewer()).post(url, {"part": "start"}).status_code == 403
+    assert not AnnualEvaluation.objects.filter(year=112).exists()
+    assert client_for(ndc_admin()).post(url, {"part": "start"}).status_code == 302
+    assert AnnualEvaluation.objects.filter(year=112, stage=Stage.SELF).count() > 0
+    assert Indicator.objects.filter(year=112).exists()
+    assert 'id="start-year"' not in client_for(ndc_admin()).get(url).content.decode()

@@ -27,7 +27,7 @@ from sixcore.accounts.policy import is_ndc, is_ndc_admin
 from sixcore.core.changelog import history_context
 from sixcore.progress.clock import today
 
-from . import services, setup
+from . import prefill, services, setup
 from .choices import SCORING_STAGE, ScoreStage, ScoringRule, Stage
 from .exceptions import EvaluationConflict, InvalidTransition, Problems
 from .forms import (
@@ -138,6 +138,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "stage_counts": [(label, stage_counts.get(value, 0)) for value, label in Stage.choices],
             "is_ndc": is_ndc(request.user),
             "can_setup": annual_policy.can_manage_indicators(request.user),
+            "next_year": (max(years) + 1) if years else None,
             "published": sum(1 for e in evaluations if e.stage == Stage.PUBLISHED),
         },
     )
@@ -395,7 +396,7 @@ INDICATOR_LABELS = {
     "code": _("Code"),
     "category": _("Category"),
     "name": _("Indicator"),
-    "description": _("Description"),
+    "description": _("Indicator description"),
     "weight": _("Weight"),
     "rule": _("Scoring rule"),
     "min_score": _("Lowest score"),
@@ -432,6 +433,22 @@ def year_setup(request: HttpRequest, year: int) -> HttpResponse:
                 else:
                     messages.success(request, _("Indicators of %(year)s saved.") % {"year": year})
                     return redirect("annual:setup", year=year)
+        elif part == "start":
+            # Open the year: its calendar and set-up (copied from the year before), one evaluation per
+            # reporting unit of the year's last period, and the 自評 pre-filled from its evaluation.
+            try:
+                setup.ensure_evaluations(year)
+            except Problems as exc:
+                for problem in exc.problems:
+                    messages.error(request, problem)
+            else:
+                count = prefill.prefill_year(year)
+                messages.success(
+                    request,
+                    _("The year-end evaluation of %(year)s is open: %(n)s units pre-filled.")
+                    % {"year": year, "n": count},
+                )
+            return redirect("annual:setup", year=year)
         elif part == "grades":
             count = min(int(request.POST.get("rows", "0") or 0), 20)
             typed_grades = []
@@ -499,6 +516,7 @@ def year_setup(request: HttpRequest, year: int) -> HttpResponse:
             "rules": ScoringRule.choices,
             "labels": INDICATOR_LABELS,
             "started": AnnualEvaluation.objects.filter(year=year).exclude(stage=Stage.SELF).exists(),
+            "units": AnnualEvaluation.objects.filter(year=year).count(),
             "cycle": AnnualCycle.objects.filter(year=year).first(),
             "is_admin": is_ndc_admin(request.user),
         },
