@@ -136,6 +136,9 @@ SPECTACULAR_SETTINGS = {
         "WorkItemStatusEnum": "sixcore.progress.choices.WorkItemStatus",
         "PeriodStateEnum": "sixcore.progress.choices.PeriodState",
         "BudgetUnitEnum": "sixcore.progress.choices.BudgetUnit",
+        "AnnualStageEnum": "sixcore.annual.choices.Stage",
+        "AnnualScoreStageEnum": "sixcore.annual.choices.ScoreStage",
+        "ScoringRuleEnum": "sixcore.annual.choices.ScoringRule",
     },
 }
 

@@ -114,8 +114,13 @@ def check_deadline(evaluation: AnnualEvaluation) -> None:
         )
 
 
+def refusal(action: str) -> str:
+    """The message refusing ``action`` to a caller without the right (pages and the API show it)."""
+    return _("You may not %(action)s this evaluation.") % {"action": ACTIONS[action]}
+
+
 def _refuse(action: str) -> PermissionDenied:
-    return PermissionDenied(_("You may not %(action)s this evaluation.") % {"action": ACTIONS[action]})
+    return PermissionDenied(refusal(action))
 
 
 def _wrong_stage(action: str, evaluation: AnnualEvaluation) -> InvalidTransition:

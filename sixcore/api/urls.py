@@ -2,6 +2,7 @@
 
 - ``plan/…``: the plan, read-only and public (``?revision=N``, default the latest).
 - ``progress/…``: the quarterly cycle, read and written within the caller's scope.
+- ``annual-evaluations/…``: the year-end evaluation (年度評核), read and scored within the caller's scope.
 """
 
 from django.urls import include, path
@@ -30,6 +31,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("supplies/", include("sixcore.supplies.api.urls")),
+    path("", include("sixcore.annual.api.urls")),
     path("plan/kpis/", kpi_list, name="plan-kpi-list"),
     path("plan/kpis/<str:measure>/<str:code>/", kpi_detail, name="plan-kpi-detail"),
     path("plan/work-items/", work_item_list, name="plan-work-item-list"),
