@@ -293,12 +293,17 @@ def test_an_overdue_self_assessment_is_marked(moea, monkeypatch):
 def test_the_report_is_downloadable_once_published(moea):
     url = reverse("reports:annual", args=["111", "xlsx"])
     assert client_for(None).get(url).status_code == 403
+    downloads = client_for(None).get(reverse("reports:index")).content.decode()
+    row = downloads.split('id="annual-reports"', 1)[1].split("</table>", 1)[0]
+    assert "111 年度評核" in row and url not in row
+    assert url in client_for(ndc_reviewer()).get(reverse("reports:index")).content.decode()
     assert client_for(ndc_reviewer()).get(url).status_code == 200
     walk_to_published(moea)
     response = client_for(None).get(url)
     assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
     index = client_for(None).get(reverse("annual:list") + "?year=111").content.decode()
     assert url in index
+    assert url in client_for(None).get(reverse("reports:index")).content.decode()
 
 
 def test_an_administrator_opens_a_year_from_the_set_up(monkeypatch):

@@ -18,6 +18,20 @@ from .build import build_annual_report
 from .render import CONTENT_TYPES, annual_filename, render_annual
 
 
+def annual_rows(user) -> list[dict]:
+    """Each year with evaluations, newest first, and whether this user may download its report (one
+    query): NDC always, everybody else once an evaluation of the year is published."""
+    from django.db.models import Count, Q
+
+    years = (
+        AnnualEvaluation.objects.values("year")
+        .annotate(published=Count("pk", filter=Q(stage=Stage.PUBLISHED)))
+        .order_by("-year")
+    )
+    ndc = is_ndc(user)
+    return [{"year": y["year"], "allowed": ndc or y["published"] > 0} for y in years]
+
+
 def can_download(user, year: int) -> bool:
     return is_ndc(user) or AnnualEvaluation.objects.filter(year=year, stage=Stage.PUBLISHED).exists()
 
