@@ -3,12 +3,12 @@
 
 from django.urls import path
 
-from . import views
+from . import setup_views, views
 
 app_name = "annual"
 urlpatterns = [
     path("", views.evaluation_list, name="list"),
     path("<int:pk>/", views.evaluation_detail, name="evaluation"),
     path("<int:pk>/<slug:action>/", views.evaluation_step, name="step"),
-    path("setup/<int:year>/", views.year_setup, name="setup"),
+    path("setup/<int:year>/", setup_views.year_setup, name="setup"),
 ]

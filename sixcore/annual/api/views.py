@@ -140,7 +140,9 @@ STEP_ERRORS = {
     401: errors.NOT_AUTHENTICATED,
     403: errors.FORBIDDEN,
     404: errors.NOT_FOUND,
-    409: OpenApiResponse(s.AnnualWrongStageSerializer, description="Wrong stage, or the deadline has passed."),
+    409: OpenApiResponse(
+        s.AnnualWrongStageSerializer, description="Wrong stage, or the deadline has passed."
+    ),
 }
 
 
