@@ -142,10 +142,18 @@ def test_prefill_leaves_evaluations_past_self_alone(reported):
     assert moea.stage == Stage.INITIAL and moea.version == version
 
 
-def test_latest_period_when_q4_has_no_reports_yet(db, monkeypatch):
-    """Year 112 in progress: the latest period of the year is what exists (112Q4 exists as a period,
-    so it is used; its figures are empty until reported)."""
-    monkeypatch.setenv("SIXCORE_AS_OF", "2024-02-01")
-    setup.ensure_evaluations(112)
-    assert setup.year_period(112).code == "112Q4"
-    assert prefill.prefill_year(112) > 0
+@pytest.mark.parametrize(
+    ("day", "code"),
+    [("2024-02-01", "112Q4"), ("2023-10-11", "112Q3"), ("2023-06-30", "112Q2"), ("2023-04-01", "112Q1")],
+)
+def test_the_period_is_q4_or_the_latest_complete_quarter(db, monkeypatch, day, code):
+    """An evaluation opened before the year is over reads its last complete quarter."""
+    monkeypatch.setenv("SIXCORE_AS_OF", day)
+    assert setup.year_period(112).code == code
+
+
+def test_no_period_before_the_first_quarter_ends(db, monkeypatch):
+    monkeypatch.setenv("SIXCORE_AS_OF", "2023-03-01")
+    assert setup.year_period(112) is None
+    setup.ensure_evaluations(112)  # the units are known from the year's plan all the same
+    assert prefill.prefill_year(112) == 0

@@ -153,3 +153,60 @@ def test_approved_reports_are_public_but_not_writable(draft):
             format="json",
         )
         assert response.status_code == 403
+
+
+# --- year-end evaluation (年度評核): the same roles on 經濟部's evaluation of industry 3 ------------------
+
+
+@pytest.fixture
+def annual_draft(program, monkeypatch):
+    from sixcore.annual import setup
+    from sixcore.annual.models import AnnualEvaluation
+
+    monkeypatch.setenv("SIXCORE_AS_OF", "2023-02-01")  # inside 111's 自評 window
+    setup.ensure_evaluations(111)
+    return AnnualEvaluation.objects.get(year=111, industry__code="3", agency__code="moea")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reading_an_annual_draft(annual_draft, role):
+    client = client_for(role)
+    detail = client.get(f"/api/annual-evaluations/{annual_draft.pk}/")
+    listed = client.get("/api/annual-evaluations/?year=111&industry=3&limit=1000").json()["results"]
+    visible = annual_draft.pk in [row["id"] for row in listed]
+    assert (detail.status_code, visible) == ((200, True) if role in READS_DRAFT else (404, False))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_scoring_an_annual_draft(annual_draft, role):
+    response = client_for(role).patch(
+        f"/api/annual-evaluations/{annual_draft.pk}/scores/",
+        {"stage": "self", "version": annual_draft.version, "scores": {"planning": {"score": 60}}},
+        format="json",
+    )
+    assert response.status_code == PATCH_STATUS[role], response.content
+    written = annual_draft.scores.filter(score=60).count()
+    assert written == (1 if role == "owner editor" else 0)
+
+
+@pytest.mark.parametrize(
+    ("role", "step", "expected"),
+    [
+        ("anonymous", "submit-self", 401),
+        ("owner viewer", "submit-self", 403),
+        ("other editor", "submit-self", 404),
+        ("industry lead", "complete-initial", 409),  # its industry, but still in 自評
+        ("owner editor", "complete-initial", 403),
+        ("ndc reviewer", "approve", 403),  # 核定 is the administrator's
+        ("ndc admin", "approve", 409),
+        ("other editor", "reopen", 404),
+        ("ndc reviewer", "reopen", 403),
+    ],
+)
+def test_annual_steps_by_role(annual_draft, role, step, expected):
+    response = client_for(role).post(
+        f"/api/annual-evaluations/{annual_draft.pk}/{step}/", {"comment": "c", "reason": "r"}, format="json"
+    )
+    assert response.status_code == expected, response.content
+    annual_draft.refresh_from_db()
+    assert annual_draft.stage == "self"

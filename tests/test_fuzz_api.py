@@ -73,7 +73,7 @@ def _known(known: dict[str, str], labels: Any = OPERATIONS) -> list[Any]:
 def test_the_schema_has_every_api_area():
     """A guard against fuzzing nothing: a schema that lost its operations would pass every check."""
     prefixes = {label.split()[1].split("/")[2] for label in OPERATIONS}
-    assert prefixes >= {"plan", "progress", "evaluation", "supplies"}
+    assert prefixes >= {"plan", "progress", "evaluation", "supplies", "annual-evaluations"}
     assert any(label.startswith(("POST", "PATCH", "PUT", "DELETE")) for label in OPERATIONS)
 
 
@@ -115,6 +115,7 @@ def world(program, monkeypatch, in_process_requests) -> dict[str, Any]:
         submission.work_item_reports.update(percent=100, status="done", completed_on=AS_OF)
         workflow.submit(submission, editor(submission.agency.code))
     workflow.approve(approved, admin)
+    annual = _annual_world(moea, admin)
 
     return {
         "tokens": {
@@ -124,7 +125,31 @@ def world(program, monkeypatch, in_process_requests) -> dict[str, Any]:
         },
         "submissions": [s.pk for s in (*moea_drafts, submitted, approved)],
         "moea_drafts": moea_drafts,
+        "annual": annual,
     }
+
+
+def _annual_world(moea, admin) -> list[int]:
+    """Year-end evaluations of year 110 whose 自評 window holds the fuzz's date, one of 經濟部's
+    scored and submitted, one published: ids of evaluations in several stages."""
+    from sixcore.annual import services, setup
+    from sixcore.annual.models import AnnualCycle, AnnualEvaluation
+
+    AnnualCycle.objects.create(
+        year=110,
+        self_opens=date(2022, 7, 1),
+        self_due=date(2022, 7, 31),
+        initial_due=date(2022, 8, 15),
+        review_due=date(2022, 8, 31),
+    )
+    setup.ensure_evaluations(110)
+    drafts = list(AnnualEvaluation.objects.filter(year=110, agency__code="moea").order_by("industry__code"))
+    submitted = AnnualEvaluation.objects.filter(year=110).exclude(agency__code="moea").order_by("pk").first()
+    submitter = editor(submitted.agency.code)
+    scores = {row.indicator.code: {"score": 80} for row in services.stage_scores(submitted, "self")}
+    services.save_scores(submitted, submitter, "self", submitted.version, scores)
+    services.submit_self(submitted, submitter)
+    return [e.pk for e in (*drafts, submitted)]
 
 
 # --- objects that exist, per path template -------------------------------------------------------
@@ -169,6 +194,7 @@ def _existing(template: str, world: dict[str, Any]) -> list[dict[str, Any]]:
         "/api/supplies/assignments/{id}/": lambda: ids(supplies.Assignment),
         "/api/supplies/observations/{id}/": lambda: ids(supplies.Observation),
         "/api/supplies/alerts/{id}/": lambda: ids(supplies.Alert),
+        "/api/annual-evaluations/{id}/": lambda: [{"id": pk} for pk in world["annual"]],
     }
     for prefix, values in table.items():
         if template.startswith(prefix.rstrip("/")):
@@ -243,6 +269,27 @@ def _bodies(label: str, world: dict[str, Any]) -> st.SearchStrategy | None:
                     ),
                     max_size=2,
                 ),
+            },
+        )
+    if label == "PATCH /api/annual-evaluations/{id}/scores/":
+        return st.fixed_dictionaries(
+            {"stage": st.sampled_from(["self", "initial", "review", "x"]), "version": st.integers(0, 3)},
+            optional={
+                "scores": st.dictionaries(
+                    st.sampled_from(["planning", "schedule", "budget", "kpi", "nope"]),
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "score": numbers,
+                            "argued_score": numbers,
+                            "argued_reason": st.text(max_size=10),
+                            "comment": st.text(max_size=10),
+                        },
+                    ),
+                    max_size=3,
+                ),
+                "self_summary": st.text(max_size=10),
+                "review_opinion": st.text(max_size=10),
             },
         )
     return None

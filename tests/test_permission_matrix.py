@@ -121,7 +121,7 @@ class World:
     media: Path
     clients: dict[str, Client] = field(default_factory=dict)
     api: dict[str, APIClient] = field(default_factory=dict)
-    annual: Any = None  # agency A's year-end evaluation of 111, in 自評 (a draft)
+    annual: Any = None  # agency A's year-end evaluation draft (year 110, industry 3)
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +243,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             moea=moea,
             media=media,
         )
-        w.annual = _annual_draft(moea)
+        w.annual = _annual_draft(users)
         for role, user in users.items():
             w.clients[role] = Client()
             w.api[role] = APIClient()
@@ -254,16 +254,24 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         transaction.set_rollback(True)
 
 
-def _annual_draft(moea):
-    """經濟部's year-end evaluation of 111 for industry 3 in 自評, its 自評 open on the world's date
-    (the calendar's window moved to include it) and the marker in its evidence."""
+def _annual_draft(users):
+    """Agency A's year-end evaluation of year 110 for industry 3, in 自評 with the marker text; the
+    calendar puts the world's date (2022-07-05) inside its 自評 window, so the owner can score."""
+    from sixcore.annual import services as annual
     from sixcore.annual import setup as annual_setup
-    from sixcore.annual.models import AnnualCycle, AnnualEvaluation, IndicatorScore
+    from sixcore.annual.models import AnnualCycle, AnnualEvaluation
 
-    annual_setup.ensure_evaluations(111)
-    AnnualCycle.objects.filter(year=111).update(self_opens=date(2022, 1, 1))
-    evaluation = AnnualEvaluation.objects.get(year=111, industry__code="3", agency=moea)
-    IndicatorScore.objects.filter(evaluation=evaluation, stage="self").update(evidence=MARK)
+    AnnualCycle.objects.create(
+        year=110,
+        self_opens=date(2022, 7, 1),
+        self_due=date(2022, 7, 31),
+        initial_due=date(2022, 8, 15),
+        review_due=date(2022, 8, 31),
+    )
+    annual_setup.ensure_evaluations(110)
+    evaluation = AnnualEvaluation.objects.get(year=110, industry__code="3", agency__code="moea")
+    annual.save_scores(evaluation, users["editor"], "self", evaluation.version, {}, {"self_summary": MARK})
+    evaluation.refresh_from_db()
     return evaluation
 
 
@@ -384,9 +392,9 @@ WEB: dict[str, Check] = {
         kwargs=lambda w: {"job_id": w.job.id}, get=among(NDC, 200, 404), write=outcomes(405)
     ),
     "reports:index": Check(get=PUBLIC, write=outcomes(405)),
-    # The year-end evaluation: a draft is read by its agency, its industry's lead unit and NDC (others,
+    # The year-end evaluation (agency A's draft of 110): read by its agency, its industry's lead unit and NDC (others,
     # the public included: not found); its 自評 is written by the agency's editors only.
-    "annual:list": Check(get=PUBLIC, write=outcomes(405), query="?year=111"),
+    "annual:list": Check(get=PUBLIC, write=outcomes(405), query="?year=110"),
     "annual:evaluation": Check(
         kwargs=lambda w: {"pk": w.annual.pk},
         get=among(DRAFT_READERS, 200, 404),
@@ -403,7 +411,7 @@ WEB: dict[str, Check] = {
         data=lambda w: {"comment": "matrix"},
     ),
     "annual:setup": Check(
-        kwargs=lambda w: {"year": 111},
+        kwargs=lambda w: {"year": 110},
         get=among({"admin"}, 200, 403, anonymous="login"),
         write=among({"admin"}, "redirect", 403, anonymous="login"),
         data=lambda w: {
@@ -418,7 +426,7 @@ WEB: dict[str, Check] = {
     ),
     # The annual report: NDC always; others once an evaluation of the year is published (none is).
     "reports:annual": Check(
-        kwargs=lambda w: {"year": "111", "fmt": "xlsx"}, get=among(NDC, 200, 403), write=outcomes(405)
+        kwargs=lambda w: {"year": "110", "fmt": "xlsx"}, get=among(NDC, 200, 403), write=outcomes(405)
     ),
     # Site search: public, each hit scoped by the policies (tests/test_search.py).
     "search:search": Check(get=PUBLIC, write=outcomes(405)),
@@ -625,6 +633,25 @@ API_ROUTES: dict[str, tuple[str, ...]] = {
     },
     "supplies-alert-list": ("supplies_alerts_list",),
     "supplies-alert-detail": ("supplies_alerts_retrieve",),
+    "annual-evaluation-list": ("annual_evaluations_list",),
+    "annual-evaluation-detail": ("annual_evaluations_retrieve",),
+    "annual-evaluation-scores": ("annual_evaluations_scores_partial_update",),
+    **{
+        f"annual-evaluation-{step}": (f"annual_evaluations_{step.replace('-', '_')}_create",)
+        for step in (
+            "submit-self",
+            "complete-initial",
+            "complete-review",
+            "approve",
+            "publish",
+            "return",
+            "reopen",
+            "extend",
+        )
+    },
+    "annual-indicator-list": ("annual_evaluations_indicators_list",),
+    "annual-grade-list": ("annual_evaluations_grades_list",),
+    "annual-cycle-list": ("annual_evaluations_cycles_list",),
 }
 
 # --- the API matrix (operationId → check) ---------------------------------------------------------------
@@ -850,6 +877,54 @@ API: dict[str, Check] = {
 }
 
 
+def _annual_step(write: dict[str, Any], writers: set[str] = frozenset(), data=None) -> Check:
+    return Check(
+        kwargs=lambda w: {"pk": w.annual.pk},
+        write=write,
+        data=data or (lambda w: {"comment": "matrix", "reason": "matrix"}),
+        writers=set(writers),
+    )
+
+
+# Agency A's year-end evaluation in 自評: read like the quarterly draft; its owner scores it; NDC
+# extends its deadline; every other step is refused for the right (403/404) or the stage (409).
+API.update(
+    {
+        "annual_evaluations_list": Check(get=PUBLIC, query="?year=110&limit=1000"),
+        "annual_evaluations_retrieve": Check(kwargs=lambda w: {"pk": w.annual.pk}, get=API_DRAFT_GET),
+        "annual_evaluations_scores_partial_update": Check(
+            kwargs=lambda w: {"pk": w.annual.pk},
+            method="patch",
+            write=DRAFT_STEP | {"editor": 200},
+            data=lambda w: {
+                "stage": "self",
+                "version": w.annual.version,
+                "scores": {"planning": {"score": 50}},
+            },
+            writers={"editor"},
+        ),
+        # Not every indicator is scored yet: the owner's submit is refused (400), nothing written.
+        "annual_evaluations_submit_self_create": _annual_step(DRAFT_STEP | {"editor": 400}),
+        "annual_evaluations_complete_initial_create": _annual_step(DRAFT_STEP | {"lead": 409}),
+        "annual_evaluations_complete_review_create": _annual_step(
+            DRAFT_STEP | {"reviewer": 409, "admin": 409}
+        ),
+        "annual_evaluations_approve_create": _annual_step(DRAFT_STEP | {"admin": 409}),
+        "annual_evaluations_publish_create": _annual_step(DRAFT_STEP | {"admin": 409}),
+        "annual_evaluations_return_create": _annual_step(DRAFT_STEP | {"reviewer": 409, "admin": 409}),
+        "annual_evaluations_reopen_create": _annual_step(DRAFT_STEP | {"admin": 409}),
+        "annual_evaluations_extend_create": _annual_step(
+            DRAFT_STEP | {"reviewer": 200, "admin": 200},
+            {"reviewer", "admin"},
+            lambda w: {"until": "2022-08-10", "reason": "matrix"},
+        ),
+        "annual_evaluations_indicators_list": Check(get=PUBLIC, query="?year=110"),
+        "annual_evaluations_grades_list": Check(get=PUBLIC, query="?year=110"),
+        "annual_evaluations_cycles_list": Check(get=PUBLIC),
+    }
+)
+
+
 def _item_body(w) -> dict:
     from sixcore.supplies.api.serializers import SupplyItemSerializer
 
@@ -895,6 +970,8 @@ def fingerprint(world: World) -> str:
         "supplies.Assignment",
         "supplies.Observation",
         "supplies.ImportBatch",
+        "annual.AnnualEvaluation",
+        "annual.IndicatorScore",
         "core.ObjectChange",
     ]
     for label in labels:

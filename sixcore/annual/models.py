@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.models import Agency
 from sixcore.plan.models import Industry
@@ -40,7 +41,7 @@ class Indicator(models.Model):
     code = models.SlugField(_("code"), max_length=32)
     category = models.CharField(_("category"), max_length=50)
     name = models.CharField(_("indicator"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("annual indicator", "description"), blank=True)
     weight = models.DecimalField(
         _("weight"), **SCORE, validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
     )

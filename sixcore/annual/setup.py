@@ -199,8 +199,14 @@ def ensure_year(year: int, *, is_demo: bool = False) -> AnnualCycle:
 
 
 def year_period(year: int) -> ReportingPeriod | None:
-    """The period whose evaluation feeds the year's: Q4, or the latest period of the year there is."""
-    return ReportingPeriod.objects.filter(roc_year=year).order_by("-quarter").first()
+    """The period whose evaluation feeds the year's: Q4 once the year is over, else the latest quarter
+    of the year that has ended by the system's today (an evaluation opened early, as in the demo,
+    reads the last complete quarter rather than an empty running one); None before Q1 ends."""
+    from sixcore.progress.clock import today
+
+    day = today()
+    periods = list(ReportingPeriod.objects.filter(roc_year=year).order_by("-quarter"))
+    return next((p for p in periods if p.end <= day), None)
 
 
 @transaction.atomic
@@ -209,7 +215,7 @@ def ensure_evaluations(year: int, *, is_demo: bool = False) -> list[AnnualEvalua
     under the plan revision in force at the year's last period — each with its 自評 score rows
     (idempotent: existing evaluations are left alone). Pre-filling is ``prefill.prefill``."""
     ensure_year(year, is_demo=is_demo)
-    period = year_period(year)
+    period = year_period(year) or ReportingPeriod.objects.filter(roc_year=year).order_by("-quarter").first()
     if period is None:
         raise Problems([_("Year: no reporting period of %(year)s exists.") % {"year": year}])
     units = reporting_units(program_in_force(period), year)

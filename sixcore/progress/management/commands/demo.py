@@ -25,6 +25,7 @@ from django.db import transaction
 
 from sixcore.accounts.choices import AgencyKind, Role
 from sixcore.accounts.models import Agency, User
+from sixcore.annual.demo import load_demo as annual_demo
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, parse_quarter
 from sixcore.plan.models import AnnualTarget, BudgetLine, Industry
@@ -98,6 +99,7 @@ class Command(ChangeLoggedCommand):
             f"as-of date set to {AS_OF.isoformat()} (112/10/11); {generated} demo submissions generated (示範資料)"
         )
         self._coordination(users)
+        self.stdout.write(annual_demo(users, AS_OF))
         if "supplies" in get_commands():
             call_command("supplies", "demo", stdout=self.stdout)
 
