@@ -317,3 +317,16 @@ def test_an_administrator_opens_a_year_from_the_set_up(monkeypatch):
     assert AnnualEvaluation.objects.filter(year=112, stage=Stage.SELF).count() > 0
     assert Indicator.objects.filter(year=112).exists()
     assert 'id="start-year"' not in client_for(ndc_admin()).get(url).content.decode()
+
+
+def test_ndc_extends_a_stage_deadline_and_others_may_not(moea, monkeypatch):
+    url = reverse("annual:step", args=[moea.pk, "extend"])
+    assert client_for(editor("moea")).post(url, {"until": "2023-04-30", "reason": "展延"}).status_code == 403
+    response = client_for(ndc_reviewer()).post(url, {"until": "明天", "reason": "展延"}, follow=True)
+    assert any("明天" in str(m) for m in response.context["messages"])
+    client_for(ndc_reviewer()).post(url, {"until": "2023-04-30", "reason": "颱風停班"})
+    moea.refresh_from_db()
+    assert str(moea.extended_until) == "2023-04-30"
+    monkeypatch.setenv("SIXCORE_AS_OF", "2023-04-20")  # past 3/25, within the extension
+    data = open_fields(moea, ScoreStage.SELF)
+    assert client_for(editor("moea")).post(page_url(moea), data).status_code == 302

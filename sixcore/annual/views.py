@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from sixcore.accounts.policy import is_ndc
 from sixcore.core.changelog import history_context
+from sixcore.core.roc import format_roc_date
 from sixcore.progress.clock import today
 from sixcore.progress.forms import as_text
 
@@ -261,6 +263,8 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
             "publish": annual_policy.can_publish(user, evaluation),
             "return": annual_policy.can_return(user, evaluation),
             "reopen": annual_policy.can_reopen(user, evaluation),
+            "extend": evaluation.stage not in (Stage.APPROVED, Stage.PUBLISHED)
+            and annual_policy.may("extend", user, evaluation),
         },
         **history_context(evaluation),
     }
@@ -332,7 +336,31 @@ def evaluation_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     right, the stage and the deadline on the locked row; a refusal is a message on the page."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if action == "extend":
+        return _extend(request, _visible(request, pk))
     if action not in STEPS:
         raise Http404
     evaluation = _visible(request, pk)
     return _step(request, evaluation, action, request.POST.get("comment", "")[:4000])
+
+
+def _extend(request: HttpRequest, evaluation: AnnualEvaluation) -> HttpResponse:
+    """NDC extends the current stage's deadline for this unit (a date and a reason, logged)."""
+    if not annual_policy.may("extend", request.user, evaluation):
+        raise PermissionDenied(_("Only NDC extends a deadline."))
+    raw = request.POST.get("until", "").strip()
+    try:
+        until = date.fromisoformat(raw)  # the date picker's value
+    except ValueError:
+        messages.error(request, _("Extended until: %(value)s is not a date.") % {"value": raw[:20] or "—"})
+        return redirect("annual:evaluation", pk=evaluation.pk)
+    try:
+        services.extend(evaluation, request.user, until, request.POST.get("reason", "")[:2000])
+    except Problems as exc:
+        for problem in exc.problems:
+            messages.error(request, problem)
+    except InvalidTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Deadline extended to %(date)s.") % {"date": format_roc_date(until)})
+    return redirect("annual:evaluation", pk=evaluation.pk)
