@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -281,7 +282,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = _visible(request, pk)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"/accounts/login/?next={request.path}")
+            return redirect_to_login(request.get_full_path())
         stage = _scoring_stage(request.user, evaluation)
         if stage is None:
             raise PermissionDenied(_("You may not score this evaluation now."))
