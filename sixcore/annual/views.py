@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from sixcore.accounts.policy import is_ndc
@@ -63,6 +64,8 @@ COMPLETES = {
     ScoreStage.INITIAL: "complete_initial",
     ScoreStage.REVIEW: "complete_review",
 }
+# Labels of the stage texts where they are read, not typed.
+READ_LABELS = {"improvement_items": _lazy("Improvement items")}
 ORDER = [Stage.SELF, Stage.INITIAL, Stage.REVIEW, Stage.REVIEWED, Stage.APPROVED, Stage.PUBLISHED]
 
 
@@ -223,7 +226,7 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
         cells.append(c)
         saved_texts[c.name] = as_text(getattr(evaluation, name))
     opinions = [
-        (FIELD_LABELS[name], getattr(evaluation, name))
+        (READ_LABELS.get(name, FIELD_LABELS[name]), getattr(evaluation, name), name == "improvement_items")
         for name, s in (
             ("self_summary", ScoreStage.SELF),
             ("initial_opinion", ScoreStage.INITIAL),
