@@ -171,6 +171,14 @@ def test_the_whole_workflow_through_the_pages_and_the_public_sees_the_grade(moea
     public = client_for(None)
     html = public.get(reverse("annual:list") + "?year=111").content.decode()
     assert page_url(moea) in html and moea.grade in html
+    # The distribution counts the one published unit, in its industry and for the program.
+    table = html.split('id="distribution"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*><th scope=\"row\">([^<]+)</th>((?:<td[^>]*>[^<]*</td>)+)</tr>", table)
+    cells = {label: re.findall(r">([^<]*)</td>", tds) for label, tds in rows}
+    grades = list(GradeThreshold.objects.filter(year=YEAR).values_list("label", flat=True))
+    expected = ["1" if g == moea.grade else "0" for g in grades] + ["1"]
+    assert cells["全方案"][: len(grades) + 1] == expected
+    assert cells[f"1 {moea.industry.name}"][: len(grades) + 1] == expected
     detail = public.get(page_url(moea)).content.decode()
     assert moea.grade in detail and "複核同意" in detail and 'id="save-button"' not in detail
 
