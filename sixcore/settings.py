@@ -122,7 +122,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sixcore API",
-    "DESCRIPTION": "六大核心戰略產業推動方案 管考系統 — the plan (read) and the quarterly cycle (within the caller's scope).",
+    "DESCRIPTION": "六大核心戰略產業推動方案 管考系統 — the plan (read), the quarterly cycle and the year-end evaluation (within the caller's scope).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN at run time.

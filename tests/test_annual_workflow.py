@@ -109,8 +109,11 @@ def test_full_cycle_and_its_change_log(moea, monkeypatch):
     for name in ("submit_self", "complete_initial", "complete_review", "approve", "publish"):
         assert f"annual.{name}" in actions
     assert ("annual.complete_initial", "初核完成") in log
-    # Every score written is in the evaluation's history too.
-    assert any(a == "update" for a in actions) or any(a == "create" for a in actions)
+    # Every score written is in the evaluation's history too, with who and the values before and after.
+    edits = history_for(moea).filter(action="update", changed_object_type__model="indicatorscore")
+    review = edits.filter(postchange_data__stage="review", postchange_data__score="92.00")
+    assert review.count() == 4 and {e.user for e in review} == {ndc_reviewer()}
+    assert all(e.prechange_data["score"] == "80.00" for e in review)  # carried from 初核
 
 
 STEPS = {

@@ -43,6 +43,20 @@ INVALID: dict[str, Any] = {
     "progress_submissions_return_create": lambda w: TRANSITION,
     "progress_submissions_reopen_create": lambda w: TRANSITION,
     "progress_submissions_lines_partial_update": lambda w: {"version": 0, "kpis": "x", "unknown": 1},
+    "annual_evaluations_scores_partial_update": lambda w: {"stage": "bogus", "version": "x", "scores": "x"},
+    **{
+        f"annual_evaluations_{step}_create": lambda w: {**TRANSITION, "until": "x"}
+        for step in (
+            "submit_self",
+            "complete_initial",
+            "complete_review",
+            "approve",
+            "publish",
+            "return",
+            "reopen",
+        )
+    },
+    "annual_evaluations_extend_create": lambda w: {"until": "x", "reason": ["not", "text"]},
     "progress_kpi_reports_create": lambda w: {
         "kpi": w.kpi.code,
         "measure": w.kpi.measure.code,

@@ -131,6 +131,14 @@ def set_indicators(year: int, rows: Iterable[Mapping[str, Any]], user=None) -> l
         for score in gone.scores.all():
             score.delete()
         gone.delete()
+    # Evaluations already created (all still in 自評) get a row for each new indicator.
+    for evaluation in AnnualEvaluation.objects.filter(year=year):
+        have = set(evaluation.scores.filter(stage=ScoreStage.SELF).values_list("indicator_id", flat=True))
+        for indicator in kept:
+            if indicator.pk not in have:
+                IndicatorScore.objects.create(
+                    evaluation=evaluation, indicator=indicator, stage=ScoreStage.SELF
+                )
     return kept
 
 
@@ -150,6 +158,42 @@ def set_thresholds(year: int, thresholds: Iterable[tuple[str, Any]], user=None) 
         raise problems
     GradeThreshold.objects.filter(year=year).delete()
     return [GradeThreshold.objects.create(year=year, label=label, min_score=m) for label, m in thresholds]
+
+
+CYCLE_FIELDS = ("self_opens", "self_due", "initial_due", "review_due", "approval_due")
+
+
+@transaction.atomic
+def set_cycle(year: int, dates: Mapping[str, date | None], user=None, note: str | None = None) -> AnnualCycle:
+    """Set the year's calendar (NDC administrators): every date given, in the order of the stages
+    (自評 opens ≤ 自評 due ≤ 初核 due ≤ 複核 due ≤ 核定 due, the last optional); each problem names
+    the date as the form shows it. Units already past a stage keep their extensions."""
+    _require_admin(user)
+    cycle = AnnualCycle.objects.select_for_update().filter(year=year).first() or AnnualCycle(
+        year=year, **AnnualCycle.default_dates(year)
+    )
+    values = {name: dates.get(name, getattr(cycle, name)) for name in CYCLE_FIELDS}
+    problems = Problems()
+    labels = {name: AnnualCycle._meta.get_field(name).verbose_name for name in CYCLE_FIELDS}
+    for name in CYCLE_FIELDS[:-1]:
+        if values[name] is None:
+            problems.add(name, labels[name], _("required."))
+    ordered = [(name, values[name]) for name in CYCLE_FIELDS if values[name] is not None]
+    for (before, first), (after, second) in zip(ordered, ordered[1:], strict=False):
+        if second < first:
+            problems.add(
+                after,
+                labels[after],
+                _("must not be before %(field)s.") % {"field": labels[before]},
+            )
+    if problems:
+        raise problems
+    for name, value in values.items():
+        setattr(cycle, name, value)
+    if note is not None:
+        cycle.note = note
+    cycle.save()
+    return cycle
 
 
 def ensure_year(year: int, *, is_demo: bool = False) -> AnnualCycle:

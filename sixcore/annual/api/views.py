@@ -171,6 +171,7 @@ def _with_scores(queryset: QuerySet) -> QuerySet:
     ),
     retrieve=extend_schema(
         tags=TAGS,
+        summary="One evaluation: scores of each stage, totals, deadline and the caller's next steps.",
         parameters=[EVALUATION_PATH],
         responses={200: s.AnnualEvaluationDetailSerializer, 404: errors.NOT_FOUND},
     ),
@@ -265,9 +266,10 @@ class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, view
     @action(detail=True, methods=["patch"])
     def scores(self, request: Request, pk: str | None = None) -> Response:
         evaluation = self.get_object()
-        # The right before the body: a caller who may not score any stage learns nothing from a 400.
-        stage = request.data.get("stage") if isinstance(request.data, dict) else None
-        stages = [stage] if stage in SCORING_STAGE else list(SCORING_STAGE)
+        # The right before the body: a caller who may not score the stage being scored now learns
+        # nothing from a 400 (once no stage scores, those with a right to some stage get the 409).
+        current = [st for st, during in SCORING_STAGE.items() if during == evaluation.stage]
+        stages = current or list(SCORING_STAGE)
         if not any(annual_policy.may_score(request.user, evaluation, st) for st in stages):
             raise PermissionDenied(services.refusal("score"))
         body = s.ScoresPatchSerializer(data=request.data)
