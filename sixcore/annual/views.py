@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,7 +31,7 @@ from sixcore.core.roc import format_roc_date
 from sixcore.progress.clock import today
 from sixcore.progress.forms import as_text
 
-from . import services
+from . import services, summary
 from .choices import SCORING_STAGE, ScoreStage, ScoringRule, Stage
 from .exceptions import EvaluationConflict, InvalidTransition, Problems
 from .forms import (
@@ -88,27 +87,12 @@ def _year(request: HttpRequest, years: list[int]) -> int | None:
     return years[0] if years else None
 
 
-def distribution(evaluations: list[AnnualEvaluation], grades: list[str]) -> tuple[list[dict], dict]:
-    """Grades of the published evaluations counted per industry and for the program, with averages."""
-    by_industry: dict[tuple[str, str], list[AnnualEvaluation]] = {}
-    for e in evaluations:
-        items = by_industry.setdefault((e.industry.code, e.industry.name), [])
-        if e.stage == Stage.PUBLISHED:
-            items.append(e)
-
-    def row(label: str, items: list[AnnualEvaluation]) -> dict:
-        counts = Counter(e.grade for e in items)
-        scores = [e.final_score for e in items if e.final_score is not None]
-        average = (sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores else None
-        return {
-            "label": label,
-            "counts": [counts.get(g, 0) for g in grades],
-            "units": len(items),
-            "average": average,
-        }
-
-    rows = [row(f"{code} {name}", items) for (code, name), items in sorted(by_industry.items())]
-    return rows, row(_("Whole program"), [e for items in by_industry.values() for e in items])
+def distribution(evaluations: list[AnnualEvaluation], grades: list[str]) -> tuple[list, object]:
+    """Grades counted per industry and for the program (``summary.distribution``, the one rule the
+    report uses too) among the evaluations the user may read that have a grade."""
+    rows = [(e.industry.code, e.industry.name, e.grade, e.final_score) for e in evaluations if e.grade]
+    counted = summary.distribution(rows, grades)
+    return counted[:-1], counted[-1]
 
 
 @require_GET
@@ -128,7 +112,11 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
     for e in evaluations:
         e.due = services.stage_deadline(e, cycle) if cycle and e.stage != Stage.PUBLISHED else None
         e.overdue = bool(e.due and today() > e.due)
-    grades = list(GradeThreshold.objects.filter(year=year).values_list("label", flat=True)) if year else []
+    grades = (
+        list(GradeThreshold.objects.filter(year=year).order_by("-min_score").values_list("label", flat=True))
+        if year
+        else []
+    )
     rows, program = distribution(evaluations, grades)
     stage_counts = Counter(e.stage for e in evaluations)
     return render(

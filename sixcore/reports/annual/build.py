@@ -8,11 +8,12 @@ cover. Nothing is re-scored here: the scores and grades are those the stages sav
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sixcore.annual import summary
 from sixcore.annual.choices import ScoreStage, ScoringRule, Stage
 from sixcore.annual.models import AnnualEvaluation, GradeThreshold, IndicatorScore
 from sixcore.core.roc import format_roc_date
@@ -143,20 +144,13 @@ def unit_page(evaluation: AnnualEvaluation, scores: list[IndicatorScore]) -> Uni
     )
 
 
-def _average(values: list[Decimal]) -> Decimal | None:
-    if not values:
-        return None
-    return (sum(values) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def distribution(key: str, label: str, units: list[UnitPage]) -> Distribution:
-    counts: dict[str, int] = defaultdict(int)
-    for unit in units:
-        if unit.grade:
-            counts[unit.grade] += 1
-    return Distribution(
-        key, label, dict(counts), len(units), _average([u.score for u in units if u.score is not None])
-    )
+def distributions(units: list[UnitPage], grades: list[str]) -> list[Distribution]:
+    """Per industry, then the program (key ""): ``annual.summary.distribution``, as the pages count."""
+    rows = [(u.industry_code, u.industry, u.grade, u.score) for u in units if u.grade]
+    return [
+        Distribution(g.key, g.label or "全方案", g.counts, g.units, g.mean_score)
+        for g in summary.distribution(rows, grades)
+    ]
 
 
 def build_annual_report(year: int, evaluations: QuerySet, *, published_only: bool) -> AnnualReport:
@@ -180,9 +174,8 @@ def build_annual_report(year: int, evaluations: QuerySet, *, published_only: boo
     ):
         scores[score.evaluation_id].append(score)
     units = [unit_page(e, scores[e.pk]) for e in chosen]
-    by_industry: dict[str, list[UnitPage]] = defaultdict(list)
-    for unit in units:
-        by_industry[unit.industry_code].append(unit)
+    grades = grades_of(year)
+    counted = distributions(units, [grade for grade, _floor in grades])
     program = Program.objects.order_by("revision").first()
     name = program.name if program else "六大核心戰略產業推動方案"
     return AnnualReport(
@@ -192,10 +185,8 @@ def build_annual_report(year: int, evaluations: QuerySet, *, published_only: boo
         generated_text=f"{format_roc_date(timezone.localdate())} {timezone.localtime():%H:%M}",
         scope_text="已公告之評核結果" if published_only else "全部填報單位（含未公告）",
         is_demo=any(e.is_demo for e in chosen),
-        grades=grades_of(year),
+        grades=grades,
         units=units,
-        by_industry=[
-            distribution(code, rows[0].industry, rows) for code, rows in sorted(by_industry.items())
-        ],
-        program=distribution("", "全方案", units),
+        by_industry=counted[:-1],
+        program=counted[-1],
     )
