@@ -20,6 +20,7 @@ urlpatterns = [
     path("coordination/", include("sixcore.coordination.urls")),
     path("follow-ups/", include("sixcore.followups.urls")),
     path("reports/", include("sixcore.reports.urls")),
+    path("annual/", include("sixcore.annual.urls")),
     path("progress/", include("sixcore.progress.urls")),
     path("supplies/", include("sixcore.supplies.urls")),
     path("search/", include("sixcore.search.urls")),

@@ -397,6 +397,42 @@ WEB: dict[str, Check] = {
         kwargs=lambda w: {"job_id": w.job.id}, get=among(NDC, 200, 404), write=outcomes(405)
     ),
     "reports:index": Check(get=PUBLIC, write=outcomes(405)),
+    # The year-end evaluation (agency A's draft of 110): read by its agency, its industry's lead unit and NDC (others,
+    # the public included: not found); its 自評 is written by the agency's editors only.
+    "annual:list": Check(get=PUBLIC, write=outcomes(405), query="?year=110"),
+    "annual:evaluation": Check(
+        kwargs=lambda w: {"pk": w.annual.pk},
+        get=among(DRAFT_READERS, 200, 404),
+        write=among(DRAFT_READERS, 403, 404) | {"editor": "redirect"},
+        data=lambda w: {"version": w.annual.version, "score|planning|comment": "matrix"},
+        writers={"editor"},
+    ),
+    # 送出自評 of an unscored draft: refused with a message for its editor (nothing written), 403 for the
+    # other readers, "not found" for everybody else.
+    "annual:step": Check(
+        kwargs=lambda w: {"pk": w.annual.pk, "action": "submit_self"},
+        get=among(SIGNED_IN, 405, 405, anonymous="login"),
+        write=among(DRAFT_READERS, 403, 404, anonymous="login") | {"editor": "redirect"},
+        data=lambda w: {"comment": "matrix"},
+    ),
+    "annual:setup": Check(
+        kwargs=lambda w: {"year": 110},
+        get=among({"admin"}, 200, 403, anonymous="login"),
+        write=among({"admin"}, "redirect", 403, anonymous="login"),
+        data=lambda w: {
+            "part": "grades",
+            "rows": "2",
+            "grade-0-label": "優等",
+            "grade-0-min": "90",
+            "grade-1-label": "其他",
+            "grade-1-min": "0",
+        },
+        writers={"admin"},
+    ),
+    # The annual report: NDC always; others once an evaluation of the year is published (none is).
+    "reports:annual": Check(
+        kwargs=lambda w: {"year": "110", "fmt": "xlsx"}, get=among(NDC, 200, 403), write=outcomes(405)
+    ),
     # Site search: public, each hit scoped by the policies (tests/test_search.py).
     "search:search": Check(get=PUBLIC, write=outcomes(405)),
     # The to-do home: every signed-in user (its items are scoped; tests/test_workbench.py).

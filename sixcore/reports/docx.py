@@ -8,6 +8,7 @@ data, 示範資料 in the header of every page. The content is ``layout.blocks``
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -20,7 +21,7 @@ from docx.shared import Cm, Pt, RGBColor
 from sixcore.core.opendocument import clean
 
 from .builder import QuarterlyReport
-from .layout import Heading, Paragraph, Table, blocks, header_text
+from .layout import Block, Heading, Paragraph, Table, blocks, header_text
 
 FONT = "Noto Sans CJK TC"
 LIGHT_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "white": "F2F2F2"}
@@ -108,7 +109,9 @@ def _table(document, header: list[str], rows: list[list[str]], lights: list[str]
     return table
 
 
-def render_docx(report: QuarterlyReport) -> bytes:
+def render_docx(report: QuarterlyReport, content: Iterable[Block] | None = None) -> bytes:
+    """``content``: another report's blocks (the annual evaluation report) in this same page frame;
+    ``report`` then only needs ``title`` and ``is_demo``."""
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -133,7 +136,7 @@ def render_docx(report: QuarterlyReport) -> bytes:
     _field(footer, "NUMPAGES")
     footer.add_run(" 頁")
 
-    for block in blocks(report):
+    for block in blocks(report) if content is None else content:
         if isinstance(block, Heading):
             if block.level == 0:
                 document.add_paragraph(block.text, style="Title")

@@ -10,6 +10,7 @@ header of every page. Fonts: Noto Sans CJK TC for Chinese text.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 from odf.dc import Language, Title
 from odf.opendocument import OpenDocumentText
@@ -34,7 +35,7 @@ from odf.text import H, P, PageCount, PageNumber
 from sixcore.core.opendocument import clean
 
 from .builder import QuarterlyReport
-from .layout import Heading, Paragraph, Table, blocks, header_text
+from .layout import Block, Heading, Paragraph, Table, blocks, header_text
 
 FONT = "Noto Sans CJK TC"
 LIGHT_FILLS = {"green": "#C6EFCE", "yellow": "#FFEB9C", "red": "#FFC7CE", "white": "#F2F2F2"}
@@ -186,13 +187,14 @@ def _table(doc, styles: _Styles, block: Table):
     return table
 
 
-def render_odt(report: QuarterlyReport) -> bytes:
+def render_odt(report: QuarterlyReport, content: Iterable[Block] | None = None) -> bytes:
+    """``content``: another report's blocks (the annual evaluation report), as in ``render_docx``."""
     doc = OpenDocumentText()
     doc.meta.addElement(Title(text=report.title))
     doc.meta.addElement(Language(text="zh-TW"))
     styles = _Styles(doc, report)
     body = doc.text
-    for block in blocks(report):
+    for block in blocks(report) if content is None else content:
         if isinstance(block, Heading):
             if block.level == 0:
                 body.addElement(P(stylename=styles.title, text=clean(block.text)))

@@ -58,8 +58,11 @@ def render_pdf(report: QuarterlyReport) -> bytes:
     """A tagged PDF (PDF/UA-1: structure tree, reading order, the document's language zh-Hant-TW from the
     HTML, its title shown): the government's document standard wants read-only files as PDF that a
     screen reader can follow, not only text that can be selected."""
+    return html_to_pdf(render_html(report))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Any report's print HTML as a tagged PDF (PDF/UA-1), with the process's one font configuration."""
     from weasyprint import HTML
 
-    html = render_html(report)
-    fonts = _fonts()
-    return HTML(string=html).write_pdf(font_config=fonts, pdf_variant="pdf/ua-1")
+    return HTML(string=html).write_pdf(font_config=_fonts(), pdf_variant="pdf/ua-1")

@@ -68,7 +68,13 @@ def index(request: HttpRequest) -> HttpResponse:
         ("submissions", _("Quarterly reports (approved ones; NDC: all)")),
         ("evaluation", _("Evaluation of the latest period (lights, budget execution)")),
     ]
-    return render(request, "reports/index.html", {"rows": rows, "datasets": datasets, "is_ndc": ndc})
+    from .annual.views import annual_rows
+
+    return render(
+        request,
+        "reports/index.html",
+        {"rows": rows, "datasets": datasets, "is_ndc": ndc, "annual": annual_rows(request.user)},
+    )
 
 
 def _busy() -> HttpResponse:

@@ -33,6 +33,7 @@ SECTION_OF_NAMESPACE = {
     "followups": "followups",
     "supplies": "supplies",
     "reports": "downloads",
+    "annual": "annual",
 }
 SECTION_OF_URL_NAME = {
     "attention": "attention",
@@ -84,6 +85,8 @@ def entries_for(user) -> list[tuple[str, str | Promise, str, tuple]]:
         )
     if signed_in:
         rows.append(("reports", pgettext_lazy("site menu", "Quarterly reports"), "progress:submissions", ()))
+    # Everybody: the public reads published grades, agencies their own evaluations (annual/policy.py).
+    rows.append(("annual", pgettext_lazy("site menu", "Year-end evaluation"), "annual:list", ()))
     if signed_in and user.role in EDITOR_ROLES:
         rows.append(("excel", pgettext_lazy("site menu", "Excel upload"), "progress:excel_upload", ()))
     if ndc:

@@ -165,7 +165,10 @@ def _red_lights(user, today: date):
 
 def home_for(user, today: date) -> dict:
     """Everything the 待辦事項 page shows for this user, by role."""
+    from sixcore.annual.todo import annual_work
+
     context: dict = {"today": today, "is_ndc": is_ndc(user), "is_lead": user.role == Role.INDUSTRY_LEAD}
+    context["annual"] = annual_work(user, today)
     if is_ndc(user):
         context["ndc"] = ndc_work(user, today)
     else:
