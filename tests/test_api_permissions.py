@@ -238,6 +238,8 @@ def test_follow_up_answers_go_to_the_owners_report_only(draft, follow_up):
     assert response.status_code == 400 and set(response.json()) == {"status", "overdue"}
     listed = ndc.get("/api/follow-ups/?status=tracked&agency=moea").json()["results"]
     assert [i["id"] for i in listed] == [follow_up.pk]
+
+
 # --- year-end evaluation (年度評核): the same roles on 經濟部's evaluation of industry 3 ------------------
 
 

@@ -13,7 +13,17 @@ from tests.factories import editor, industry_lead, ndc_admin, ndc_reviewer, open
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r'<a href="([^"]+)" id="nav-([\w-]+)"( aria-current="page")?>')
-PUBLIC = {"plan", "dashboard", "annual", "revisions", "coordination", "followups", "supplies", "downloads", "api"}
+PUBLIC = {
+    "plan",
+    "dashboard",
+    "annual",
+    "revisions",
+    "coordination",
+    "followups",
+    "supplies",
+    "downloads",
+    "api",
+}
 SIGNED_IN = PUBLIC | {"todo", "reports"}
 AGENCY = SIGNED_IN | {"agency"}
 EXPECTED = {
