@@ -116,6 +116,22 @@ def test_full_cycle_and_its_change_log(moea, monkeypatch):
     assert all(e.prechange_data["score"] == "80.00" for e in review)  # carried from 初核
 
 
+def test_the_history_names_every_step_in_people_s_words(moea, monkeypatch):
+    """No action of the cycle reaches the history tab as its stored name (``annual.submit_self``)."""
+    from django.utils import translation
+
+    from sixcore.core.templatetags.changes import action_label
+
+    to_published(moea, monkeypatch)
+    moea.reopen(ndc_admin(), "更正分數")
+    actions = set(history_for(moea).values_list("action", flat=True))
+    assert {"annual.submit_self", "annual.publish", "annual.reopen"} <= actions
+    with translation.override("zh-hant"):
+        labels = {a: action_label(a) for a in actions}
+    assert all(label != action and "." not in label for action, label in labels.items()), labels
+    assert labels["annual.submit_self"] == "送出自評" and labels["annual.publish"] == "公告"
+
+
 STEPS = {
     "submit_self": (Stage.SELF, lambda e, m: score_all(e, editor("moea"), ScoreStage.SELF)),
     "complete_initial": (Stage.INITIAL, lambda e, m: to_initial(e)),

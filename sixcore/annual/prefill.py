@@ -181,5 +181,10 @@ def prefill_year(year: int, evaluations: Iterable[AnnualEvaluation] | None = Non
         unit.prefilled_from, unit.prefilled_at = period.code, stamp
         unit.version += 1
         unit.save(update_fields=["prefilled_from", "prefilled_at", "version", "modified_at"])
-    record_action(targets[0], "annual.prefill", f"{year}: {len(targets)} evaluations from {period.code}")
+    record_action(
+        targets[0],
+        "annual.prefill",
+        _("Year %(year)s: figures of %(count)s evaluations filled in from %(period)s.")
+        % {"year": year, "count": len(targets), "period": period.label},
+    )
     return len(targets)

@@ -280,7 +280,7 @@ def ensure_evaluations(year: int, *, is_demo: bool = False) -> list[AnnualEvalua
         record_action(
             created[0],
             "annual.ensure_evaluations",
-            f"{year}: {len(created)} evaluations created",
+            _("Year %(year)s: %(count)s evaluations created.") % {"year": year, "count": len(created)},
         )
     return created
 

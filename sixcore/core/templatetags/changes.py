@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sixcore.core import roc
+from sixcore.core import actions, roc
 
 register = template.Library()
 
@@ -43,6 +43,9 @@ def action_label(action: str) -> str:
     """``update`` → 修改, ``submission.return`` → 退回修正; an unknown action is shown as stored."""
     if action in ACTIONS:
         return str(ACTIONS[action])
+    registered = actions.label(action)
+    if registered is not None:
+        return registered
     verb = action.rsplit(".", 1)[-1]
     return str(VERBS[verb]) if verb in VERBS else action
 
