@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sixcore.revisions",
     "sixcore.followups",
     "sixcore.coordination",
+    "sixcore.fieldwork",
     "sixcore.reports",
     "sixcore.search",
     "sixcore.workbench",

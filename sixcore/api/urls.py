@@ -30,6 +30,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("supplies/", include("sixcore.supplies.api.urls")),
+    path("field-verifications/", include("sixcore.fieldwork.api.urls")),
     path("plan/kpis/", kpi_list, name="plan-kpi-list"),
     path("plan/kpis/<str:measure>/<str:code>/", kpi_detail, name="plan-kpi-detail"),
     path("plan/work-items/", work_item_list, name="plan-work-item-list"),

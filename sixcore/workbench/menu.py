@@ -30,6 +30,7 @@ SECTION_OF_NAMESPACE = {
     "progress": "reports",
     "revisions": "revisions",
     "coordination": "coordination",
+    "fieldwork": "fieldwork",
     "supplies": "supplies",
     "reports": "downloads",
 }
@@ -89,6 +90,8 @@ def entries_for(user) -> list[tuple[str, str | Promise, str, tuple]]:
         rows.append(("attention", pgettext_lazy("site menu", "Needs attention"), "evaluation:attention", ()))
     rows.append(("revisions", pgettext_lazy("site menu", "Plan revisions"), "revisions:list", ()))
     rows.append(("coordination", pgettext_lazy("site menu", "Coordination"), "coordination:index", ()))
+    # NDC plans visits; agencies read those they attend; the public reads published ones.
+    rows.append(("fieldwork", pgettext_lazy("site menu", "Field verification"), "fieldwork:index", ()))
     rows.append(("supplies", pgettext_lazy("site menu", "Strategic supplies"), "supplies:dashboard", ()))
     rows.append(("downloads", pgettext_lazy("site menu", "Reports and open data"), "reports:index", ()))
     rows.append(("api", "API", "api-docs", ()))

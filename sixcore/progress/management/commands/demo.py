@@ -27,6 +27,7 @@ from sixcore.accounts.choices import AgencyKind, Role
 from sixcore.accounts.models import Agency, User
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, parse_quarter
+from sixcore.fieldwork.demo import create_demo as create_field_verifications
 from sixcore.plan.models import AnnualTarget, BudgetLine, Industry
 from sixcore.progress import workflow
 from sixcore.progress.choices import BudgetUnit, WorkItemStatus
@@ -98,6 +99,7 @@ class Command(ChangeLoggedCommand):
             f"as-of date set to {AS_OF.isoformat()} (112/10/11); {generated} demo submissions generated (示範資料)"
         )
         self._coordination(users)
+        self.stdout.write(f"{create_field_verifications(users)} demo field verifications (示範資料)")
         if "supplies" in get_commands():
             call_command("supplies", "demo", stdout=self.stdout)
 
