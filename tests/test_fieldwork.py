@@ -40,6 +40,10 @@ def set_kpi(period, agency: str, value, kpi="1.2.2", industry="1") -> None:
 
 @pytest.fixture
 def world(program, monkeypatch):
+    return make_world(monkeypatch)
+
+
+def make_world(monkeypatch) -> dict:
     """111Q1 and 111Q2 with 1.2.2 red twice (measure 1.2 high risk) and one work item 0 % done."""
     monkeypatch.setenv("SIXCORE_AS_OF", AS_OF.isoformat())
     q1, q2 = open_period("111Q1"), open_period("111Q2")

@@ -17,8 +17,10 @@ import struct
 import zlib
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import translation
 
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.clock import as_of
@@ -67,9 +69,14 @@ def _owner(candidate: selection.Candidate, drafts: set[tuple[str, str]]) -> str:
     return candidate.agencies[0]
 
 
-@transaction.atomic
 def create_demo(users: dict) -> int:
-    """The two demo visits; returns how many were created (0 when they exist)."""
+    """The two demo visits; returns how many were created (0 when they exist). In the site's language:
+    the reasons for selection are kept as the candidate list worded them."""
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        return _create(users)
+
+
+def _create(users: dict) -> int:
     from sixcore.accounts.models import Agency
 
     if FieldVerification.objects.filter(is_demo=True).exists():
@@ -129,7 +136,7 @@ def create_demo(users: dict) -> int:
                 services.add_recommendation(
                     ndc,
                     item,
-                    text=f"{DEMO}請{agencies[owner].name}就{item.code}研提具體改善措施並按季填報辦理情形",
+                    text=f"{DEMO}請{agencies[owner].name}就{item.label.split()[0]}研提具體改善措施並按季填報辦理情形",
                     owner=agencies[owner],
                     due_date=due,
                 )

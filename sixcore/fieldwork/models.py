@@ -13,9 +13,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.models import Agency
 from sixcore.plan.models import KPI, Industry, Measure, WorkItem
+from sixcore.progress.clock import now
 from sixcore.progress.models import ReportingPeriod
 
 from .choices import ItemKind, VerificationStatus
@@ -82,7 +84,7 @@ class FieldVerification(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("planned by")
     )
-    created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("planned at"), default=now)  # the as-of clock, as workflow stamps
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
@@ -112,7 +114,7 @@ class VerifiedItem(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=12, choices=ItemKind.choices)
     code = models.CharField(_("code"), max_length=40)
-    label = models.CharField(_("item"), max_length=300)
+    label = models.CharField(pgettext_lazy("field verification", "Item"), max_length=300)
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     work_item = models.ForeignKey(WorkItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -158,7 +160,7 @@ class Evidence(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(default=now)
 
     class Meta:
         verbose_name = _("evidence")
@@ -197,7 +199,7 @@ class Recommendation(models.Model):
         verbose_name=_("follow-up item"),
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now)
 
     class Meta:
         verbose_name = _("recommendation")

@@ -38,6 +38,7 @@ class Candidate:
     industry: str
     agencies: list[str]
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (Reason, sentence)
+    agency_names: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -70,11 +71,7 @@ def default_criteria() -> Criteria:
     return Criteria(Decimal(row.lag_threshold), row.repeat_threshold, row.lookback_quarters)
 
 
-def _percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{(value * 100).quantize(Decimal('0.1'))}%"
-
-
-def _number(value: Decimal | None) -> str:
+def number(value: Decimal | None) -> str:
     """20.00 → 20, 23.50 → 23.5 (as people write percentages)."""
     return "—" if value is None else f"{value.normalize():f}"
 
@@ -87,10 +84,7 @@ def candidates(period: ReportingPeriod, user, criteria: Criteria | None = None) 
     found: list[Candidate] = []
     for k in evaluation.kpis:
         if k.light == Light.RED:
-            sentence = _("KPI light is red: achievement %(achievement)s (%(reason)s)") % {
-                "achievement": _percent(k.achievement),
-                "reason": k.reason,
-            }
+            sentence = _("KPI light is red: %(reason)s") % {"reason": k.reason}
             found.append(
                 Candidate(
                     ItemKind.KPI,
@@ -107,10 +101,10 @@ def candidates(period: ReportingPeriod, user, criteria: Criteria | None = None) 
                 "Work item behind schedule by %(lag)s percentage points (threshold %(threshold)s): "
                 "planned %(planned)s%%, reported %(reported)s%%"
             ) % {
-                "lag": _number(w.lag),
-                "threshold": _number(criteria.lag_threshold),
-                "planned": _number(w.planned),
-                "reported": _number(w.reported),
+                "lag": number(w.lag),
+                "threshold": number(criteria.lag_threshold),
+                "planned": number(w.planned),
+                "reported": number(w.reported),
             }
             if w.lag_reason:
                 sentence += _("; reason given: %(reason)s") % {"reason": w.lag_reason}
@@ -147,6 +141,8 @@ def candidates(period: ReportingPeriod, user, criteria: Criteria | None = None) 
                 )
             )
     found.extend(_reporting_units(period, user, criteria))
+    for candidate in found:
+        candidate.agency_names = [evaluation.agencies.get(code, code) for code in candidate.agencies]
     return found
 
 

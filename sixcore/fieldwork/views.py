@@ -119,7 +119,10 @@ def candidates(request: HttpRequest) -> HttpResponse:
             "period": period,
             "periods": ReportingPeriod.objects.order_by("-roc_year", "-quarter"),
             "industries": Industry.objects.filter(program__revision=0).order_by("code"),
-            "agencies": sorted({a for c in found for a in c.agencies}),
+            "agencies": sorted(
+                {(a, n) for c in found for a, n in zip(c.agencies, c.agency_names, strict=True)}
+            ),
+            "lag_default": selection.number(criteria.lag_threshold),
             "reasons": Reason.choices,
             "criteria": criteria,
             "candidates": shown,
