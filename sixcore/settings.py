@@ -137,6 +137,9 @@ SPECTACULAR_SETTINGS = {
         "WorkItemStatusEnum": "sixcore.progress.choices.WorkItemStatus",
         "PeriodStateEnum": "sixcore.progress.choices.PeriodState",
         "BudgetUnitEnum": "sixcore.progress.choices.BudgetUnit",
+        "FollowUpSourceEnum": "sixcore.followups.choices.FollowUpSource",
+        "FollowUpStatusEnum": "sixcore.followups.choices.FollowUpStatus",
+        "FollowUpRulingKindEnum": "sixcore.followups.choices.RulingKind",
     },
 }
 

@@ -2,6 +2,7 @@
 
 - ``plan/…``: the plan, read-only and public (``?revision=N``, default the latest).
 - ``progress/…``: the quarterly cycle, read and written within the caller's scope.
+- ``follow-ups/…``: follow-up items (列管事項), NDC's rulings and the owners' 辦理情形 (followups/api).
 """
 
 from django.urls import include, path
@@ -31,6 +32,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("supplies/", include("sixcore.supplies.api.urls")),
     path("field-verifications/", include("sixcore.fieldwork.api.urls")),
+    path("follow-ups/", include("sixcore.followups.api.urls")),
     path("plan/kpis/", kpi_list, name="plan-kpi-list"),
     path("plan/kpis/<str:measure>/<str:code>/", kpi_detail, name="plan-kpi-detail"),
     path("plan/work-items/", work_item_list, name="plan-work-item-list"),

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.models import Agency
@@ -100,7 +101,9 @@ def open_follow_ups(as_of: date, user=None) -> QuerySet[FollowUp]:
 
 def latest_responses(follow_ups, as_of: date | None = None) -> dict[int, FollowUpResponse]:
     """Each item's latest 辦理情形 (of a period ending by ``as_of`` when given), one query."""
-    responses = FollowUpResponse.objects.filter(follow_up__in=list(follow_ups)).select_related("period")
+    responses = FollowUpResponse.objects.filter(follow_up__in=list(follow_ups)).select_related(
+        "period", "submission"
+    )
     latest: dict[int, FollowUpResponse] = {}
     for r in responses:
         if as_of is not None and r.period is not None and r.period.start > as_of:
@@ -191,11 +194,16 @@ def report_items(submission: Submission) -> list[ReportItem]:
 
 
 class ResponseErrors(Exception):
-    """Bad 辦理情形 rows, each naming the item as the user sees it; nothing was written."""
+    """Bad 辦理情形 answers as ``(item id, message)``; nothing was written. ``str()`` names each item as
+    the user sees it (列管事項 #12 辦理情形：…)."""
 
     def __init__(self, errors: list[tuple[int | None, str]]):
         self.errors = errors
-        super().__init__("; ".join(m for _i, m in errors))
+        super().__init__(
+            "; ".join(
+                f"{_('Follow-up item #%(id)s progress (辦理情形)') % {'id': i}}：{m}" for i, m in errors
+            )
+        )
 
 
 MAX_RESPONSE_CHARS = 4000
@@ -222,17 +230,11 @@ def save_responses(user, submission: Submission, texts: dict[int, str]) -> int:
         for fu_id, text in texts.items():
             item = items.get(fu_id)
             if item is None:
-                errors.append((fu_id, _("Follow-up item %(id)s: not carried by this report") % {"id": fu_id}))
+                errors.append((fu_id, _("not carried by this report")))
             elif len(text or "") > MAX_RESPONSE_CHARS:
-                errors.append(
-                    (
-                        fu_id,
-                        _("Follow-up item %(id)s, progress (辦理情形): at most %(n)s characters")
-                        % {"id": fu_id, "n": MAX_RESPONSE_CHARS},
-                    )
-                )
+                errors.append((fu_id, _("at most %(n)s characters") % {"n": MAX_RESPONSE_CHARS}))
             elif not follow_up_policy.can_respond(user, item.follow_up):
-                errors.append((fu_id, _("Follow-up item %(id)s: not your agency's") % {"id": fu_id}))
+                errors.append((fu_id, _("not your agency's follow-up item")))
         if errors:
             raise ResponseErrors(errors)
         locked_items = {f.pk: f for f in FollowUp.objects.select_for_update().filter(pk__in=list(texts))}
@@ -243,7 +245,7 @@ def save_responses(user, submission: Submission, texts: dict[int, str]) -> int:
             if response is None and text:
                 if locked_items[fu_id].status != FollowUpStatus.TRACKED:
                     raise ResponseErrors(
-                        [(fu_id, _("Follow-up item %(id)s is closed (解除列管).") % {"id": fu_id})]
+                        [(fu_id, _("the item is closed (解除列管)"))]
                     )
                 FollowUpResponse.objects.create(
                     follow_up=locked_items[fu_id], period=locked.period, submission=locked, text=text, by=user
@@ -256,13 +258,10 @@ def save_responses(user, submission: Submission, texts: dict[int, str]) -> int:
                 response.text, response.by = text, user
                 response.save()
                 changed += 1
+        if changed:
+            # The report's one version guards its answers too: a colleague's open form becomes stale.
+            Submission.objects.filter(pk=locked.pk).update(
+                version=F("version") + 1, modified_at=timezone.now()
+            )
+    submission.refresh_from_db(fields=["version", "modified_at"])
     return changed
-
-
-def missing_responses(submission: Submission) -> list[FollowUp]:
-    """Tracked items the report carries without a 辦理情形 (completeness before 送出審查)."""
-    return [
-        i.follow_up
-        for i in report_items(submission)
-        if i.response is None and i.follow_up.status == FollowUpStatus.TRACKED
-    ]

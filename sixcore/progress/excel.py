@@ -476,7 +476,8 @@ def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> Workbook:
 
     title = f"{period.label}　{agency.name}"
     for spec in SHEETS:
-        _write_data_sheet(wb.create_sheet(spec.name), spec, rows[spec.kind], f"{title}　{spec.name}", demo)
+        write_data_sheet(wb.create_sheet(spec.name), spec, rows[spec.kind], f"{title}　{spec.name}", demo)
+    follow_up_sheet().write_sheet(wb, submissions, title, demo)
     _write_meta(wb.create_sheet(SHEET_META), period, agency, submissions, units)
     # Sheets cannot be added, renamed, deleted or unhidden; no password: this guards mistakes, not secrets.
     wb.security = WorkbookProtection(lockStructure=True)
@@ -588,7 +589,7 @@ def _instructions() -> list[str]:
     ]
 
 
-def _write_data_sheet(ws, spec: SheetSpec, rows: list[list[Any]], title: str, demo: bool) -> None:
+def write_data_sheet(ws, spec: SheetSpec, rows: list[list[Any]], title: str, demo: bool) -> None:
     ws.append([_safe_text(title + (DEMO_MARK if demo else ""))])
     ws["A1"].font = Font(bold=True, size=12, color="C00000" if demo else None)
     ws.append(spec.headers)
@@ -736,6 +737,7 @@ def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
     """Every sheet's rows as (value, type, number format) cells, from an .xlsx (``xlsx_reader``) or an
     .ods (``core.opendocument``) alike: a formula arrives with type ``f``, so it can be refused."""
     widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, str(SHEET_INFO): 5}
+    widths[follow_up_sheet().SPEC.name] = follow_up_sheet().WIDTH
     if is_ods(data):
         _check_ods(data)
         reader = opendocument
@@ -768,14 +770,14 @@ def _check_ods(data: bytes) -> None:
         raise _Refused(str(exc)) from None
 
 
-def _cell(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:
+def cell_at(rows: list[tuple[Cell, ...]], row: int, col: int) -> Cell:
     """The cell at 1-based (row, col) of a sheet read by ``_read_workbook`` (empty when absent)."""
     if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
         return rows[row - 1][col - 1]
     return (None, "n", "General")
 
 
-def _code(value: Any) -> str:
+def code_of(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return "" if value is None else _unneutralise(str(value).strip())
@@ -828,7 +830,7 @@ def _parse_decimal(cell: Cell, name: str) -> Decimal | None:
     return number
 
 
-def _parse_text(cell: Cell) -> str:
+def parse_text(cell: Cell) -> str:
     value = cell[0]
     if value is None:
         return ""
@@ -932,7 +934,7 @@ _PARSERS = {"done": _parse_done, "status": _parse_status, "unit": _parse_unit, "
 
 def _parse(name: str, cell: Cell) -> Any:
     if name in TEXT_FIELDS:
-        return _parse_text(cell)
+        return parse_text(cell)
     if name in QUANTUM:
         return _parse_decimal(cell, name)
     return _PARSERS[name](cell)
@@ -1027,13 +1029,46 @@ def _import_workbook(file, user) -> ImportResult:
         writes = _check_permissions_and_versions(
             file_units, units, period, agency, user, problems, result, allowed
         )
+        answers = follow_up_sheet().read_sheet(sheets, file_units, submissions, user, problems)
         if problems:
             result.problems, result.truncated = problems.items, problems.dropped
             result.unchanged = []
             return result
         _apply(writes, user, problems, result, submissions, lines, allowed)
+        if not problems and answers:
+            _apply_answers(answers, user, problems, result, submissions)
+        if problems:
+            # The lines of this import are written by now: nothing of it stays.
+            transaction.set_rollback(True)
+            result.changed = []
     result.problems, result.truncated = problems.items, problems.dropped
     return result
+
+
+def follow_up_sheet():
+    """The 列管事項 sheet (``followups/excel.py``: that app builds on this module, hence the late import)."""
+    from sixcore.followups import excel as follow_ups
+
+    return follow_ups
+
+
+def _apply_answers(answers, user, problems: _Problems, result: ImportResult, submissions) -> None:
+    """The follow-up answers of the file, after its lines; the outcomes count them as changed fields."""
+    before = {pk: s.version for pk, s in submissions.items()}
+    follow_up_sheet().apply(user, submissions, answers, problems)
+    if problems:
+        return
+    outcomes = {o.submission_id: o for o in result.changed}
+    for pk, texts in answers.items():
+        s = submissions[pk]
+        s.refresh_from_db(fields=["version"])
+        outcome = outcomes.get(pk)
+        if outcome is None:
+            outcome = SubmissionOutcome(pk, s.industry.code, s.industry.name, 0, before[pk], s.version)
+            result.changed.append(outcome)
+            result.unchanged = [o for o in result.unchanged if o.submission_id != pk]
+        outcome.fields_changed += len(texts)
+        outcome.version_after = s.version
 
 
 def _by_file_key(lines: dict[str, dict[str, Line]]) -> dict[str, dict[Any, Line]]:
@@ -1056,7 +1091,7 @@ def _read_meta(sheets, problems: _Problems):
     """(the period and agency the file names, [file unit]) from the hidden sheet and the sheet structure,
     or None (problems added). The period and agency are resolved with the submissions (``_resolve_meta``)."""
     meta = sheets.get(SHEET_META)
-    if meta is None or _cell(meta, 1, 1)[0] != FORMAT_MAGIC:
+    if meta is None or cell_at(meta, 1, 1)[0] != FORMAT_MAGIC:
         problems.add(
             "",
             "",
@@ -1066,7 +1101,7 @@ def _read_meta(sheets, problems: _Problems):
             ),
         )
         return None
-    if _code(_cell(meta, 1, 2)[0]) != FORMAT_VERSION:
+    if code_of(cell_at(meta, 1, 2)[0]) != FORMAT_VERSION:
         problems.add("", "", gettext("The workbook's format version differs (an old file?): download again."))
         return None
     for spec in SHEETS:
@@ -1080,8 +1115,8 @@ def _read_meta(sheets, problems: _Problems):
             )
             continue
         for index, header in enumerate(spec.headers, start=1):
-            value = _cell(rows, HEADER_ROW, index)[0]
-            if _code(value) != header:
+            value = cell_at(rows, HEADER_ROW, index)[0]
+            if code_of(value) != header:
                 problems.add(
                     spec.name,
                     f"{get_column_letter(index)}{HEADER_ROW}",
@@ -1090,15 +1125,15 @@ def _read_meta(sheets, problems: _Problems):
                     )
                     % {"header": f"「{header}」"},
                 )
-    period_code, agency_code = _code(_cell(meta, 2, 2)[0]), _code(_cell(meta, 3, 2)[0])
+    period_code, agency_code = code_of(cell_at(meta, 2, 2)[0]), code_of(cell_at(meta, 3, 2)[0])
     units = []
     broken = False
     for row in range(5, len(meta) + 1):
-        sid, industry, version, content = (_cell(meta, row, c)[0] for c in range(1, 5))
+        sid, industry, version, content = (cell_at(meta, row, c)[0] for c in range(1, 5))
         if sid is None:
             continue
         try:
-            units.append(_FileUnit(int(sid), _code(industry), int(version), _code(content)))
+            units.append(_FileUnit(int(sid), code_of(industry), int(version), code_of(content)))
         except (TypeError, ValueError):
             broken = True
             break
@@ -1160,7 +1195,7 @@ def _resolve_meta(ref: _MetaRef, submissions: dict[int, Submission], file_units,
 def _locate_info_cells(sheets, file_units: list[_FileUnit]) -> None:
     """The 說明 row listing each submission, to point submission-level problems at it."""
     info = sheets.get(str(SHEET_INFO), [])
-    rows = {_code(_cell(info, r, 1)[0]): r for r in range(17, len(info) + 1)}
+    rows = {code_of(cell_at(info, r, 1)[0]): r for r in range(17, len(info) + 1)}
     for fu in file_units:
         fu.info_cell = f"A{rows[fu.industry]}" if fu.industry in rows else "A16"
 
@@ -1190,7 +1225,7 @@ def _read_sheet(spec, rows, by_industry, units, period, agency, problems: _Probl
                 )
         if all(c[0] is None or (isinstance(c[0], str) and not c[0].strip()) for c in cells):
             continue
-        keys = [_code(_cell(rows, row_number, c)[0]) for c in range(1, spec.key_columns + 1)]
+        keys = [code_of(cell_at(rows, row_number, c)[0]) for c in range(1, spec.key_columns + 1)]
         industry = keys[0]
         key = _row_key(spec, keys)
         where = f"B{row_number}" if spec.kind != "kpis" else f"C{row_number}"
@@ -1219,7 +1254,7 @@ def _read_sheet(spec, rows, by_industry, units, period, agency, problems: _Probl
                 continue
             coordinate = f"{get_column_letter(index)}{row_number}"
             fu.cells[(spec.kind, key, column.field)] = (spec.name, coordinate)
-            cell = _cell(rows, row_number, index)
+            cell = cell_at(rows, row_number, index)
             if cell[1] in ("f", "e"):
                 continue
             try:

@@ -20,6 +20,8 @@ from sixcore.accounts.policy import is_ndc, is_ndc_admin, submission_policy
 from sixcore.core.changelog import history_context
 from sixcore.core.roc import RocDateError
 from sixcore.core.uploads import UploadRefused, check_upload
+from sixcore.followups import report as follow_up_report
+from sixcore.followups.services import ResponseErrors
 from sixcore.plan.models import AnnualTarget
 
 from . import workflow
@@ -181,7 +183,10 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = -1
-    save_lines(submission, request.user, version, changes_from_post(request.POST))
+    with transaction.atomic():
+        save_lines(submission, request.user, version, changes_from_post(request.POST))
+        # 列管事項辦理情形: saved with the lines, all or nothing (followups.services.save_responses).
+        follow_up_report.save_from_post(request.user, submission, request.POST)
     if request.POST.get("then") == "submit":
         try:
             workflow.submit(submission, request.user)
@@ -220,6 +225,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
             submission.refresh_from_db()
         except LineErrors as exc:
             errors = [{**e, "anchor": dom_id(e["name"]) if e["name"] else ""} for e in exc.errors]
+        except ResponseErrors as exc:
+            errors = [
+                {**e, "anchor": dom_id(e["name"]) if e["name"] else ""}
+                for e in follow_up_report.errors_for_form(exc)
+            ]
     lines = _lines_context(submission)
     refused = bool(errors or conflict)
     originals = build_cells(
@@ -268,6 +278,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if submission.status == SubmissionStatus.DRAFT
         else [],
+        "follow_up_items": follow_up_report.section(submission, request.POST if refused else None, errors),
         **lines,
     }
     # 200 even when the save was refused: the page is the answer (a 4xx page is logged by browsers as

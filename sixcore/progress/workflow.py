@@ -77,7 +77,7 @@ def completeness_problems(
     """What must be filled in before the agency can submit, each named as the form shows it:
     落後原因/因應對策 wherever an item lags, a completion date for a completed item and, as NDC set in
     ``CycleSettings``, 辦理情形 and 下一季重點工作, an actual for every KPI with a target this year, and
-    progress for every work item under way.
+    progress for every work item under way, and (with the narratives) 辦理情形 for each open follow-up item.
 
     ``reports`` (with ``work_item`` loaded), ``at`` and the other lines may be passed by a caller that
     already has them (``kpi_reports`` then with ``kpi.this_year``: this year's targets with their cell)."""
@@ -143,6 +143,11 @@ def completeness_problems(
             problems.append(
                 _("Work item %(code)s is done: give its completion date.") % {"code": report.work_item.code}
             )
+    if required.require_narratives:
+        # The agency's open follow-up items (列管事項) are answered in the report, like its narratives.
+        from sixcore.followups.report import completeness_problems as follow_up_problems
+
+        problems.extend(follow_up_problems(submission))
     return problems
 
 

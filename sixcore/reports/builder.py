@@ -3,9 +3,9 @@
 ``build_quarterly_report(period, user=None, published_only=False)`` reads the period's evaluation
 (``evaluation.service.evaluate_period`` — nothing is re-evaluated here) plus the narratives
 (``IndustryReport``, else the measures' ``MeasureReport`` of the industry's consolidated/approved
-submissions), the annual target texts of the year, the submissions' completeness and, when the
-coordination app provides it, the overdue decisions. ``docx.py``, ``pdf.py`` and ``xlsx.py`` render
-the resulting :class:`QuarterlyReport`; they share its figures, so the three formats agree.
+submissions), the annual target texts of the year, the submissions' completeness and the
+follow-up items (列管事項) open at the quarter's end. ``docx.py``, ``pdf.py`` and ``xlsx.py`` render the
+resulting :class:`QuarterlyReport`; they share its figures, so the three formats agree.
 """
 
 from __future__ import annotations
@@ -186,11 +186,17 @@ class FlagRow:
 
 
 @dataclass
-class DecisionRow:
+class FollowUpRow:
+    """A follow-up item (列管事項) open at the quarter's end, with its latest 辦理情形 by then."""
+
+    number: str
+    source: str
     text: str
     owner: str
-    deadline: str
-    meeting: str
+    due: str
+    state: str  # 列管中, or 逾期 when past its due date at the quarter's end
+    latest: str
+    latest_period: str
 
 
 @dataclass
@@ -214,7 +220,7 @@ class QuarterlyReport:
     chapters: list[Chapter]
     work_items: list[WorkItemRow]
     flags: list[FlagRow]
-    decisions: list[DecisionRow] | None = None  # None: the coordination app is not available
+    follow_ups: list[FollowUpRow] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -246,8 +252,7 @@ class QuarterlyReport:
         """(level, heading) of the document's outline, for a table of contents."""
         items = [(1, "壹、摘要"), (1, "貳、各產業執行情形")] + [(2, c.title) for c in self.chapters]
         items += [(1, "附錄一、工作項目辦理狀態"), (1, "附錄二、資料品質檢核")]
-        if self.decisions is not None:
-            items.append((1, "附錄三、逾期未結之協調會議決議"))
+        items.append((1, FOLLOW_UPS_HEADING))
         return items
 
 
@@ -475,7 +480,7 @@ def build_quarterly_report(
         chapters=chapters,
         work_items=[_work_item_row(w, names) for w in evaluation.work_items],
         flags=[FlagRow(f.label, f.kind, f.ref, f.industry, f.measure, f.message) for f in evaluation.flags],
-        decisions=_decisions(period, user, published),
+        follow_ups=_follow_ups(period, user, published),
     )
 
 
@@ -509,23 +514,37 @@ def _narratives(industry_report, measure_reports, measures) -> tuple[list[Narrat
     return result, False
 
 
-def _decisions(period: ReportingPeriod, user, published: bool) -> list[DecisionRow] | None:
-    """Overdue coordination decisions at the end of the quarter, when the coordination app offers them."""
-    try:
-        from sixcore.coordination.services import overdue_decisions
-    except ImportError:  # pragma: no cover - the app is optional
-        return None
+FOLLOW_UPS_HEADING = "附錄三、列管事項辦理情形"
+
+
+def _follow_ups(period: ReportingPeriod, user, published: bool) -> list[FollowUpRow]:
+    """The follow-up items (field-verification recommendations, coordination decisions) open at the
+    quarter's end, in the reader's scope, each with its latest 辦理情形 by then. The published report
+    reads published items, and only answers given in approved reports."""
+    from sixcore.followups.services import latest_responses, open_follow_ups
+
     scope_user = user if user is not None else (AnonymousUser() if published else None)
-    try:
-        decisions = list(overdue_decisions(period.end, user=scope_user))
-    except TypeError:  # an older signature without ``user``
-        decisions = [] if published else list(overdue_decisions(period.end))
-    return [
-        DecisionRow(
-            text=d.text,
-            owner=getattr(d.owner, "name", ""),
-            deadline=format_roc_date(d.deadline),
-            meeting=str(d.meeting),
+    items = list(open_follow_ups(period.end, scope_user))
+    latest = latest_responses(items, period.end)
+    rows = []
+    for f in items:
+        response = latest.get(f.pk)
+        if (
+            response is not None
+            and published
+            and not (response.submission_id and response.submission.status == SubmissionStatus.APPROVED)
+        ):
+            response = None
+        rows.append(
+            FollowUpRow(
+                number=f"#{f.pk}",
+                source=str(f.get_source_display()),
+                text=f.text,
+                owner=f.owner.name,
+                due=format_roc_date(f.due_date),
+                state="逾期" if f.due_date < period.end else "列管中",
+                latest=response.text if response is not None else "—",
+                latest_period=response.period.label if response is not None and response.period else "",
+            )
         )
-        for d in decisions
-    ]
+    return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .builder import DEMO_MARK, QuarterlyReport, number_text, percent_text
+from .builder import DEMO_MARK, FOLLOW_UPS_HEADING, QuarterlyReport, number_text, percent_text
 
 BUDGET_HEADER = [
     "累計分配數（億元）",
@@ -220,12 +220,16 @@ def _appendix(report: QuarterlyReport) -> Iterator[Block]:
         ]
         or [["—", "—", "—", "—", "無"]],
     )
-    if report.decisions is not None:
-        yield Heading(1, "附錄三、逾期未結之協調會議決議")
-        yield Table(
-            ["決議", "主辦機關", "期限", "會議"],
-            [[d.text, d.owner, d.deadline, d.meeting] for d in report.decisions] or [["無", "—", "—", "—"]],
-        )
+    yield Heading(1, FOLLOW_UPS_HEADING)
+    yield Table(
+        ["編號", "來源", "建議事項／決議", "主辦機關", "期限", "狀態", "最新辦理情形"],
+        [follow_up_cells(f) for f in report.follow_ups] or [["—", "—", "無", "—", "—", "—", "—"]],
+    )
+
+
+def follow_up_cells(f) -> list[str]:
+    latest = f"（{f.latest_period}）{f.latest}" if f.latest_period else f.latest
+    return [f.number, f.source, f.text, f.owner, f.due, f.state, latest]
 
 
 def budget_cells(b) -> list[str]:

@@ -16,8 +16,8 @@ from openpyxl.utils import get_column_letter
 
 from sixcore.evaluation.export import neutralise
 
-from .builder import DEMO_MARK, QuarterlyReport
-from .layout import BUDGET_HEADER
+from .builder import DEMO_MARK, FOLLOW_UPS_HEADING, QuarterlyReport
+from .layout import BUDGET_HEADER, follow_up_cells
 
 FILLS = {
     "綠燈": "C6EFCE",
@@ -294,17 +294,16 @@ def report_workbook(report: QuarterlyReport) -> Workbook:
         {"檢核": 24, "說明": 50},
         demo,
     )
-    if report.decisions is not None:
-        add_sheet(
-            wb,
-            "逾期決議",
-            f"{report.period_label} 附錄三、逾期未結之協調會議決議",
-            ["決議", "主辦機關", "期限", "會議"],
-            ([d.text, d.owner, d.deadline, d.meeting] for d in report.decisions),
-            None,
-            {"決議": 60, "會議": 30},
-            demo,
-        )
+    add_sheet(
+        wb,
+        "列管事項",
+        f"{report.period_label} {FOLLOW_UPS_HEADING}",
+        ["編號", "來源", "建議事項／決議", "主辦機關", "期限", "狀態", "最新辦理情形"],
+        (follow_up_cells(f) for f in report.follow_ups),
+        None,
+        {"建議事項／決議": 50, "最新辦理情形": 50},
+        demo,
+    )
     return wb
 
 

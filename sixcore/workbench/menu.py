@@ -31,6 +31,7 @@ SECTION_OF_NAMESPACE = {
     "revisions": "revisions",
     "coordination": "coordination",
     "fieldwork": "fieldwork",
+    "followups": "followups",
     "supplies": "supplies",
     "reports": "downloads",
 }
@@ -92,6 +93,8 @@ def entries_for(user) -> list[tuple[str, str | Promise, str, tuple]]:
     rows.append(("coordination", pgettext_lazy("site menu", "Coordination"), "coordination:index", ()))
     # NDC plans visits; agencies read those they attend; the public reads published ones.
     rows.append(("fieldwork", pgettext_lazy("site menu", "Field verification"), "fieldwork:index", ()))
+    # The public reads published items only: the list is open to all, like coordination's.
+    rows.append(("followups", pgettext_lazy("site menu", "Follow-up items"), "followups:index", ()))
     rows.append(("supplies", pgettext_lazy("site menu", "Strategic supplies"), "supplies:dashboard", ()))
     rows.append(("downloads", pgettext_lazy("site menu", "Reports and open data"), "reports:index", ()))
     rows.append(("api", "API", "api-docs", ()))

@@ -1,6 +1,8 @@
-"""``sixcore remind --period 111Q2`` — e-mail every reporting unit that has not submitted.
+"""``sixcore remind --period 111Q2`` — e-mail every reporting unit that has not submitted, and every
+agency with follow-up items (列管事項) due within 30 days or overdue.
 
 Before the due date each unit gets a reminder; after it, an overdue notice goes to the unit and to NDC.
+Follow-up items are judged as of today (``followups/notify.py``); ``--no-follow-ups`` leaves them out.
 Mail goes through Django's e-mail backend (console by default, SMTP when configured).
 """
 
@@ -16,6 +18,7 @@ from django.utils.translation import gettext
 
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, format_roc_date
+from sixcore.followups.notify import follow_up_messages
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.clock import today
 from sixcore.progress.models import ReportingPeriod
@@ -27,6 +30,9 @@ class Command(ChangeLoggedCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--period", required=True, help="ROC quarter, e.g. 111Q2 (or 2022Q2).")
         parser.add_argument("--dry-run", action="store_true", help="List the recipients without sending.")
+        parser.add_argument(
+            "--no-follow-ups", action="store_true", help="Leave out the follow-up items due or overdue."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -42,15 +48,16 @@ class Command(ChangeLoggedCommand):
         # The mail is written in the site's language (the agencies read zh-TW), whoever runs the command.
         with translation.override(settings.LANGUAGE_CODE):
             messages = [self.message(period, submission, overdue) for submission in pending]
+            follow_ups = [] if options["no_follow_ups"] else follow_up_messages(today())
         kind = "overdue notices" if overdue else "reminders"
         if options["dry_run"]:
-            for subject, _body, _sender, recipients in messages:
+            for subject, _body, _sender, recipients in messages + follow_ups:
                 self.stdout.write(f"{', '.join(recipients)}: {subject}")
         else:
-            send_mass_mail(messages, fail_silently=False)
-        self.stdout.write(
-            f"{period.code}: {len(messages)} {kind} {'listed' if options['dry_run'] else 'sent'}"
-        )
+            send_mass_mail(messages + follow_ups, fail_silently=False)
+        done = "listed" if options["dry_run"] else "sent"
+        self.stdout.write(f"{period.code}: {len(messages)} {kind} {done}")
+        self.stdout.write(f"follow-up items: {len(follow_ups)} reminders {done}")
 
     @staticmethod
     def message(period: ReportingPeriod, submission, overdue: bool) -> tuple[str, str, str, list[str]]:
