@@ -53,8 +53,14 @@ class SelectionSettings(models.Model):
 
     @classmethod
     def get(cls) -> SelectionSettings:
+        """The row, created on first use (for NDC's edit in the admin)."""
         settings_row, _created = cls.objects.get_or_create(pk=1)
         return settings_row
+
+    @classmethod
+    def current(cls) -> SelectionSettings:
+        """The thresholds in force, without writing: a read (the candidate list) never inserts."""
+        return cls.objects.filter(pk=1).first() or cls()
 
 
 class FieldVerification(models.Model):

@@ -67,7 +67,7 @@ class Criteria:
 def default_criteria() -> Criteria:
     from .models import SelectionSettings
 
-    row = SelectionSettings.get()
+    row = SelectionSettings.current()
     return Criteria(Decimal(row.lag_threshold), row.repeat_threshold, row.lookback_quarters)
 
 
