@@ -13,7 +13,17 @@ from tests.factories import editor, industry_lead, ndc_admin, ndc_reviewer, open
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r'<a href="([^"]+)" id="nav-([\w-]+)"( aria-current="page")?>')
-PUBLIC = {"plan", "dashboard", "revisions", "coordination", "followups", "supplies", "downloads", "api"}
+PUBLIC = {
+    "plan",
+    "dashboard",
+    "revisions",
+    "coordination",
+    "fieldwork",
+    "followups",
+    "supplies",
+    "downloads",
+    "api",
+}
 SIGNED_IN = PUBLIC | {"todo", "reports"}
 AGENCY = SIGNED_IN | {"agency"}
 EXPECTED = {
@@ -69,6 +79,7 @@ def test_each_role_sees_its_sections_and_every_entry_opens(role, program, monkey
         ("/revisions/", "revisions"),
         ("/coordination/", "coordination"),
         ("/follow-ups/", "followups"),
+        ("/field-verifications/", "fieldwork"),
         ("/supplies/", "supplies"),
         ("/reports/", "downloads"),
         ("/todo/", "todo"),

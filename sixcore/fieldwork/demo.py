@@ -98,6 +98,8 @@ def _create(users: dict) -> int:
         period = ReportingPeriod.by_code(code)
         with as_of(day - timedelta(days=10)):
             picked = _pick(period, ndc, drafts)
+            if not picked:
+                continue  # a shorter demo (--until) has no reports, so no candidates, in that quarter
             verification = services.plan_verification(
                 ndc,
                 title=f"112年第{number}次實地查證{DEMO}",

@@ -38,7 +38,9 @@ class CandidateFilterForm(forms.Form):
 
 class VerificationForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
-    date = forms.DateField(label=_("verification date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("verification date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     place = forms.CharField(label=_("place"), max_length=200)
     reviewers = forms.CharField(
         label=_("reviewers"),
@@ -70,7 +72,9 @@ class EvidenceForm(forms.Form):
 class RecommendationForm(forms.Form):
     text = forms.CharField(label=_("recommendation"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(label=_("owner agency"), queryset=Agency.objects.none())
-    due_date = forms.DateField(label=_("due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(
+        label=_("due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

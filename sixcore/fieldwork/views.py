@@ -225,6 +225,7 @@ def _render_detail(
             ),
         )
     )
+    _follow_up_state(request.user, items)
     rows = []
     for item in items:
         rows.append(
@@ -263,6 +264,21 @@ def _render_detail(
     return render(request, "fieldwork/detail.html", context, status=status)
 
 
+def _follow_up_state(user, items: list[VerifiedItem]) -> None:
+    """Mark each recommendation overdue or not and, for signed-in users, its latest 辦理情形 (the
+    agencies' responses are not for the public: followups.policy)."""
+    from sixcore.followups.policy import follow_up_policy
+    from sixcore.followups.services import latest_responses
+
+    as_of = today()
+    recommendations = [r for item in items for r in item.recommendations.all()]
+    tracked = [r.follow_up for r in recommendations if r.follow_up_id]
+    latest = latest_responses(tracked) if tracked and follow_up_policy.can_read_responses(user) else {}
+    for r in recommendations:
+        r.overdue = r.follow_up is not None and r.follow_up.is_overdue(as_of)
+        r.latest_response = latest.get(r.follow_up_id)
+
+
 def _default_owner(item: VerifiedItem, verification: FieldVerification):
     if item.agency_id:
         return item.agency_id
@@ -279,6 +295,13 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change the date, place, reviewers, agencies or focus of a planned visit (NDC)."""
     verification = _visible(request, pk)
     _require_manager(request)
+    if not verification.editable:
+        messages.error(
+            request,
+            _("The field verification is %(status)s: reopen it to change it.")
+            % {"status": verification.get_status_display()},
+        )
+        return redirect("fieldwork:detail", pk=pk)
     initial = {
         "title": verification.title,
         "date": verification.date,

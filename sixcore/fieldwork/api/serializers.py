@@ -3,9 +3,10 @@ parties) and recommendations with their follow-up items; the bodies of its write
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..choices import ItemKind, VerificationStatus
+from ..choices import ItemKind, Reason, VerificationStatus
 from ..models import Evidence, FieldVerification, Recommendation, VerifiedItem
 
 
@@ -23,7 +24,8 @@ class RecommendationSerializer(serializers.ModelSerializer):
         model = Recommendation
         fields = ["id", "text", "owner", "due_date", "follow_up"]
 
-    def get_follow_up(self, obj: Recommendation) -> FollowUpRefSerializer | None:
+    @extend_schema_field(FollowUpRefSerializer(allow_null=True))
+    def get_follow_up(self, obj: Recommendation) -> dict | None:
         follow_up = getattr(obj, "follow_up", None)
         if follow_up is None:
             return None
@@ -56,7 +58,8 @@ class VerifiedItemSerializer(serializers.ModelSerializer):
             "recommendations",
         ]
 
-    def get_evidence(self, obj: VerifiedItem) -> list[EvidenceSerializer]:
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, obj: VerifiedItem) -> list[dict]:
         # Evidence files are for NDC and the attending agencies only (policy.py).
         if not self.context.get("party"):
             return []
@@ -96,8 +99,14 @@ class FieldVerificationSerializer(FieldVerificationListSerializer):
             "items",
         ]
 
-    def get_items(self, obj: FieldVerification) -> VerifiedItemSerializer(many=True):
+    @extend_schema_field(VerifiedItemSerializer(many=True))
+    def get_items(self, obj: FieldVerification) -> list[dict]:
         return VerifiedItemSerializer(obj.items.all(), many=True, context=self.context).data
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Reason.choices)
+    text = serializers.CharField(help_text="the reason as the candidate list words it (zh-TW)")
 
 
 class CandidateSerializer(serializers.Serializer):
@@ -109,6 +118,7 @@ class CandidateSerializer(serializers.Serializer):
     agencies = serializers.ListField(child=serializers.CharField())
     reasons = serializers.SerializerMethodField()
 
+    @extend_schema_field(ReasonSerializer(many=True))
     def get_reasons(self, obj) -> list[dict[str, str]]:
         return [{"reason": code, "text": text} for code, text in obj.reasons]
 
