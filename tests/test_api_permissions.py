@@ -155,6 +155,86 @@ def test_approved_reports_are_public_but_not_writable(draft):
         assert response.status_code == 403
 
 
+# --- follow-up items (列管事項, /api/follow-ups/) ------------------------------------------------------
+# role → (reads 經濟部's item, answers it in its report, rules on it (keep))
+FOLLOW_UP = {
+    "anonymous": (False, 401, 401),
+    "owner viewer": (True, 403, 403),
+    "owner editor": (True, 200, 403),
+    "other editor": (False, 404, 404),
+    "other viewer": (False, 404, 404),
+    "industry lead": (True, 403, 403),  # 科技部 leads industry 3, the item's industry: reads, no write
+    "ndc reviewer": (True, 403, 200),
+    "ndc admin": (True, 403, 200),
+}
+
+
+@pytest.fixture
+def follow_up(draft):
+    from datetime import date
+
+    from sixcore.accounts.models import Agency
+    from sixcore.followups.services import create_follow_up
+
+    return create_follow_up(
+        ndc_reviewer(),
+        source="field_verification",
+        text="請經濟部補正查證缺失",
+        owner=Agency.objects.get(code="moea"),
+        industry=draft.industry,
+        due_date=date(2022, 9, 30),
+        opened_on=date(2022, 5, 1),
+    )
+
+
+@pytest.mark.parametrize("role", FOLLOW_UP)
+def test_follow_ups_by_role(draft, follow_up, role):
+    reads, respond, rule = FOLLOW_UP[role]
+    client = client_for(role)
+    listed = [i["id"] for i in client.get("/api/follow-ups/?limit=1000").json()["results"]]
+    assert (follow_up.pk in listed) == reads
+    detail = client.get(f"/api/follow-ups/{follow_up.pk}/")
+    assert detail.status_code == (200 if reads else 404)
+    response = client.post(
+        f"/api/follow-ups/{follow_up.pk}/respond/", {"submission": draft.pk, "text": "已辦理"}, format="json"
+    )
+    assert response.status_code == respond, response.content
+    assert follow_up.responses.filter(text="已辦理").exists() == (respond == 200)
+    response = client.post(
+        f"/api/follow-ups/{follow_up.pk}/keep/",
+        {"version": follow_up.version, "comment": "續管"},
+        format="json",
+    )
+    assert response.status_code == rule, response.content
+    assert follow_up.rulings.exists() == (rule == 200)
+    if respond == 200:
+        # The owner's answer is in the item; the public reads neither the unpublished item nor answers.
+        assert [r["text"] for r in client.get(f"/api/follow-ups/{follow_up.pk}/").json()["responses"]] == [
+            "已辦理"
+        ]
+
+
+def test_follow_up_answers_go_to_the_owners_report_only(draft, follow_up):
+    """Agency B cannot write A's item through its own report, nor A's report; a stale keep is 409."""
+    other = Submission.objects.filter(period=draft.period, agency__code="motc").first()
+    client = client_for("owner editor")
+    response = client.post(
+        f"/api/follow-ups/{follow_up.pk}/respond/", {"submission": other.pk, "text": "x"}, format="json"
+    )
+    assert response.status_code == 404  # another agency's draft is not found
+    ndc = client_for("ndc reviewer")
+    response = ndc.post(
+        f"/api/follow-ups/{follow_up.pk}/keep/",
+        {"version": follow_up.version + 1, "comment": "x"},
+        format="json",
+    )
+    assert response.status_code == 409 and not follow_up.rulings.exists()
+    response = ndc.post(
+        f"/api/follow-ups/{follow_up.pk}/keep/", {"version": follow_up.version}, format="json"
+    )
+    assert response.status_code == 400 and "comment" in response.json()
+
+
 # --- field verification (實地查證, issue #20) ------------------------------------------------------------
 # A planned visit attended by 經濟部: NDC writes; 經濟部's users read it (a write: 403); others do not see it.
 VISIT_READERS = {"owner viewer", "owner editor", "ndc reviewer", "ndc admin"}

@@ -105,6 +105,8 @@ class World:
     issue: Any
     meeting: Any
     decision: Any
+    follow_up: Any
+    follow_up_report: Any
     revision: Any
     item: Any
     reporter: Any
@@ -133,6 +135,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     from sixcore.accounts.models import Agency
     from sixcore.coordination import services as coordination
+    from sixcore.followups.services import carrying_submission
     from sixcore.plan.models import Program, WorkItem
     from sixcore.progress.models import Attachment, CycleSettings, MeasureReport, Submission
     from sixcore.reports import tasks
@@ -183,7 +186,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         moea = Agency.objects.get(code="moea")
         issue = coordination.raise_issue(users["editor"], title=MARK, description=MARK)
         meeting = coordination.record_meeting(
-            users["admin"], date=date(2022, 7, 1), title=MARK, attendees=[moea], agenda=[issue]
+            users["admin"], date=date(2022, 6, 28), title=MARK, attendees=[moea], agenda=[issue]
         )
         decision = coordination.add_decision(
             users["admin"], meeting, text=MARK, owner=moea, deadline=date(2022, 12, 31), issue=issue
@@ -264,6 +267,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             issue=issue,
             meeting=meeting,
             decision=decision,
+            follow_up=decision.follow_up,
+            follow_up_report=carrying_submission(decision.follow_up, period),
             revision=revision,
             item=item,
             reporter=assignment.reporter,
@@ -521,12 +526,9 @@ WEB: dict[str, Check] = {
         data=lambda w: {"text": "matrix", "owner": w.moea.pk, "deadline": "2022-12-31"},
         writers=NDC,
     ),
+    # The decision's page reads its follow-up item; its 辦理情形 is written in the quarterly report.
     "coordination:decision": Check(
-        kwargs=lambda w: {"pk": w.decision.pk},
-        get=among(PARTY_A, 200, 404),
-        write=among(PARTY_A, "redirect", 404) | {"viewer": 403},
-        data=lambda w: {"note": "matrix"},
-        writers={"editor", "reviewer", "admin"},
+        kwargs=lambda w: {"pk": w.decision.pk}, get=among(PARTY_A, 200, 404), write=outcomes(405)
     ),
     "coordination:decision_close": Check(
         kwargs=lambda w: {"pk": w.decision.pk},
@@ -640,6 +642,32 @@ WEB: dict[str, Check] = {
         data=lambda w: {"version": w.field.version, "reason": "matrix"},
         writers=NDC,
     ),
+    # Follow-up items (列管事項): agency A's item (a decision of the meeting) is read by agency A and NDC
+    # (the public reads published items); NDC rules on it. It is tracked and unpublished, so "track
+    # again" and "unpublish" are refused to NDC as the wrong state (409), nothing written.
+    "followups:index": Check(get=PUBLIC, write=PUBLIC),
+    "followups:detail": Check(
+        kwargs=lambda w: {"pk": w.follow_up.pk}, get=among(PARTY_A, 200, 404), write=outcomes(405)
+    ),
+    **{
+        f"followups:{step}": Check(
+            kwargs=lambda w: {"pk": w.follow_up.pk},
+            get=outcomes(405),
+            write=among(PARTY_A, 403, 404, anonymous="login")
+            | (
+                {"reviewer": "redirect", "admin": "redirect"} if accepted else {"reviewer": 409, "admin": 409}
+            ),
+            data=lambda w: {"version": w.follow_up.version, "comment": "matrix"},
+            writers=NDC if accepted else set(),
+        )
+        for step, accepted in (
+            ("close", True),
+            ("keep", True),
+            ("publish", True),
+            ("reopen", False),
+            ("unpublish", False),
+        )
+    },
     # Strategic supplies: aggregated figures public; writes by the responsible agency's editors and NDC admins.
     "supplies:dashboard": Check(get=PUBLIC, write=PUBLIC, query="?as_of=2022-07-05"),
     "supplies:alerts": Check(get=PUBLIC, write=PUBLIC),
@@ -700,6 +728,12 @@ API_ROUTES: dict[str, tuple[str, ...]] = {
     "progress-submission-return": ("progress_submissions_return_create",),
     "progress-submission-submit": ("progress_submissions_submit_create",),
     "progress-kpi-report-list": ("progress_kpi_reports_list", "progress_kpi_reports_create"),
+    "follow-up-list": ("follow_ups_list",),
+    "follow-up-detail": ("follow_ups_retrieve",),
+    **{
+        f"follow-up-{step}": (f"follow_ups_{step}_create",)
+        for step in ("close", "keep", "reopen", "publish", "unpublish", "respond")
+    },
     "supplies-status": ("supplies_status_list",),
     "supplies-import": ("supplies_import_create",),
     **{
@@ -785,6 +819,31 @@ API: dict[str, Check] = {
         writers={"editor"},
     ),
     "progress_kpi_reports_list": Check(get=PUBLIC, query="?period=111Q2&limit=1000"),
+    # Follow-up items: agency A's item read by agency A and NDC; NDC rules (409 in the wrong state);
+    # A's editors answer it in the report that carries it.
+    "follow_ups_list": Check(get=PUBLIC),
+    "follow_ups_retrieve": Check(kwargs=lambda w: {"pk": w.follow_up.pk}, get=among(PARTY_A, 200, 404)),
+    **{
+        f"follow_ups_{step}_create": Check(
+            kwargs=lambda w: {"pk": w.follow_up.pk},
+            write=among(PARTY_A, 403, 404, anonymous=401) | {"reviewer": status, "admin": status},
+            data=lambda w: {"version": w.follow_up.version, "comment": "matrix"},
+            writers=NDC if status == 200 else set(),
+        )
+        for step, status in (
+            ("close", 200),
+            ("keep", 200),
+            ("publish", 200),
+            ("reopen", 409),
+            ("unpublish", 409),
+        )
+    },
+    "follow_ups_respond_create": Check(
+        kwargs=lambda w: {"pk": w.follow_up.pk},
+        write=among(PARTY_A, 403, 404, anonymous=401) | {"editor": 200},
+        data=lambda w: {"submission": w.follow_up_report.pk, "text": "matrix"},
+        writers={"editor"},
+    ),
     # The line is the caller's agency's: only A's editor has a line for this KPI (others: no line, 403).
     "progress_kpi_reports_create": Check(
         write=outcomes(403, anonymous=401, editor=200),

@@ -45,7 +45,9 @@ def record_meeting(user, *, date: date, title: str, attendees=(), agenda=(), min
     return meeting
 
 
-def add_decision(user, meeting: Meeting, *, text: str, owner: Agency, deadline: date, issue=None) -> Decision:
+def add_decision(
+    user, meeting: Meeting, *, text: str, owner: Agency, deadline: date, issue=None, is_demo: bool = False
+) -> Decision:
     """A decision and its follow-up item (列管中 until NDC closes it), carried by the owner's quarterly
     report for the issue's industry (see ``followups.services.carrying_submission``)."""
     if not coordination_policy.can_manage(user):
@@ -59,6 +61,7 @@ def add_decision(user, meeting: Meeting, *, text: str, owner: Agency, deadline: 
             due_date=deadline,
             opened_on=meeting.date,
             industry=_industry(issue),
+            is_demo=is_demo,
         )
         decision = Decision.objects.create(meeting=meeting, issue=issue, follow_up=follow_up)
         if issue is not None:

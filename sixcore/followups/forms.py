@@ -12,7 +12,9 @@ from .choices import FollowUpSource, FollowUpStatus
 class FilterForm(forms.Form):
     """The list's filters (GET); a bad value is ignored, not an error page."""
 
-    agency = forms.ModelChoiceField(label=_("Owner agency"), queryset=Agency.objects.none(), required=False)
+    agency = forms.ModelChoiceField(
+        label=_("Owner agency"), queryset=Agency.objects.none(), required=False, empty_label=_("All")
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All"))] + FollowUpStatus.choices, required=False
     )

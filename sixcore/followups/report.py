@@ -42,6 +42,9 @@ def section(submission: Submission, post=None, errors: list[dict] | None = None)
     """The items the report carries, each with ``cell``: the saved answer, or what the user typed when
     the save was refused, and the error at its field."""
     by_name = {e["name"]: e["message"] for e in errors or [] if e.get("name")}
+    from sixcore.progress.clock import today
+
+    as_of = today()
     items = report_items(submission)
     for item in items:
         name = field_name(item.follow_up.pk)
@@ -51,7 +54,7 @@ def section(submission: Submission, post=None, errors: list[dict] | None = None)
         item.cell = Cell(name, value, by_name.get(name, ""))
         item.cell.field_label = _("Progress (辦理情形)")
         item.cell.label = item_label(item.follow_up.pk)
-        item.overdue = item.follow_up.is_overdue(submission.period.end)
+        item.overdue = item.follow_up.is_overdue(as_of)
     return items
 
 

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from sixcore.progress.clock import today
 
@@ -78,6 +78,7 @@ def _page(request: HttpRequest, follow_up: FollowUp, form: RulingForm | None, st
     )
 
 
+@require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_object_or_404(
         services.visible(request.user).select_related("closed_by", "created_by"), pk=pk

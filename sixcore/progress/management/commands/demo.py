@@ -174,6 +174,7 @@ class Command(ChangeLoggedCommand):
                 owner=agencies["moea"],
                 deadline=AS_OF - timedelta(days=6),
                 issue=wind,
+                is_demo=True,
             )
             coordination.add_decision(
                 users["ndc"],
@@ -182,6 +183,7 @@ class Command(ChangeLoggedCommand):
                 owner=agencies["motc"],
                 deadline=AS_OF + timedelta(days=14),
                 issue=wind,
+                is_demo=True,
             )
 
     @transaction.atomic
