@@ -183,6 +183,25 @@ def test_only_ndc_plans_and_bad_input_names_the_field(world):
     assert not FieldVerification.objects.exists()
 
 
+def test_picks_are_added_to_a_planned_visit_once(world):
+    v = plan(world, picks=("kpi:1.2/1.2.2",), agencies=[Agency.objects.get(code="motc")])
+    found = by_key(selection.candidates(world["q2"], ndc_admin()))
+    services.add_items(ndc_admin(), v, v.version, world["q2"], [found["measure:1.2"]])
+    assert set(v.items.values_list("code", flat=True)) == {"1.2/1.2.2", "1.2"}
+    assert {"motc", "moea"} <= set(v.agencies.values_list("code", flat=True))  # the pick's agencies join
+    with pytest.raises(services.FieldErrors) as refused:
+        services.add_items(
+            ndc_admin(), v, v.version, world["q2"], [found["kpi:1.2/1.2.2"], found["measure:1.2"]]
+        )
+    assert "items" in refused.value.errors and v.items.count() == 2
+    lagging = found[f"work_item:{world['work_item'].schedule}/{world['work_item'].code}"]
+    with pytest.raises(services.StaleVersion):
+        services.add_items(ndc_admin(), v, 1, world["q2"], [lagging])
+    with pytest.raises(PermissionDenied):
+        services.add_items(editor("moea"), v, v.version, world["q2"], [lagging])
+    assert v.items.count() == 2
+
+
 def test_findings_are_version_checked_and_audited(world):
     v = plan(world)
     item = v.items.first()

@@ -78,6 +78,21 @@ def test_planning_keeps_typed_input_and_names_the_field(world):
     assert client(editor("moea")).post("/field-verifications/new/", data).status_code == 403
 
 
+def test_picks_join_a_planned_visit_from_the_planning_page(world):
+    v = plan(world, picks=("kpi:1.2/1.2.2",))
+    page = client(ndc_reviewer()).get("/field-verifications/new/?period=111Q2&pick=measure:1.2")
+    assert page.status_code == 200 and f'<option value="{v.pk}"' in page.content.decode()
+    data = {"period": "111Q2", "pick": ["measure:1.2"], "into": ""}
+    refused = client(ndc_reviewer()).post("/field-verifications/items/add/", data)
+    assert refused.status_code == 400 and "請選擇規劃中之實地查證" in refused.content.decode()
+    done = client(ndc_reviewer()).post("/field-verifications/items/add/", data | {"into": v.pk})
+    assert done.status_code == 302 and v.items.filter(code="1.2").exists()
+    assert (
+        client(editor("moea")).post("/field-verifications/items/add/", data | {"into": v.pk}).status_code
+        == 403
+    )
+
+
 def test_recording_on_the_page(world, media):
     v = plan(world)
     item = v.items.order_by("order").first()

@@ -562,6 +562,12 @@ WEB: dict[str, Check] = {
         query="?period=111Q2",
         data=lambda w: {"period": "111Q2", "pick": ["kpi:1.2/1.2.2"], "title": "matrix", "place": "m"},
     ),
+    # Adding picks to a planned visit: NDC only; no candidate in the matrix's data, so refused (400).
+    "fieldwork:items_add": Check(
+        get=outcomes(405),
+        write=among(NDC, 400, 403, anonymous="login"),
+        data=lambda w: {"period": "111Q2", "pick": ["kpi:1.2/1.2.2"], "into": w.field.pk},
+    ),
     "fieldwork:detail": Check(
         kwargs=lambda w: {"pk": w.field.pk}, get=among(PARTY_A, 200, 404), write=among(PARTY_A, 200, 404)
     ),

@@ -148,6 +148,37 @@ def resolve(candidate: Candidate, period: ReportingPeriod) -> dict:
     }
 
 
+def _resolve_all(errors: FieldErrors, picked: list[Candidate], period: ReportingPeriod | None) -> list:
+    """(candidate, plan objects) of each pick; an unknown pick is an error on ``items``."""
+    resolved = []
+    if period is None:
+        if picked:
+            errors.add("items", _("Candidates are picked from a reporting period."))
+        return resolved
+    for candidate in picked:
+        try:
+            resolved.append((candidate, resolve(candidate, period)))
+        except (plan.KPI.DoesNotExist, plan.WorkItem.DoesNotExist, plan.Measure.DoesNotExist):
+            errors.add("items", _("%(code)s is not in the plan in force.") % {"code": candidate.code})
+        except (plan.Industry.DoesNotExist, Agency.DoesNotExist):
+            errors.add("items", _("%(code)s is not a reporting unit.") % {"code": candidate.code})
+    return resolved
+
+
+def _create_items(verification: FieldVerification, resolved: list, start: int) -> None:
+    """The verified items, each keeping the reasons the candidate list gave for it."""
+    for order, (candidate, objects) in enumerate(resolved, start=start):
+        VerifiedItem.objects.create(
+            verification=verification,
+            kind=candidate.kind,
+            code=candidate.code,
+            label=candidate.label[:300],
+            reasons=candidate.reason_text,
+            order=order,
+            **objects,
+        )
+
+
 def plan_verification(
     user,
     *,
@@ -177,24 +208,7 @@ def plan_verification(
         agencies = list(Agency.objects.filter(code__in=codes))
     if not agencies:
         errors.add("agencies", _("Name at least one agency to attend."))
-    resolved = []
-    if period is not None:
-        for candidate in picked:
-            try:
-                resolved.append((candidate, resolve(candidate, period)))
-            except (plan.KPI.DoesNotExist, plan.WorkItem.DoesNotExist, plan.Measure.DoesNotExist) as exc:
-                errors.add(
-                    "items",
-                    _("%(code)s is not in the plan in force (%(error)s).")
-                    % {
-                        "code": candidate.code,
-                        "error": exc.__class__.__name__,
-                    },
-                )
-            except (plan.Industry.DoesNotExist, Agency.DoesNotExist):
-                errors.add("items", _("%(code)s is not a reporting unit.") % {"code": candidate.code})
-    elif picked:
-        errors.add("items", _("Candidates are picked from a reporting period."))
+    resolved = _resolve_all(errors, picked, period)
     errors.raise_if_any()
     with transaction.atomic():
         verification = FieldVerification.objects.create(
@@ -208,16 +222,42 @@ def plan_verification(
             is_demo=is_demo,
         )
         verification.agencies.set(agencies)
-        for order, (candidate, objects) in enumerate(resolved):
-            VerifiedItem.objects.create(
-                verification=verification,
-                kind=candidate.kind,
-                code=candidate.code,
-                label=candidate.label[:300],
-                reasons=candidate.reason_text,
-                order=order,
-                **objects,
-            )
+        _create_items(verification, resolved, 0)
+    return verification
+
+
+def add_items(
+    user,
+    verification: FieldVerification,
+    version: int | None,
+    period: ReportingPeriod,
+    picked: list[Candidate],
+) -> FieldVerification:
+    """Add picked candidates to a planned visit; their agencies join the attending agencies. An item
+    already verified by the visit is refused (naming it), nothing added."""
+    _require_ndc(user)
+    errors = FieldErrors()
+    if not picked:
+        errors.add("items", _("Pick at least one candidate to verify."))
+    resolved = _resolve_all(errors, picked, period)
+    with transaction.atomic():
+        locked = _locked(verification, version)
+        _require_planned(locked)
+        present = set(locked.items.values_list("kind", "code"))
+        for candidate, _objects in resolved:
+            if (candidate.kind, candidate.code) in present:
+                errors.add(
+                    "items",
+                    _("%(item)s is already verified by this field verification.")
+                    % {"item": candidate.label[:60]},
+                )
+        errors.raise_if_any()
+        _create_items(locked, resolved, locked.items.count())
+        codes = {code for candidate in picked for code in candidate.agencies}
+        locked.agencies.add(*Agency.objects.filter(code__in=codes))
+        locked.version += 1
+        locked.save(update_fields=["version"])
+    verification.refresh_from_db()
     return verification
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("candidates/", views.candidates, name="candidates"),
     path("new/", views.new, name="new"),
+    path("items/add/", views.items_add, name="items_add"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/items/<int:item_pk>/findings/", views.findings, name="findings"),

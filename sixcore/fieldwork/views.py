@@ -165,14 +165,13 @@ def new(request: HttpRequest) -> HttpResponse:
                 return redirect("fieldwork:detail", pk=verification.pk)
         status = 400
     else:
-        codes = {a for c in picked for a in c.agencies}
-        form = VerificationForm(
-            initial={
-                "agencies": list(form_agency_ids(codes)),
-                "title": _("Field verification, %(period)s") % {"period": period.label},
-            }
-        )
+        form = VerificationForm(initial=_plan_initial(period, picked))
         status = 200
+    return _render_new(request, form, period, picked, picked_keys, status)
+
+
+def _render_new(request, form, period, picked, picked_keys, status, add_error: str = "") -> HttpResponse:
+    planned = FieldVerification.objects.filter(status=VerificationStatus.PLANNED).order_by("date", "pk")
     return render(
         request,
         "fieldwork/new.html",
@@ -181,15 +180,49 @@ def new(request: HttpRequest) -> HttpResponse:
             "period": period,
             "picked": picked,
             "missing": set(picked_keys) - {c.key for c in picked},
+            "planned": planned,
+            "add_error": add_error,
+            "into": request.POST.get("into", ""),
         },
         status=status,
     )
 
 
-def form_agency_ids(codes) -> list[int]:
+@require_POST
+@login_required
+def items_add(request: HttpRequest) -> HttpResponse:
+    """Add the picked candidates to a planned visit (NDC), from the planning page."""
+    _require_manager(request)
+    period = _period(request.POST.get("period", ""))
+    picked_keys = request.POST.getlist("pick")
+    picked = [c for c in selection.candidates(period, request.user) if c.key in picked_keys]
+    into = request.POST.get("into", "")
+    verification = FieldVerification.objects.filter(pk=int(into)).first() if into.isdigit() else None
+    status, error = 400, _("Choose a planned field verification.")
+    if verification is not None:
+        try:
+            # Adding is additive: no version to compare (a concurrent change is not overwritten).
+            services.add_items(request.user, verification, None, period, picked)
+        except services.FieldErrors as exc:
+            error = str(exc)
+        except (services.StaleVersion, services.InvalidTransition) as exc:
+            status, error = 409, str(exc)
+        else:
+            messages.success(request, _("Added to %(title)s.") % {"title": verification.title})
+            return redirect("fieldwork:detail", pk=verification.pk)
+    form = VerificationForm(initial=_plan_initial(period, picked))
+    return _render_new(request, form, period, picked, picked_keys, status, add_error=error)
+
+
+def _plan_initial(period: ReportingPeriod, picked: list) -> dict:
+    """A new visit's title and attending agencies (the picked items' agencies)."""
     from sixcore.accounts.models import Agency
 
-    return list(Agency.objects.filter(code__in=codes).values_list("pk", flat=True))
+    codes = {a for c in picked for a in c.agencies}
+    return {
+        "agencies": list(Agency.objects.filter(code__in=codes).values_list("pk", flat=True)),
+        "title": _("Field verification, %(period)s") % {"period": period.label},
+    }
 
 
 # --- one visit -------------------------------------------------------------------------------------
