@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from sixcore.core.changelog import history_context
 from sixcore.core.roc import RocDateError
-from sixcore.plan.models import Industry
 from sixcore.progress.clock import today
 from sixcore.progress.models import ReportingPeriod, Submission
+from sixcore.progress.services import program_in_force
 
 from . import selection, services, workflow
 from .choices import Reason, VerificationStatus
@@ -118,7 +118,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
             "form": form,
             "period": period,
             "periods": ReportingPeriod.objects.order_by("-roc_year", "-quarter"),
-            "industries": Industry.objects.filter(program__revision=0).order_by("code"),
+            "industries": program_in_force(period).industries.order_by("code"),
             "agencies": sorted(
                 {(a, n) for c in found for a, n in zip(c.agencies, c.agency_names, strict=True)}
             ),
