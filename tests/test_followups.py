@@ -116,6 +116,17 @@ def test_life_cycle_across_quarters(item, client, monkeypatch):
 def test_an_item_without_industry_is_answered_in_the_first_report(program, monkeypatch):
     monkeypatch.setenv("SIXCORE_AS_OF", "2022-07-05")
     period = open_period("111Q2")
+    reports = list(Submission.objects.filter(period=period, agency__code="moea").order_by("industry__code"))
+    # An item of the agency's second industry, due first: it must not decide where the general one goes.
+    second = services.create_follow_up(
+        ndc_reviewer(),
+        source=FollowUpSource.FIELD_VERIFICATION,
+        text="第二個產業之建議事項",
+        owner=agency("moea"),
+        industry=reports[1].industry,
+        due_date=date(2022, 8, 31),
+        opened_on=date(2022, 4, 1),
+    )
     general = services.create_follow_up(
         ndc_reviewer(),
         source=FollowUpSource.COORDINATION,
@@ -124,10 +135,11 @@ def test_an_item_without_industry_is_answered_in_the_first_report(program, monke
         due_date=date(2022, 12, 31),
         opened_on=date(2022, 4, 1),
     )
-    reports = list(Submission.objects.filter(period=period, agency__code="moea").order_by("industry__code"))
     assert len(reports) > 1
     carrying = [s for s in reports if any(i.follow_up == general for i in services.report_items(s))]
     assert carrying == [reports[0]] == [services.carrying_submission(general, period)]
+    carrying = [s for s in reports if any(i.follow_up == second for i in services.report_items(s))]
+    assert carrying == [reports[1]] == [services.carrying_submission(second, period)]
     # Assigned after the quarter: not in that quarter's report.
     later = services.create_follow_up(
         ndc_reviewer(),
@@ -259,3 +271,60 @@ def test_list_filters_and_ndc_buttons(item, client):
     client.force_login(editor("moea"))
     response = client.post(reverse("followups:close", args=[item.pk]), {"version": item.version})
     assert response.status_code == 403
+
+
+def test_reminders_name_each_owner_s_items(item, mailoutbox, monkeypatch):
+    from django.core.management import call_command
+
+    from tests.factories import UserFactory
+
+    UserFactory(username="moea_officer", role="agency_editor", agency="moea", email="officer@moea.gov.tw")
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-10-03")  # the item was due 111/9/30
+    open_period("111Q3")
+    call_command("remind", "--period", "111Q3")
+    [mail] = [m for m in mailoutbox if "列管事項" in m.subject]
+    assert mail.subject == "【逾期通知】經濟部：1 項列管事項已逾期"
+    assert "officer@moea.gov.tw" in mail.to and "ndc-sixcore@localhost" in mail.to
+    assert f"#{item.pk} {item.text}" in mail.body and "111/9/30" in mail.body
+    mailoutbox.clear()
+    call_command("remind", "--period", "111Q3", "--no-follow-ups")
+    assert not [m for m in mailoutbox if "列管事項" in m.subject]
+    item.close(ndc_reviewer(), "完成")
+    call_command("remind", "--period", "111Q3")
+    assert not [m for m in mailoutbox if "列管事項" in m.subject]
+
+
+def test_needs_attention_lists_items_due_or_overdue(item, client, monkeypatch):
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-10-03")
+    open_period("111Q3")
+    client.force_login(ndc_reviewer())
+    page = client.get("/dashboard/attention/", {"period": "111Q3", "kind": "follow_up"}).content.decode()
+    row = page.split(f'href="{reverse("followups:detail", args=[item.pk])}"', 1)[1].split("</tr>", 1)[0]
+    assert "逾期" in row and "經濟部" in row and "111/9/30" in row
+
+
+def test_the_quarterly_report_lists_open_items_with_their_latest_answer(item, monkeypatch):
+    from sixcore.reports.builder import build_quarterly_report
+
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-07-05")
+    q2 = open_period("111Q2")
+    services.save_responses(editor("moea"), report(q2), {item.pk: "第 2 季辦理情形"})
+    [row] = build_quarterly_report(q2, ndc_reviewer()).follow_ups
+    assert (row.number, row.owner, row.due, row.latest, row.latest_period) == (
+        f"#{item.pk}",
+        "經濟部",
+        "111/9/30",
+        "第 2 季辦理情形",
+        "111 年第 2 季",
+    )
+    assert row.source == "實地查證建議事項" and row.state == "列管中"
+    # The public report: published items only, and answers of approved reports only.
+    assert build_quarterly_report(q2, published_only=True).follow_ups == []
+    item.publish(ndc_reviewer())
+    [public] = build_quarterly_report(q2, published_only=True).follow_ups
+    assert public.latest == "—"
+    # Closed before the quarter ended: not in that quarter's report; still in the earlier one's.
+    monkeypatch.setenv("SIXCORE_AS_OF", "2022-12-20")
+    item.close(ndc_reviewer(), "完成")
+    assert build_quarterly_report(open_period("111Q4"), ndc_reviewer()).follow_ups == []
+    assert len(build_quarterly_report(q2, ndc_reviewer()).follow_ups) == 1

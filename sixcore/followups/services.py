@@ -128,6 +128,19 @@ def _reporter(agency: Agency) -> Agency | None:
     return reporting_agency(agency)
 
 
+def _carrier(follow_up: FollowUp, reports: list[tuple[str, int]]) -> int | None:
+    """Of the owner's reports of a quarter, ``[(industry code, id)]`` in industry order, the one that
+    carries the item: its industry's, else the first."""
+    if not reports:
+        return None
+    if follow_up.industry_id is not None:
+        code = follow_up.industry.code
+        own = next((pk for industry, pk in reports if industry == code), None)
+        if own is not None:
+            return own
+    return reports[0][1]
+
+
 def carrying_submission(follow_up: FollowUp, period: ReportingPeriod) -> Submission | None:
     """The quarterly report in which the owner answers the item for ``period``: the owner's (ministry's)
     report for the item's industry; for an item without an industry (or whose industry the owner does
@@ -135,12 +148,13 @@ def carrying_submission(follow_up: FollowUp, period: ReportingPeriod) -> Submiss
     reporter = _reporter(follow_up.owner)
     if reporter is None:
         return None
-    reports = Submission.objects.filter(period=period, agency=reporter).order_by("industry__code", "pk")
-    if follow_up.industry_id is not None:
-        own = reports.filter(industry__code=follow_up.industry.code).first()
-        if own is not None:
-            return own
-    return reports.first()
+    reports = list(
+        Submission.objects.filter(period=period, agency=reporter)
+        .order_by("industry__code", "pk")
+        .values_list("industry__code", "pk")
+    )
+    pk = _carrier(follow_up, reports)
+    return Submission.objects.get(pk=pk) if pk is not None else None
 
 
 @dataclass
@@ -174,21 +188,19 @@ def report_items(submission: Submission) -> list[ReportItem]:
     others = FollowUpResponse.objects.filter(period=period).exclude(submission=submission)
     answered_elsewhere = set(others.values_list("follow_up_id", flat=True))
     items = {fu_id: ReportItem(r.follow_up, r) for fu_id, r in answered.items()}
-    first: Submission | None = None
+    # The agency's reports of the quarter by industry code: which of them carries each item.
+    reports = list(
+        Submission.objects.filter(period=period, agency=submission.agency_id)
+        .order_by("industry__code", "pk")
+        .values_list("industry__code", "pk")
+    )
     for fu in candidates:
         if fu.pk in items or fu.pk in answered_elsewhere:
             continue
         reporter = _reporter(fu.owner)
         if reporter is None or reporter.pk != submission.agency_id:
             continue
-        if fu.industry_id is not None and fu.industry.code == submission.industry.code:
-            items[fu.pk] = ReportItem(fu, None)
-            continue
-        # Not this report's industry: carried here only if this is the report that carries it.
-        if first is None:
-            first = carrying_submission(fu, period)
-        carrier = first if fu.industry_id is None else carrying_submission(fu, period)
-        if carrier is not None and carrier.pk == submission.pk:
+        if _carrier(fu, reports) == submission.pk:
             items[fu.pk] = ReportItem(fu, None)
     return sorted(items.values(), key=lambda i: (i.follow_up.due_date, i.follow_up.pk))
 
@@ -244,9 +256,7 @@ def save_responses(user, submission: Submission, texts: dict[int, str]) -> int:
             response = items[fu_id].response
             if response is None and text:
                 if locked_items[fu_id].status != FollowUpStatus.TRACKED:
-                    raise ResponseErrors(
-                        [(fu_id, _("the item is closed (解除列管)"))]
-                    )
+                    raise ResponseErrors([(fu_id, _("the item is closed (解除列管)"))])
                 FollowUpResponse.objects.create(
                     follow_up=locked_items[fu_id], period=locked.period, submission=locked, text=text, by=user
                 )
