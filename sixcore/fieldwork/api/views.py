@@ -69,6 +69,7 @@ class FieldVerificationViewSet(
 ):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = "[^/]+"  # "1.5" is a 404 in JSON, not the resolver's HTML 404
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -125,6 +126,8 @@ class FieldVerificationViewSet(
 
     def _item(self, item_id: str) -> VerifiedItem:
         verification = self.get_object()
+        if not item_id.isdigit():  # "1.5" names no item: a 404 in JSON, never a query error
+            raise NotFound("No such verified item in this field verification.")
         item = (
             VerifiedItem.objects.filter(pk=item_id, verification=verification)
             .select_related("verification")
@@ -226,7 +229,7 @@ class FieldVerificationViewSet(
         request=s.FindingsSerializer,
         responses={200: s.FieldVerificationSerializer, **WRITE_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>\d+)/findings")
+    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>[^/]+)/findings")
     def findings(self, request: Request, pk: str | None = None, item_id: str = "") -> Response:
         item = self._item(item_id)
         self._manager()
@@ -244,7 +247,7 @@ class FieldVerificationViewSet(
         request=s.RecommendationWriteSerializer,
         responses={201: s.FieldVerificationSerializer, **WRITE_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>\d+)/recommendations")
+    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>[^/]+)/recommendations")
     def recommendations(self, request: Request, pk: str | None = None, item_id: str = "") -> Response:
         item = self._item(item_id)
         self._manager()
@@ -264,7 +267,7 @@ class FieldVerificationViewSet(
         request={"multipart/form-data": s.EvidenceUploadSerializer},
         responses={201: s.FieldVerificationSerializer, **WRITE_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>\d+)/evidence")
+    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>[^/]+)/evidence")
     def evidence(self, request: Request, pk: str | None = None, item_id: str = "") -> Response:
         item = self._item(item_id)
         self._manager()
