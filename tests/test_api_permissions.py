@@ -233,6 +233,11 @@ def test_follow_up_answers_go_to_the_owners_report_only(draft, follow_up):
         f"/api/follow-ups/{follow_up.pk}/keep/", {"version": follow_up.version}, format="json"
     )
     assert response.status_code == 400 and "comment" in response.json()
+    # A filter the list does not know is a 400 naming it, not a silently unfiltered list.
+    response = ndc.get("/api/follow-ups/?status=open&overdue=maybe")
+    assert response.status_code == 400 and set(response.json()) == {"status", "overdue"}
+    listed = ndc.get("/api/follow-ups/?status=tracked&agency=moea").json()["results"]
+    assert [i["id"] for i in listed] == [follow_up.pk]
 
 
 # --- field verification (實地查證, issue #20) ------------------------------------------------------------

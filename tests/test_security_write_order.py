@@ -70,6 +70,15 @@ INVALID: dict[str, Any] = {
         "period": "111Q2",
         "value": "not a number",
     },
+    **{
+        f"follow_ups_{step}_create": lambda w: {
+            "version": "x",
+            "comment": ["not", "text"],
+            "new_due_date": "0008-10-03",
+        }
+        for step in ("close", "keep", "reopen", "publish", "unpublish")
+    },
+    "follow_ups_respond_create": lambda w: {"submission": "x", "text": "進" * 5000},
     "supplies_import_create": _duplicate_csv,
     "supplies_items_create": lambda w: {"code": w.item.code, "name": "", "responsible_agency": "nobody"},
     "supplies_items_update": lambda w: {**_item_body(w), "code": w.spare_item.code, "grace_days": "x"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -61,7 +62,7 @@ def step_schema(summary: str) -> Any:
         tags=["follow-ups"],
         summary="Follow-up items the caller may read (published ones for everybody).",
         parameters=FILTERS,
-        responses={200: s.FollowUpSerializer(many=True)},
+        responses={200: s.FollowUpSerializer(many=True), 400: errors.VALIDATION_ERROR},
     ),
     retrieve=extend_schema(
         tags=["follow-ups"], responses={200: s.FollowUpDetailSerializer, 404: errors.NOT_FOUND}
@@ -79,11 +80,21 @@ class FollowUpViewSet(errors.DomainErrorsMixin, NulSafeLookupMixin, viewsets.Rea
         if self.action != "list":
             return items.prefetch_related("rulings__by", "rulings__period")
         params = self.request.query_params
+        bad = {}
+        for name, allowed in (("status", FollowUpStatus.values), ("source", FollowUpSource.values)):
+            if params.get(name) and params[name] not in allowed:
+                bad[name] = [_("Choose one of: %(values)s") % {"values": ", ".join(allowed)}]
+        if params.get("overdue", "false") not in ("true", "false", "1", "0", "True", "False"):
+            bad["overdue"] = [_("Write true or false.")]
+        if "\x00" in params.get("agency", ""):
+            bad["agency"] = [ProhibitNullCharactersValidator.message]  # Django's zh-Hant
+        if bad:
+            raise ValidationError(bad)
         if agency := params.get("agency"):
-            items = items.filter(owner__code=agency.replace("\x00", ""))
-        if (state := params.get("status")) in FollowUpStatus.values:
+            items = items.filter(owner__code=agency)
+        if state := params.get("status"):
             items = items.filter(status=state)
-        if (source := params.get("source")) in FollowUpSource.values:
+        if source := params.get("source"):
             items = items.filter(source=source)
         if params.get("overdue") in ("1", "true", "True"):
             items = items.filter(status=FollowUpStatus.TRACKED, due_date__lt=today())
