@@ -19,6 +19,7 @@ urlpatterns = [
     path("revisions/", include("sixcore.revisions.urls")),
     path("coordination/", include("sixcore.coordination.urls")),
     path("follow-ups/", include("sixcore.followups.urls")),
+    path("field-verifications/", include("sixcore.fieldwork.urls")),
     path("reports/", include("sixcore.reports.urls")),
     path("annual/", include("sixcore.annual.urls")),
     path("progress/", include("sixcore.progress.urls")),

@@ -295,3 +295,51 @@ def test_annual_steps_by_role(annual_draft, role, step, expected):
     assert response.status_code == expected, response.content
     annual_draft.refresh_from_db()
     assert annual_draft.stage == "self"
+# --- field verification (實地查證, issue #20) ------------------------------------------------------------
+# A planned visit attended by 經濟部: NDC writes; 經濟部's users read it (a write: 403); others do not see it.
+VISIT_READERS = {"owner viewer", "owner editor", "ndc reviewer", "ndc admin"}
+VISIT_WRITE = {
+    "anonymous": 401,
+    "owner viewer": 403,
+    "owner editor": 403,
+    "ndc reviewer": 200,
+    "ndc admin": 200,
+}
+
+
+@pytest.fixture
+def visit(draft):
+    from datetime import date
+
+    from sixcore.accounts.models import Agency
+    from sixcore.fieldwork import services
+    from sixcore.fieldwork.selection import Candidate
+
+    return services.plan_verification(
+        ndc_admin(),
+        title="實地查證（矩陣）",
+        date=date(2022, 7, 20),
+        place="新竹",
+        reviewers="王專門委員",
+        agencies=[Agency.objects.get(code="moea")],
+        period=draft.period,
+        picked=[Candidate("kpi", "1.2/1.2.2", "1.2.2", "1", ["moea"], [("red_kpi", "紅燈")])],
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_field_verification_read_and_write_by_role(visit, role):
+    client = client_for(role)
+    detail = client.get(f"/api/field-verifications/{visit.pk}/")
+    listed = [v["id"] for v in client.get("/api/field-verifications/").json()["results"]]
+    assert detail.status_code == (200 if role in VISIT_READERS else 404)
+    assert (visit.pk in listed) == (role in VISIT_READERS)
+    item = visit.items.get()
+    response = client.post(
+        f"/api/field-verifications/{visit.pk}/items/{item.pk}/findings/",
+        {"version": item.version, "findings": "查證結果"},
+        format="json",
+    )
+    assert response.status_code == VISIT_WRITE.get(role, 404), response.content
+    item.refresh_from_db()
+    assert item.findings == ("查證結果" if VISIT_WRITE.get(role) == 200 else "")

@@ -120,6 +120,10 @@ class World:
     spare_reporter: Any
     spare_assignment: Any
     moea: Any
+    field: Any
+    field_item: Any
+    field_evidence: Any
+    field_recommendation: Any
     media: Path
     clients: dict[str, Client] = field(default_factory=dict)
     api: dict[str, APIClient] = field(default_factory=dict)
@@ -222,6 +226,39 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             kind=AlertKind.values[0],
             opened_on=date(2022, 6, 30),
         )
+        # A planned field verification (實地查證) attended by agency A, with evidence and a recommendation.
+        from sixcore.fieldwork import services as fieldwork
+        from sixcore.fieldwork.demo import _png
+        from sixcore.fieldwork.selection import Candidate
+
+        field = fieldwork.plan_verification(
+            users["admin"],
+            title=MARK,
+            date=date(2022, 7, 20),
+            place=MARK,
+            reviewers=MARK,
+            agencies=[moea],
+            period=period,
+            picked=[
+                Candidate(
+                    "kpi",
+                    f"{line.kpi.measure.code}/{line.kpi.code}",
+                    MARK,
+                    "3",
+                    ["moea"],
+                    [("red_kpi", MARK)],
+                )
+            ],
+        )
+        field_item = field.items.get()
+        field_evidence = fieldwork.add_evidence(
+            users["admin"], field_item, SimpleUploadedFile(f"{MARK}.png", _png((1, 2, 3)), "image/png")
+        )
+        field_recommendation = fieldwork.add_recommendation(
+            users["admin"], field_item, text=MARK, owner=moea, due_date=date(2022, 12, 31)
+        )
+        field.refresh_from_db()
+        field_item.refresh_from_db()
         w = World(
             users=users,
             period=period,
@@ -246,6 +283,10 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             spare_reporter=spare_reporter,
             spare_assignment=spare_assignment,
             moea=moea,
+            field=field,
+            field_item=field_item,
+            field_evidence=field_evidence,
+            field_recommendation=field_recommendation,
             media=media,
         )
         w.annual = _annual_draft(users)
@@ -297,6 +338,15 @@ def _observation_csv(w):
     content = f"item,reporter,date,unit,stock\n{w.item.code},{w.reporter.code},2022-07-01,{w.item.unit},42\n"
     return {"file": SimpleUploadedFile("obs.csv", content.encode(), "text/csv")}
 
+
+def _png_upload(w):
+    from sixcore.fieldwork.demo import _png
+
+    return {"file": SimpleUploadedFile("site.png", _png((4, 5, 6)), "image/png")}
+
+
+# A write to agency A's field verification: NDC (redirect); A's users may read it (403); others 404.
+FIELD_NDC_WRITE = among(PARTY_A, 403, 404, anonymous="login") | {"reviewer": "redirect", "admin": "redirect"}
 
 SUPPLY_EDITORS = {"editor", "admin"}  # editors of the item's responsible agency (moea), NDC administrators
 
@@ -561,6 +611,102 @@ WEB: dict[str, Check] = {
         get=outcomes(405),
         write=among(PARTY_A, 403, 404, anonymous="login") | {"reviewer": "redirect", "admin": "redirect"},
     ),
+    # Field verification (實地查證): NDC writes; agency A attends (reads); the public reads published ones.
+    "fieldwork:index": Check(get=PUBLIC, write=PUBLIC),
+    "fieldwork:candidates": Check(get=NDC_ONLY, write=NDC_ONLY, query="?period=111Q2"),
+    # No candidate in the matrix's data: NDC's plan is refused (400), nothing written.
+    "fieldwork:new": Check(
+        get=NDC_ONLY,
+        write=among(NDC, 400, 403, anonymous="login"),
+        query="?period=111Q2",
+        data=lambda w: {"period": "111Q2", "pick": ["kpi:1.2/1.2.2"], "title": "matrix", "place": "m"},
+    ),
+    # Adding picks to a planned visit: NDC only; no candidate in the matrix's data, so refused (400).
+    "fieldwork:items_add": Check(
+        get=outcomes(405),
+        write=among(NDC, 400, 403, anonymous="login"),
+        data=lambda w: {"period": "111Q2", "pick": ["kpi:1.2/1.2.2"], "into": w.field.pk},
+    ),
+    "fieldwork:detail": Check(
+        kwargs=lambda w: {"pk": w.field.pk}, get=among(PARTY_A, 200, 404), write=among(PARTY_A, 200, 404)
+    ),
+    "fieldwork:edit": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        get=FIELD_NDC_WRITE | {"reviewer": 200, "admin": 200},
+        write=FIELD_NDC_WRITE,
+        data=lambda w: {
+            "version": w.field.version,
+            "title": "matrix",
+            "date": "2022-07-21",
+            "place": "matrix",
+            "reviewers": "matrix",
+            "agencies": [w.moea.pk],
+        },
+        writers=NDC,
+    ),
+    "fieldwork:findings": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "item_pk": w.field_item.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE,
+        data=lambda w: {"version": w.field_item.version, "findings": "matrix"},
+        writers=NDC,
+    ),
+    "fieldwork:evidence_upload": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "item_pk": w.field_item.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE,
+        data=_png_upload,
+        writers=NDC,
+    ),
+    "fieldwork:recommendation_add": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "item_pk": w.field_item.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE,
+        data=lambda w: {
+            f"r{w.field_item.pk}-text": "matrix",
+            f"r{w.field_item.pk}-owner": w.moea.pk,
+            f"r{w.field_item.pk}-due_date": "2022-12-31",
+        },
+        writers=NDC,
+    ),
+    # Evidence files: the parties only, never the public.
+    "fieldwork:evidence": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "evidence_id": w.field_evidence.pk},
+        get=among(PARTY_A, 200, 404),
+        write=among(PARTY_A, 200, 404),
+    ),
+    "fieldwork:recommendation_delete": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "recommendation_id": w.field_recommendation.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE,
+        writers=NDC,
+    ),
+    # Planned, findings missing: completing is refused (400); publishing and reopening are out of order.
+    "fieldwork:complete": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE | {"reviewer": 400, "admin": 400},
+        data=lambda w: {"version": w.field.version},
+    ),
+    "fieldwork:publish": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE | {"reviewer": 409, "admin": 409},
+        data=lambda w: {"version": w.field.version},
+    ),
+    "fieldwork:reopen": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE | {"reviewer": 409, "admin": 409},
+        data=lambda w: {"version": w.field.version, "reason": "matrix"},
+    ),
+    "fieldwork:cancel": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        get=outcomes(405),
+        write=FIELD_NDC_WRITE,
+        data=lambda w: {"version": w.field.version, "reason": "matrix"},
+        writers=NDC,
+    ),
     # Follow-up items (列管事項): agency A's item (a decision of the meeting) is read by agency A and NDC
     # (the public reads published items); NDC rules on it. It is tracked and unpublished, so "track
     # again" and "unpublish" are refused to NDC as the wrong state (409), nothing written.
@@ -686,6 +832,17 @@ API_ROUTES: dict[str, tuple[str, ...]] = {
     "annual-indicator-list": ("annual_evaluations_indicators_list",),
     "annual-grade-list": ("annual_evaluations_grades_list",),
     "annual-cycle-list": ("annual_evaluations_cycles_list",),
+    "field-verification-list": ("field_verifications_list", "field_verifications_create"),
+    "field-verification-detail": ("field_verifications_retrieve", "field_verifications_partial_update"),
+    "field-verification-candidates": ("field_verifications_candidates_list",),
+    **{
+        f"field-verification-{step}": (f"field_verifications_{step}_create",)
+        for step in ("cancel", "complete", "publish", "reopen")
+    },
+    **{
+        f"field-verification-{kind}": (f"field_verifications_items_{kind}_create",)
+        for kind in ("evidence", "findings", "recommendations")
+    },
 }
 
 # --- the API matrix (operationId → check) ---------------------------------------------------------------
@@ -705,6 +862,7 @@ def _transition(write: dict[str, Any], writers: set[str] = frozenset()) -> Check
 # Readers of the draft who may not perform a step get 403; those who may but not on a draft get 409.
 DRAFT_STEP = among(DRAFT_READERS, 403, 404, anonymous=401)
 SUPPLY_WRITE = among(SUPPLY_EDITORS, 200, 403, anonymous=401)
+FIELD_API_WRITE = among(PARTY_A, 403, 404, anonymous=401) | {"reviewer": 200, "admin": 200}
 SUPPLY_DETAILS = among({"viewer", "editor", "reviewer", "admin"}, 200, 404, anonymous=401)
 
 API: dict[str, Check] = {
@@ -780,6 +938,65 @@ API: dict[str, Check] = {
             "note": "matrix",
         },
         writers={"editor"},
+    ),
+    # Field verification: NDC writes; agency A's users read (403 on a write); others do not see it (404).
+    "field_verifications_list": Check(get=PUBLIC),
+    "field_verifications_create": Check(
+        write=among(NDC, 400, 403, anonymous=401),  # no candidate in the matrix's data
+        data=lambda w: {
+            "title": "matrix",
+            "date": "2022-07-20",
+            "place": "m",
+            "reviewers": "m",
+            "period": "111Q2",
+            "picks": ["kpi:1.2/1.2.2"],
+        },
+    ),
+    "field_verifications_retrieve": Check(kwargs=lambda w: {"pk": w.field.pk}, get=among(PARTY_A, 200, 404)),
+    "field_verifications_partial_update": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        method="patch",
+        write=FIELD_API_WRITE,
+        data=lambda w: {"version": w.field.version, "place": "matrix"},
+        writers=NDC,
+    ),
+    "field_verifications_candidates_list": Check(
+        get=among(NDC, 200, 403, anonymous=401), query="?period=111Q2"
+    ),
+    "field_verifications_cancel_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        write=FIELD_API_WRITE,
+        data=lambda w: {"version": w.field.version, "reason": "matrix"},
+        writers=NDC,
+    ),
+    "field_verifications_complete_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk}, write=FIELD_API_WRITE | {"reviewer": 400, "admin": 400}
+    ),
+    "field_verifications_publish_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk}, write=FIELD_API_WRITE | {"reviewer": 409, "admin": 409}
+    ),
+    "field_verifications_reopen_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk},
+        write=FIELD_API_WRITE | {"reviewer": 409, "admin": 409},
+        data=lambda w: {"reason": "matrix"},
+    ),
+    "field_verifications_items_findings_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "item_id": w.field_item.pk},
+        write=FIELD_API_WRITE,
+        data=lambda w: {"version": w.field_item.version, "findings": "matrix"},
+        writers=NDC,
+    ),
+    "field_verifications_items_recommendations_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "item_id": w.field_item.pk},
+        write=FIELD_API_WRITE | {"reviewer": 201, "admin": 201},
+        data=lambda w: {"text": "matrix", "owner": "moea", "due_date": "2022-12-31"},
+        writers=NDC,
+    ),
+    "field_verifications_items_evidence_create": Check(
+        kwargs=lambda w: {"pk": w.field.pk, "item_id": w.field_item.pk},
+        write=FIELD_API_WRITE | {"reviewer": 201, "admin": 201},
+        data=_png_upload,
+        writers=NDC,
     ),
     "supplies_status_list": Check(get=PUBLIC, query="?as_of=2022-07-05"),
     "supplies_import_create": Check(
@@ -1022,6 +1239,10 @@ def fingerprint(world: World) -> str:
         "followups.FollowUp",
         "followups.FollowUpResponse",
         "followups.FollowUpRuling",
+        "fieldwork.FieldVerification",
+        "fieldwork.VerifiedItem",
+        "fieldwork.Evidence",
+        "fieldwork.Recommendation",
         "revisions.PlanRevision",
         "plan.Program",
         "plan.BudgetLine",

@@ -37,6 +37,27 @@ def _observation(w: World) -> dict:
 
 
 INVALID: dict[str, Any] = {
+    # Field verification: an unknown pick, a stale version, blank findings, an unknown owner, no file.
+    "field_verifications_create": lambda w: {
+        "title": "",
+        "date": "x",
+        "period": "120Q9",
+        "picks": ["kpi:9/9"],
+    },
+    "field_verifications_partial_update": lambda w: {"version": 0, "date": "x", "agencies": ["nobody"]},
+    "field_verifications_cancel_create": lambda w: {"version": "x", "reason": {"not": "text"}},
+    "field_verifications_complete_create": lambda w: {"version": "x"},
+    "field_verifications_publish_create": lambda w: {"version": "x"},
+    "field_verifications_reopen_create": lambda w: {"version": "x", "reason": ""},
+    "field_verifications_items_findings_create": lambda w: {"version": 0, "findings": ""},
+    "field_verifications_items_recommendations_create": lambda w: {
+        "text": "",
+        "owner": "nobody",
+        "due_date": "x",
+    },
+    "field_verifications_items_evidence_create": lambda w: {
+        "file": SimpleUploadedFile("x.pdf", b"<html></html>", "application/pdf")
+    },
     "progress_submissions_submit_create": lambda w: TRANSITION,
     "progress_submissions_consolidate_create": lambda w: TRANSITION,
     "progress_submissions_approve_create": lambda w: TRANSITION,

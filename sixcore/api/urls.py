@@ -32,6 +32,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("supplies/", include("sixcore.supplies.api.urls")),
+    path("field-verifications/", include("sixcore.fieldwork.api.urls")),
     path("follow-ups/", include("sixcore.followups.api.urls")),
     path("", include("sixcore.annual.api.urls")),
     path("plan/kpis/", kpi_list, name="plan-kpi-list"),

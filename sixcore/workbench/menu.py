@@ -30,6 +30,7 @@ SECTION_OF_NAMESPACE = {
     "progress": "reports",
     "revisions": "revisions",
     "coordination": "coordination",
+    "fieldwork": "fieldwork",
     "followups": "followups",
     "supplies": "supplies",
     "reports": "downloads",
@@ -93,6 +94,8 @@ def entries_for(user) -> list[tuple[str, str | Promise, str, tuple]]:
         rows.append(("attention", pgettext_lazy("site menu", "Needs attention"), "evaluation:attention", ()))
     rows.append(("revisions", pgettext_lazy("site menu", "Plan revisions"), "revisions:list", ()))
     rows.append(("coordination", pgettext_lazy("site menu", "Coordination"), "coordination:index", ()))
+    # NDC plans visits; agencies read those they attend; the public reads published ones.
+    rows.append(("fieldwork", pgettext_lazy("site menu", "Field verification"), "fieldwork:index", ()))
     # The public reads published items only: the list is open to all, like coordination's.
     rows.append(("followups", pgettext_lazy("site menu", "Follow-up items"), "followups:index", ()))
     rows.append(("supplies", pgettext_lazy("site menu", "Strategic supplies"), "supplies:dashboard", ()))

@@ -28,6 +28,7 @@ from sixcore.accounts.models import Agency, User
 from sixcore.annual.demo import load_demo as annual_demo
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, parse_quarter
+from sixcore.fieldwork.demo import create_demo as create_field_verifications
 from sixcore.plan.models import AnnualTarget, BudgetLine, Industry
 from sixcore.progress import workflow
 from sixcore.progress.choices import BudgetUnit, WorkItemStatus
@@ -100,6 +101,7 @@ class Command(ChangeLoggedCommand):
         )
         self._coordination(users)
         self.stdout.write(annual_demo(users, AS_OF))
+        self.stdout.write(f"{create_field_verifications(users)} demo field verifications (示範資料)")
         if "supplies" in get_commands():
             call_command("supplies", "demo", stdout=self.stdout)
 
