@@ -295,6 +295,8 @@ def test_annual_steps_by_role(annual_draft, role, step, expected):
     assert response.status_code == expected, response.content
     annual_draft.refresh_from_db()
     assert annual_draft.stage == "self"
+
+
 # --- field verification (實地查證, issue #20) ------------------------------------------------------------
 # A planned visit attended by 經濟部: NDC writes; 經濟部's users read it (a write: 403); others do not see it.
 VISIT_READERS = {"owner viewer", "owner editor", "ndc reviewer", "ndc admin"}
