@@ -155,7 +155,7 @@ def test_approved_reports_are_public_but_not_writable(draft):
         assert response.status_code == 403
 
 
-# --- follow-up items (列管事項, /api/follow-ups/) ------------------------------------------------------
+# --- follow-up items (追蹤事項, /api/follow-ups/) ------------------------------------------------------
 # role → (reads 經濟部's item, answers it in its report, rules on it (keep))
 FOLLOW_UP = {
     "anonymous": (False, 401, 401),

@@ -133,7 +133,7 @@ def test_round_trip_writes_the_values_and_only_bumps_changed_submissions(period,
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     data = response.content
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["說明", "辦理情形", "績效指標", "重點工作", "經費", "列管事項", "_meta"]
+    assert wb.sheetnames == ["說明", "辦理情形", "績效指標", "重點工作", "經費", "追蹤事項", "_meta"]
     assert wb["_meta"].sheet_state == "veryHidden"
     kpis = wb["績效指標"]
     assert kpis.protection.sheet and kpis.freeze_panes == "D3"

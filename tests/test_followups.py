@@ -1,4 +1,4 @@
-"""Follow-up items (列管事項, issue #20): the life cycle across quarters — assigned, answered in the owner's
+"""Follow-up items (追蹤事項, issue #20): the life cycle across quarters — assigned, answered in the owner's
 quarterly report, kept (繼續列管), answered again, closed (解除列管) — the answers locked with the report,
 NDC's rulings audited, and who reads and writes what."""
 
@@ -62,7 +62,7 @@ def test_life_cycle_across_quarters(item, client, monkeypatch):
     q2 = open_period("111Q2")
     q2_report = report(q2)
     page = client.get(reverse("progress:submission", args=[q2_report.pk])).content.decode()
-    assert "列管事項辦理情形" in page and item.text in page and f'name="{field_name(item.pk)}"' in page
+    assert "追蹤事項辦理情形" in page and item.text in page and f'name="{field_name(item.pk)}"' in page
     version = q2_report.version
     assert _save_in_form(client, q2_report, item, "已完成驗證場域規劃").status_code == 302
     q2_report.refresh_from_db()
@@ -163,7 +163,7 @@ def test_a_refused_save_keeps_what_was_typed_and_writes_nothing(item, client, mo
     )
     page = response.content.decode()
     assert response.status_code == 200 and too_long in page and "本季辦理情形" in page
-    assert f"列管事項 #{item.pk} 辦理情形" in page
+    assert f"追蹤事項 #{item.pk} 辦理情形" in page
     assert not item.responses.exists()
     assert not submission.measure_reports.filter(progress="本季辦理情形").exists()  # all or nothing
 
@@ -173,7 +173,7 @@ def test_completeness_asks_for_the_answer_before_submitting(item, monkeypatch):
     submission = report(open_period("111Q2"))
     CycleSettings.objects.filter(pk=1).update(require_narratives=True)
     problems = workflow.completeness_problems(submission)
-    assert f"列管事項 #{item.pk} 辦理情形：送出審查前必須填寫。" in problems
+    assert f"追蹤事項 #{item.pk} 辦理情形：送出審查前必須填寫。" in problems
     services.save_responses(editor("moea"), submission, {item.pk: "辦理中"})
     assert not any(f"#{item.pk}" in p for p in workflow.completeness_problems(submission))
 
@@ -282,16 +282,16 @@ def test_reminders_name_each_owner_s_items(item, mailoutbox, monkeypatch):
     monkeypatch.setenv("SIXCORE_AS_OF", "2022-10-03")  # the item was due 111/9/30
     open_period("111Q3")
     call_command("remind", "--period", "111Q3")
-    [mail] = [m for m in mailoutbox if "列管事項" in m.subject]
-    assert mail.subject == "【逾期通知】經濟部：1 項列管事項已逾期"
+    [mail] = [m for m in mailoutbox if "追蹤事項" in m.subject]
+    assert mail.subject == "【逾期通知】經濟部：1 項追蹤事項已逾期"
     assert "officer@moea.gov.tw" in mail.to and "ndc-sixcore@localhost" in mail.to
     assert f"#{item.pk} {item.text}" in mail.body and "111/9/30" in mail.body
     mailoutbox.clear()
     call_command("remind", "--period", "111Q3", "--no-follow-ups")
-    assert not [m for m in mailoutbox if "列管事項" in m.subject]
+    assert not [m for m in mailoutbox if "追蹤事項" in m.subject]
     item.close(ndc_reviewer(), "完成")
     call_command("remind", "--period", "111Q3")
-    assert not [m for m in mailoutbox if "列管事項" in m.subject]
+    assert not [m for m in mailoutbox if "追蹤事項" in m.subject]
 
 
 def test_needs_attention_lists_items_due_or_overdue(item, client, monkeypatch):

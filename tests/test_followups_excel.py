@@ -1,4 +1,4 @@
-"""列管事項 in the agency workbook (xlsx and ods): the open items each report carries, their 辦理情形
+"""追蹤事項 in the agency workbook (xlsx and ods): the open items each report carries, their 辦理情形
 filled in the file and written on upload with the lines, all or nothing (issue #20)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.factories import editor, ndc_reviewer, open_period
 
 pytestmark = pytest.mark.django_db
 
-SHEET = "列管事項"
+SHEET = "追蹤事項"
 ANSWER = "辦理情形"
 
 

@@ -707,7 +707,7 @@ WEB: dict[str, Check] = {
         data=lambda w: {"version": w.field.version, "reason": "matrix"},
         writers=NDC,
     ),
-    # Follow-up items (列管事項): agency A's item (a decision of the meeting) is read by agency A and NDC
+    # Follow-up items (追蹤事項): agency A's item (a decision of the meeting) is read by agency A and NDC
     # (the public reads published items); NDC rules on it. It is tracked and unpublished, so "track
     # again" and "unpublish" are refused to NDC as the wrong state (409), nothing written.
     "followups:index": Check(get=PUBLIC, write=PUBLIC),

@@ -2,7 +2,7 @@
 
 - ``plan/…``: the plan, read-only and public (``?revision=N``, default the latest).
 - ``progress/…``: the quarterly cycle, read and written within the caller's scope.
-- ``follow-ups/…``: follow-up items (列管事項), NDC's rulings and the owners' 辦理情形 (followups/api).
+- ``follow-ups/…``: follow-up items (追蹤事項), NDC's rulings and the owners' 辦理情形 (followups/api).
 - ``annual-evaluations/…``: the year-end evaluation (年度評核), read and scored within the caller's scope.
 """
 

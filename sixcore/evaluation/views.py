@@ -486,7 +486,7 @@ def _kinds() -> dict[str, str]:
 
 
 def follow_up_rows(user) -> list[dict]:
-    """Follow-up items (列管事項) overdue or due within 30 days as of today, in the attention rows' shape:
+    """Follow-up items (追蹤事項) overdue or due within 30 days as of today, in the attention rows' shape:
     they need attention now, whatever period the page shows."""
     from sixcore.followups.services import due_follow_ups
     from sixcore.progress.clock import today

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FollowUpSource(models.TextChoices):
-    """Where a follow-up item (列管事項) comes from. The origin object points at the item (the FK lives
+    """Where a follow-up item (追蹤事項) comes from. The origin object points at the item (the FK lives
     on the origin side), so this app imports neither coordination nor field verification."""
 
     FIELD_VERIFICATION = "field_verification", _("Field verification recommendation")

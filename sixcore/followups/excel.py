@@ -1,4 +1,4 @@
-"""The 列管事項 sheet of the agency workbook (xlsx and ods): the open follow-up items each report carries,
+"""The 追蹤事項 sheet of the agency workbook (xlsx and ods): the open follow-up items each report carries,
 with a 辦理情形 column to fill in, read back on upload and written through ``services.save_responses``.
 
 ``progress/excel.py`` calls the three functions here (write, read, apply) at the points where it writes

@@ -1,4 +1,4 @@
-"""Follow-up items (列管事項): one mechanism for field-verification recommendations and coordination
+"""Follow-up items (追蹤事項): one mechanism for field-verification recommendations and coordination
 decisions (issue #20).
 
 An item is assigned to an owner agency with a due date and stays 列管中 until NDC closes it (解除列管).
@@ -44,7 +44,7 @@ class StaleVersion(InvalidTransition):
 
 
 class FollowUp(models.Model):
-    """A 列管事項: what an agency must do (a recommendation or a decision), by when, tracked until closed."""
+    """A 追蹤事項: what an agency must do (a recommendation or a decision), by when, tracked until closed."""
 
     source = models.CharField(_("source"), max_length=24, choices=FollowUpSource.choices)
     text = models.TextField(_("recommendation or decision"))

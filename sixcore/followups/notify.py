@@ -1,4 +1,4 @@
-"""Reminders of follow-up items (列管事項), sent by ``sixcore remind`` with the quarterly reminders: one
+"""Reminders of follow-up items (追蹤事項), sent by ``sixcore remind`` with the quarterly reminders: one
 path for every kind of item. Each owner agency gets one mail listing its items due within 30 days or
 overdue; a mail with an overdue item goes to NDC too."""
 
@@ -45,7 +45,7 @@ def follow_up_messages(as_of: date) -> list[tuple[str, str, str, list[str]]]:
             else gettext("[Reminder] %(agency)s: %(n)s follow-up items due soon")
         )
         body = gettext(
-            "Dear %(agency)s,\n\nThe following follow-up items (列管事項) are due or overdue. Please report "
+            "Dear %(agency)s,\n\nThe following follow-up items (追蹤事項) are due or overdue. Please report "
             "the progress (辦理情形) of each in your quarterly report.\n\n%(items)s\n\n"
             "National Development Council"
         )

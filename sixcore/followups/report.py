@@ -1,4 +1,4 @@
-"""列管事項辦理情形 in the quarterly report form: the section's cells, reading the form, completeness.
+"""追蹤事項辦理情形 in the quarterly report form: the section's cells, reading the form, completeness.
 
 The form names each answer ``followups|<item id>|response`` (the report lines' ``kind|code|field``
 shape, so the page's error list and notes work unchanged); ``services.save_responses`` writes them in the
@@ -24,7 +24,7 @@ def field_name(follow_up_id: int) -> str:
 
 
 def item_label(follow_up_id: int) -> str:
-    """The answer as messages name it: 列管事項 #12 辦理情形."""
+    """The answer as messages name it: 追蹤事項 #12 辦理情形."""
     return _("Follow-up item #%(id)s progress (辦理情形)") % {"id": follow_up_id}
 
 

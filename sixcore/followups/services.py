@@ -40,7 +40,7 @@ def create_follow_up(
     published: bool = False,
     is_demo: bool = False,
 ) -> FollowUp:
-    """A new 列管事項 (NDC). The origin (decision, recommendation) then points at it."""
+    """A new 追蹤事項 (NDC). The origin (decision, recommendation) then points at it."""
     from sixcore.progress.clock import today
 
     if not follow_up_policy.can_create(user):
@@ -207,7 +207,7 @@ def report_items(submission: Submission) -> list[ReportItem]:
 
 class ResponseErrors(Exception):
     """Bad 辦理情形 answers as ``(item id, message)``; nothing was written. ``str()`` names each item as
-    the user sees it (列管事項 #12 辦理情形：…)."""
+    the user sees it (追蹤事項 #12 辦理情形：…)."""
 
     def __init__(self, errors: list[tuple[int | None, str]]):
         self.errors = errors

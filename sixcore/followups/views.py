@@ -1,4 +1,4 @@
-"""Follow-up pages: the one list of 列管事項 (filters by agency, status, source, overdue) and an item's page
+"""Follow-up pages: the one list of 追蹤事項 (filters by agency, status, source, overdue) and an item's page
 with its 辦理情形 by quarter and NDC's rulings. Scope from ``policy.py`` before anything else; what a user
 may not see is "not found". Writes go through the model's transitions."""
 

@@ -1046,7 +1046,7 @@ def _import_workbook(file, user) -> ImportResult:
 
 
 def follow_up_sheet():
-    """The 列管事項 sheet (``followups/excel.py``: that app builds on this module, hence the late import)."""
+    """The 追蹤事項 sheet (``followups/excel.py``: that app builds on this module, hence the late import)."""
     from sixcore.followups import excel as follow_ups
 
     return follow_ups

@@ -189,7 +189,7 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         version = -1
     with transaction.atomic():
         save_lines(submission, request.user, version, changes_from_post(request.POST))
-        # 列管事項辦理情形: saved with the lines, all or nothing (followups.services.save_responses).
+        # 追蹤事項辦理情形: saved with the lines, all or nothing (followups.services.save_responses).
         follow_up_report.save_from_post(request.user, submission, request.POST)
     then = request.POST.get("then")
     if then in ("submit", "internal_review"):  # 儲存並送出審查, 儲存並陳核

@@ -149,7 +149,7 @@ def completeness_problems(
                 _("Work item %(code)s is done: give its completion date.") % {"code": report.work_item.code}
             )
     if required.require_narratives:
-        # The agency's open follow-up items (列管事項) are answered in the report, like its narratives.
+        # The agency's open follow-up items (追蹤事項) are answered in the report, like its narratives.
         from sixcore.followups.report import completeness_problems as follow_up_problems
 
         problems.extend(follow_up_problems(submission))

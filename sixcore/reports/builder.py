@@ -4,7 +4,7 @@
 (``evaluation.service.evaluate_period`` — nothing is re-evaluated here) plus the narratives
 (``IndustryReport``, else the measures' ``MeasureReport`` of the industry's consolidated/approved
 submissions), the annual target texts of the year, the submissions' completeness and the
-follow-up items (列管事項) open at the quarter's end. ``docx.py``, ``pdf.py`` and ``xlsx.py`` render the
+follow-up items (追蹤事項) open at the quarter's end. ``docx.py``, ``pdf.py`` and ``xlsx.py`` render the
 resulting :class:`QuarterlyReport`; they share its figures, so the three formats agree.
 """
 
@@ -187,7 +187,7 @@ class FlagRow:
 
 @dataclass
 class FollowUpRow:
-    """A follow-up item (列管事項) open at the quarter's end, with its latest 辦理情形 by then."""
+    """A follow-up item (追蹤事項) open at the quarter's end, with its latest 辦理情形 by then."""
 
     number: str
     source: str
@@ -514,7 +514,7 @@ def _narratives(industry_report, measure_reports, measures) -> tuple[list[Narrat
     return result, False
 
 
-FOLLOW_UPS_HEADING = "附錄三、列管事項辦理情形"
+FOLLOW_UPS_HEADING = "附錄三、追蹤事項辦理情形"
 
 
 def _follow_ups(period: ReportingPeriod, user, published: bool) -> list[FollowUpRow]:

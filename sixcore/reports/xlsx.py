@@ -296,7 +296,7 @@ def report_workbook(report: QuarterlyReport) -> Workbook:
     )
     add_sheet(
         wb,
-        "列管事項",
+        "追蹤事項",
         f"{report.period_label} {FOLLOW_UPS_HEADING}",
         ["編號", "來源", "建議事項／決議", "主辦機關", "期限", "狀態", "最新辦理情形"],
         (follow_up_cells(f) for f in report.follow_ups),

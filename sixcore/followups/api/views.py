@@ -1,4 +1,4 @@
-"""``/api/follow-ups/``: the follow-up items (列管事項) the caller may read, NDC's rulings, and the owner's
+"""``/api/follow-ups/``: the follow-up items (追蹤事項) the caller may read, NDC's rulings, and the owner's
 辦理情形 written into its quarterly report. Scope first (``policy.py``: invisible is 404), then the role
 (403), then the body (400), then the state (409). A refused write leaves nothing written."""
 

@@ -1,5 +1,5 @@
 """``sixcore remind --period 111Q2`` — e-mail every reporting unit that has not submitted, and every
-agency with follow-up items (列管事項) due within 30 days or overdue.
+agency with follow-up items (追蹤事項) due within 30 days or overdue.
 
 Before the due date each unit gets a reminder; after it, an overdue notice goes to the unit and to NDC.
 Follow-up items are judged as of today (``followups/notify.py``); ``--no-follow-ups`` leaves them out.
