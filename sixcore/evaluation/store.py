@@ -1,0 +1,325 @@
+"""Keeping the stored evaluation (``models.StoredResult``) equal to what ``service.evaluate_period``
+computes, inside the transaction of each write that changes an input.
+
+Every result is computed by ``service.evaluate_period`` — the one rules path — restricted to the
+measures and schedules a write touched (``refresh``) or over whole periods (``rebuild``).  What a
+write touches:
+
+- saved report lines (``progress.signals.lines_saved``): the working view; a measure's KPI lines
+  also change the forecasts, red streaks and cumulative checks of every later period, so its KPIs
+  are refreshed from the period on; work items and budget only in the period;
+- a transition into or out of 核定 (``progress.signals.status_changed``): the published view, for
+  the groups the submission has figures in;
+- a plan load or an approved revision (``plan.signals.plan_changed``): every period from the
+  revision's first quarter, both views.
+
+Roll-ups and industry budget totals are not stored: they are the same rules applied at read time to
+the stored KPI and measure rows (``read``), which a page reads anyway.  Thresholds are the code's
+(``explain.thresholds_in_force``); changing them is a deployment, followed by ``evaluate --rebuild``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+
+from sixcore.plan.models import Program
+from sixcore.progress.choices import SubmissionStatus
+from sixcore.progress.models import ReportingPeriod
+
+from . import explain, rules, service
+from .models import RefreshLock, ResultKind, ResultView, StoredResult
+
+MEASURE, SCHEDULE = "m:", "s:"
+RESULT_CLASSES = {
+    ResultKind.KPI: service.KpiResult,
+    ResultKind.WORK_ITEM: service.WorkItemResult,
+    ResultKind.BUDGET: service.BudgetResult,
+    ResultKind.RISK: service.RiskResult,
+    ResultKind.FLAG: service.FlagResult,
+}
+NOT_STORED = {"_lead", "_demo", "_group"}  # kept in columns, or only needed while computing
+
+
+# --- encoding: a result dataclass <-> the JSON of ``StoredResult.data`` (exact: decimals as text)
+
+
+@cache
+def _decoders(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    decoders = {}
+    for f in dataclasses.fields(cls):
+        hint = str(hints[f.name])
+        if "Decimal" in hint:
+            decoders[f.name] = Decimal
+        elif "datetime.date" in hint:
+            decoders[f.name] = date.fromisoformat
+        elif "RiskTier" in hint:
+            decoders[f.name] = rules.RiskTier
+        elif "Light" in hint:
+            decoders[f.name] = rules.Light
+        elif f.name == "_sort":
+            decoders[f.name] = tuple
+    return decoders
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, rules.Light | rules.RiskTier):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def encode(result: Any) -> dict[str, Any]:
+    return {
+        f.name: _plain(getattr(result, f.name))
+        for f in dataclasses.fields(result)
+        if f.name not in NOT_STORED
+    }
+
+
+def decode(kind: str, data: dict[str, Any], *, is_demo: bool = False, group: str = "") -> Any:
+    cls = RESULT_CLASSES[kind]
+    values = {}
+    for name, decoder in _decoders(cls).items():
+        if data.get(name) is not None:
+            values[name] = decoder(data[name])
+    extra = {"_demo": is_demo} if "_demo" in cls.__dataclass_fields__ else {}
+    if kind == ResultKind.FLAG:
+        extra["_group"] = group.split(":", 1)[1]
+    return cls(**{**data, **values, **extra})
+
+
+# --- rows of an evaluation
+
+
+def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) -> list[StoredResult]:
+    """The stored rows of a (possibly partial) evaluation."""
+
+    def row(kind, group, key, result, light="", demo=False):
+        return StoredResult(
+            period=period,
+            view=view,
+            kind=kind,
+            group=group,
+            key=key,
+            light=str(light),
+            is_demo=demo,
+            data=encode(result),
+        )
+
+    rows = [
+        row(ResultKind.KPI, MEASURE + k.measure, f"{k.measure}/{k.key}", k, k.light, k._demo)
+        for k in evaluation.kpis
+    ]
+    rows += [
+        row(ResultKind.WORK_ITEM, SCHEDULE + w.schedule, f"{w.schedule}/{w.code}", w, w.light, w._demo)
+        for w in evaluation.work_items
+    ]
+    rows += [row(ResultKind.BUDGET, MEASURE + b.key, b.key, b, b.light, b._demo) for b in evaluation.budget]
+    rows += [row(ResultKind.RISK, MEASURE + r.measure, r.measure, r, r.tier) for r in evaluation.risks]
+    for f in evaluation.flags:
+        group = (SCHEDULE if f.kind == "work_item" else MEASURE) + f._group
+        rows.append(row(ResultKind.FLAG, group, f"{group}|{f.ref}|{f.code}|{f._sort[-1]}", f))
+    return rows
+
+
+def _evaluate(period: ReportingPeriod, view: str, measures=None, schedules=None) -> service.Evaluation:
+    # Reasons are text: stored in the site's language whoever's request triggered the write.
+    with translation.override(settings.LANGUAGE_CODE):
+        return service.evaluate_period(
+            period,
+            published_only=view == ResultView.PUBLISHED,
+            thresholds=explain.thresholds_in_force(),
+            measures=measures,
+            schedules=schedules,
+        )
+
+
+# --- locking
+
+
+def _lock(groups: Iterable[str] | None) -> None:
+    """Lock the refresh groups (every group when None) in one ordered statement (no deadlock)."""
+    if groups is None:
+        list(RefreshLock.objects.select_for_update().order_by("name").values_list("pk"))
+        return
+    names = sorted(set(groups))
+    if not names:
+        return
+    RefreshLock.objects.bulk_create([RefreshLock(name=n) for n in names], ignore_conflicts=True)
+    list(RefreshLock.objects.select_for_update().filter(name__in=names).order_by("name").values_list("pk"))
+
+
+# --- writing
+
+
+def _periods_from(period: ReportingPeriod) -> list[ReportingPeriod]:
+    key = (period.roc_year, period.quarter)
+    return [p for p in ReportingPeriod.objects.all() if (p.roc_year, p.quarter) >= key]
+
+
+def refresh(
+    period: ReportingPeriod, views: Iterable[str], measures: Iterable[str], schedules: Iterable[str]
+) -> None:
+    """Recompute the given measures (from ``period`` on) and schedules (in ``period``) in ``views``."""
+    measures, schedules, views = set(measures), set(schedules), sorted(set(views))
+    if not views or not (measures or schedules):
+        return
+    with transaction.atomic():
+        _lock([MEASURE + m for m in measures] + [SCHEDULE + s for s in schedules])
+        for i, p in enumerate(_periods_from(period)):
+            now = schedules if i == 0 else set()
+            if not measures and not now:
+                break
+            groups = [MEASURE + m for m in measures] + [SCHEDULE + s for s in now]
+            for view in views:
+                evaluation = _evaluate(p, view, measures, now)
+                StoredResult.objects.filter(period=p, view=view, group__in=groups).delete()
+                StoredResult.objects.bulk_create(rows_of(evaluation, p, view))
+
+
+def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> int:
+    """Recompute the whole evaluation of ``periods`` (default every period), both views, from the
+    inputs; returns the number of rows stored.  ``progress(done, total)`` is called per step."""
+    periods = list(ReportingPeriod.objects.all() if periods is None else periods)
+    steps = [(p, view) for p in periods for view in ResultView.values]
+    stored = 0
+    with transaction.atomic():
+        _lock(None)
+        for done, (p, view) in enumerate(steps, 1):
+            try:
+                evaluation = _evaluate(p, view)
+            except Program.DoesNotExist:
+                evaluation = None
+            rows = rows_of(evaluation, p, view) if evaluation else []
+            RefreshLock.objects.bulk_create(
+                [RefreshLock(name=n) for n in sorted({r.group for r in rows})], ignore_conflicts=True
+            )
+            StoredResult.objects.filter(period=p, view=view).delete()
+            StoredResult.objects.bulk_create(rows, batch_size=2000)
+            stored += len(rows)
+            if progress:
+                progress(done, len(steps))
+    return stored
+
+
+def check(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> list[str]:
+    """Recompute and compare with what is stored; one line per difference (none when equal)."""
+    periods = list(ReportingPeriod.objects.all() if periods is None else periods)
+    steps = [(p, view) for p in periods for view in ResultView.values]
+    differences = []
+    for done, (p, view) in enumerate(steps, 1):
+        try:
+            expected = {_identity(r): r for r in rows_of(_evaluate(p, view), p, view)}
+        except Program.DoesNotExist:
+            expected = {}
+        stored = {
+            _identity(r): r for r in StoredResult.objects.filter(period=p, view=view).order_by("kind", "key")
+        }
+        for identity in sorted(expected.keys() | stored.keys()):
+            want, have = expected.get(identity), stored.get(identity)
+            where = f"{p.code} {view} {identity[0]} {identity[1]}"
+            if have is None:
+                differences.append(f"{where}: missing")
+            elif want is None:
+                differences.append(f"{where}: stored but no longer a result")
+            else:
+                for name in ("group", "light", "is_demo", "data"):
+                    if getattr(want, name) != getattr(have, name):
+                        differences.append(
+                            f"{where}: {name} stored {getattr(have, name)!r}, computed {getattr(want, name)!r}"
+                        )
+        if progress:
+            progress(done, len(steps))
+    return differences
+
+
+def _identity(row: StoredResult) -> tuple[str, str]:
+    return row.kind, row.key
+
+
+# --- what each write changes (receivers of the apps' signals, connected in ``apps.ready``)
+
+
+def _groups_of_lines(lines: Iterable) -> tuple[set[str], set[str]]:
+    """Measures and schedules of report lines (``progress.services.Line``)."""
+    measures, schedules = set(), set()
+    for line in lines:
+        if line.kind == "kpis":
+            measures.add(line.measure_code)
+        elif line.kind == "budget":
+            measures.add(line.target_code)
+        elif line.kind == "work_items":
+            schedules.add(line.key.split("/", 1)[0])
+    return measures, schedules
+
+
+def _views_of(status: str) -> list[str]:
+    return (
+        [ResultView.WORKING, ResultView.PUBLISHED]
+        if status == SubmissionStatus.APPROVED
+        else [ResultView.WORKING]
+    )
+
+
+def on_lines_saved(sender, *, submissions, lines, **kwargs) -> None:
+    """Report lines changed (``save_lines``/``save_many``, web, API and Excel alike)."""
+    by_submission: dict[int, list] = {}
+    for line in lines:
+        by_submission.setdefault(line.submission_id, []).append(line)
+    for submission in submissions:
+        measures, schedules = _groups_of_lines(by_submission.get(submission.pk, []))
+        refresh(submission.period, _views_of(submission.status), measures, schedules)
+
+
+def on_status_changed(sender, *, submission, before: str, **kwargs) -> None:
+    """A transition: only one into or out of 核定 changes what the public sees."""
+    if (before == SubmissionStatus.APPROVED) == (submission.status == SubmissionStatus.APPROVED):
+        return
+    measures, schedules = figure_groups([submission.pk])
+    refresh(submission.period, [ResultView.PUBLISHED], measures, schedules)
+
+
+def figure_groups(submission_ids: list[int]) -> tuple[set[str], set[str]]:
+    """Measures and schedules in which the submissions have a figure (only those count in a result)."""
+    from sixcore.progress.models import BudgetReport, KPIReport, WorkItemReport
+
+    measures = set(
+        KPIReport.objects.filter(submission__in=submission_ids)
+        .exclude(value=None, done=None)
+        .values_list("kpi__measure__code", flat=True)
+    )
+    measures |= set(
+        BudgetReport.objects.filter(submission__in=submission_ids)
+        .exclude(executed=None)
+        .values_list("measure__code", flat=True)
+    )
+    schedules = set(
+        WorkItemReport.objects.filter(submission__in=submission_ids)
+        .exclude(percent=None)
+        .values_list("work_item__schedule__code", flat=True)
+    )
+    return measures, schedules
+
+
+def on_plan_changed(sender, *, since: tuple[int, int] | None = None, **kwargs) -> None:
+    """A plan load or an approved revision: every period from ``since`` (all when None)."""
+    periods = [p for p in ReportingPeriod.objects.all() if since is None or (p.roc_year, p.quarter) >= since]
+    rebuild(periods)
