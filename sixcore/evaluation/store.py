@@ -72,7 +72,12 @@ def _decoders(cls: type) -> dict[str, Any]:
     return decoders
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, _SCALARS) and not isinstance(value, rules.Light | rules.RiskTier):
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -86,12 +91,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@cache
+def _stored_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in NOT_STORED)
+
+
 def encode(result: Any) -> dict[str, Any]:
-    return {
-        f.name: _plain(getattr(result, f.name))
-        for f in dataclasses.fields(result)
-        if f.name not in NOT_STORED
-    }
+    return {name: _plain(getattr(result, name)) for name in _stored_fields(type(result))}
 
 
 def decode(kind: str, data: dict[str, Any], *, is_demo: bool = False, group: str = "") -> Any:
@@ -175,6 +181,35 @@ def _periods_from(period: ReportingPeriod) -> list[ReportingPeriod]:
     return [p for p in ReportingPeriod.objects.all() if (p.roc_year, p.quarter) >= key]
 
 
+def _sync(period: ReportingPeriod, view: str, rows: list[StoredResult], groups: list[str] | None) -> int:
+    """Make the stored rows of ``period``/``view`` (within ``groups``, or all) equal to ``rows``,
+    writing only what differs; returns the number of rows written or deleted."""
+    existing = StoredResult.objects.filter(period=period, view=view)
+    if groups is not None:
+        existing = existing.filter(group__in=groups)
+    have = {
+        (kind, key): (pk, group, light, demo, data)
+        for pk, kind, key, group, light, demo, data in existing.values_list(
+            "pk", "kind", "key", "group", "light", "is_demo", "data"
+        )
+    }
+    create, update = [], []
+    for row in rows:
+        old = have.pop((row.kind, row.key), None)
+        if old is None:
+            create.append(row)
+        elif old[1:] != (row.group, row.light, row.is_demo, row.data):
+            row.pk = old[0]
+            update.append(row)
+    if have:
+        StoredResult.objects.filter(pk__in=[old[0] for old in have.values()]).delete()
+    if update:
+        StoredResult.objects.bulk_update(update, ["group", "light", "is_demo", "data"], batch_size=500)
+    if create:
+        StoredResult.objects.bulk_create(create, batch_size=500)
+    return len(have) + len(update) + len(create)
+
+
 def refresh(
     period: ReportingPeriod, views: Iterable[str], measures: Iterable[str], schedules: Iterable[str]
 ) -> None:
@@ -190,34 +225,30 @@ def refresh(
                 break
             groups = [MEASURE + m for m in measures] + [SCHEDULE + s for s in now]
             for view in views:
-                evaluation = _evaluate(p, view, measures, now)
-                StoredResult.objects.filter(period=p, view=view, group__in=groups).delete()
-                StoredResult.objects.bulk_create(rows_of(evaluation, p, view))
+                _sync(p, view, rows_of(_evaluate(p, view, measures, now), p, view), groups)
 
 
 def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> int:
     """Recompute the whole evaluation of ``periods`` (default every period), both views, from the
-    inputs; returns the number of rows stored.  ``progress(done, total)`` is called per step."""
+    inputs; returns the number of rows written (rows already equal are left alone).
+    ``progress(done, total)`` is called per step."""
     periods = list(ReportingPeriod.objects.all() if periods is None else periods)
     steps = [(p, view) for p in periods for view in ResultView.values]
-    stored = 0
+    written = 0
     with transaction.atomic():
         _lock(None)
         for done, (p, view) in enumerate(steps, 1):
             try:
-                evaluation = _evaluate(p, view)
+                rows = rows_of(_evaluate(p, view), p, view)
             except Program.DoesNotExist:
-                evaluation = None
-            rows = rows_of(evaluation, p, view) if evaluation else []
+                rows = []
             RefreshLock.objects.bulk_create(
                 [RefreshLock(name=n) for n in sorted({r.group for r in rows})], ignore_conflicts=True
             )
-            StoredResult.objects.filter(period=p, view=view).delete()
-            StoredResult.objects.bulk_create(rows, batch_size=2000)
-            stored += len(rows)
+            written += _sync(p, view, rows, None)
             if progress:
                 progress(done, len(steps))
-    return stored
+    return written
 
 
 def check(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> list[str]:

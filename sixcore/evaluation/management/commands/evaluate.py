@@ -111,7 +111,7 @@ class Command(BaseCommand):
         if options["rebuild"]:
             stored = store.rebuild(periods, progress=bar)
             self.stderr.write("")
-            self.stdout.write(f"rebuilt: {stored} results stored")
+            self.stdout.write(f"rebuilt: {stored} results written")
             return
         differences = store.check(periods, progress=bar)
         self.stderr.write("")
