@@ -398,3 +398,22 @@ def test_two_writers_on_one_measure_are_both_counted(copy, django_db_blocker):
         row = StoredResult.objects.get(period=period, view=ResultView.WORKING, kind="budget", key=measure)
         assert Decimal(row.data["executed"]) == Decimal(7)
         assert store.check([period]) == []
+
+
+def test_an_approved_revision_is_in_the_stored_evaluation_from_its_quarter(program):
+    """Approving a revision rebuilds the periods it applies to, in the approval's transaction."""
+    from sixcore.plan.models import Program
+    from sixcore.revisions import services as revisions
+
+    revision = revisions.draft_revision(
+        ndc_reviewer(), Program.objects.get(revision=0), reason="112 年滾動檢討", effective_from="113Q3"
+    )
+    revisions.edit_kpi(revision, ndc_reviewer(), "1.2", "1.2.2", full_term="修正後之全期目標")
+    assert read.evaluation_for("113Q3").revision == 0  # a draft changes nothing
+    revision.approve(ndc_admin(), "院核定")
+    assert read.evaluation_for("113Q2").revision == 0
+    assert read.evaluation_for("113Q3").revision == 1
+    assert _kpi("113Q4", measure="1.2", code="1.2.2").text == "修正後之全期目標"
+    assert (
+        store.check([p for p in ReportingPeriod.objects.all() if (p.roc_year, p.quarter) >= (113, 2)]) == []
+    )
