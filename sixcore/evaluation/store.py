@@ -20,6 +20,7 @@ the stored KPI and measure rows (``read``), which a page reads anyway.  Threshol
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import typing
 from collections.abc import Iterable
@@ -35,6 +36,7 @@ from django.utils import translation
 from sixcore.plan.models import Program
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod
+from sixcore.progress.signals import in_batch
 
 from . import explain, rules, service
 from .models import RefreshLock, ResultKind, ResultView, StoredResult
@@ -310,14 +312,65 @@ def _views_of(status: str) -> list[str]:
     )
 
 
+_pending: contextvars.ContextVar[list | None] = contextvars.ContextVar("evaluation_pending", default=None)
+
+
+def _request(period: ReportingPeriod, views: list[str], measures: set[str], schedules: set[str]) -> None:
+    """Refresh now, or at the end of the writer's ``progress.signals.batch()``."""
+    if not in_batch():
+        refresh(period, views, measures, schedules)
+        return
+    pending = _pending.get()
+    if pending is None:
+        pending = []
+        _pending.set(pending)
+    pending.append((period, views, measures, schedules))
+
+
+def on_batch_finished(sender, **kwargs) -> None:
+    """The batch's refreshes merged: per view, its measures from the earliest period asked for (a
+    superset of what each write needed: still exact), its schedules in their own periods."""
+    pending = _pending.get() or []
+    _pending.set(None)
+    merged: dict[str, dict] = {}
+    for period, views, measures, schedules in pending:
+        for view in views:
+            entry = merged.setdefault(view, {"from": None, "measures": set(), "schedules": {}})
+            if measures:
+                entry["measures"] |= measures
+                if entry["from"] is None or (period.roc_year, period.quarter) < (
+                    entry["from"].roc_year,
+                    entry["from"].quarter,
+                ):
+                    entry["from"] = period
+            if schedules:
+                entry["schedules"].setdefault(period.pk, (period, set()))[1].update(schedules)
+    for view, entry in merged.items():
+        first = entry["from"]
+        if first is not None:
+            now = entry["schedules"].pop(first.pk, (first, set()))[1]
+            refresh(first, [view], entry["measures"], now)
+        for period, schedules in entry["schedules"].values():
+            refresh(period, [view], set(), schedules)
+
+
 def on_lines_saved(sender, *, submissions, lines, **kwargs) -> None:
-    """Report lines changed (``save_lines``/``save_many``, web, API and Excel alike)."""
+    """Report lines changed (``save_lines``/``save_many``, web, API and Excel alike): one refresh per
+    period and set of views, whatever the number of submissions."""
     by_submission: dict[int, list] = {}
     for line in lines:
         by_submission.setdefault(line.submission_id, []).append(line)
+    groups: dict[tuple[int, tuple[str, ...]], tuple[ReportingPeriod, set[str], set[str]]] = {}
     for submission in submissions:
         measures, schedules = _groups_of_lines(by_submission.get(submission.pk, []))
-        refresh(submission.period, _views_of(submission.status), measures, schedules)
+        views = tuple(_views_of(submission.status))
+        period, all_measures, all_schedules = groups.setdefault(
+            (submission.period_id, views), (submission.period, set(), set())
+        )
+        all_measures |= measures
+        all_schedules |= schedules
+    for (_period, views), (period, measures, schedules) in groups.items():
+        _request(period, list(views), measures, schedules)
 
 
 def on_status_changed(sender, *, submission, before: str, **kwargs) -> None:
@@ -325,7 +378,7 @@ def on_status_changed(sender, *, submission, before: str, **kwargs) -> None:
     if (before == SubmissionStatus.APPROVED) == (submission.status == SubmissionStatus.APPROVED):
         return
     measures, schedules = figure_groups([submission.pk])
-    refresh(submission.period, [ResultView.PUBLISHED], measures, schedules)
+    _request(submission.period, [ResultView.PUBLISHED], measures, schedules)
 
 
 def figure_groups(submission_ids: list[int]) -> tuple[set[str], set[str]]:
