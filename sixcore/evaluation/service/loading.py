@@ -241,7 +241,10 @@ def load_kpi_history(
     demo_now = False
     lines = KPIReport.objects.filter(submission__in=submissions.filter(_up_to((year, quarter))))
     if measures is not None:
-        lines = lines.filter(kpi__measure__code__in=sorted(measures))
+        # By the KPIs' ids (any revision): the lines are then found through their KPI, whatever the
+        # number of other lines (a join on the measure's code scanned every line of the period).
+        ids = plan.KPI.objects.filter(measure__code__in=sorted(measures)).values_list("pk", flat=True)
+        lines = lines.filter(kpi_id__in=list(ids))
     for r in lines.order_by("submission__agency__order", "submission__agency_id").values(
         "value",
         "done",
@@ -276,7 +279,8 @@ def load_work_item_reports(
     reports: dict[tuple[str, str], list[dict]] = defaultdict(list)
     lines = WorkItemReport.objects.filter(submission__in=current)
     if schedules is not None:
-        lines = lines.filter(work_item__schedule__code__in=sorted(schedules))
+        ids = plan.WorkItem.objects.filter(schedule__code__in=sorted(schedules)).values_list("pk", flat=True)
+        lines = lines.filter(work_item_id__in=list(ids))
     for r in lines.order_by("submission__agency__order", "submission__agency_id").values(
         "percent",
         "status",
@@ -301,7 +305,8 @@ def load_budget_reports(
     demo = False
     lines = BudgetReport.objects.filter(submission__in=current)
     if measures is not None:
-        lines = lines.filter(measure__code__in=sorted(measures))
+        ids = plan.Measure.objects.filter(code__in=sorted(measures)).values_list("pk", flat=True)
+        lines = lines.filter(measure_id__in=list(ids))
     for r in lines.values(
         "unit",
         "allocated",
