@@ -5,14 +5,18 @@ For each scale (1 = the seed program; N = ``bench/portfolio.py``'s N× synthetic
 database (SQLite, or the PostgreSQL one named by ``--database-url``, recreated) gets the program and
 seeded reports for all 16 periods.  Then, interleaved run by run (``--repeat``, default 5; medians):
 
-* ours: ``service.evaluate_period`` for each of the 16 periods, from the database -- the one audited
-  rules path (KPI lights, forecasts, work items, budget, roll-ups, early warning, flags);
+* ours: the full rebuild of the stored evaluation (``evaluate --rebuild`` from an empty store): the
+  16 periods in both views (published, working) through ``service.evaluate_period`` -- the one audited
+  rules path (KPI lights, forecasts, work items, budget, early warning, flags) -- and written;
 * DuckDB: the same rows (annual targets of the revision in force, KPI report lines with the agency
   rank that decides which actual counts, the groups of the roll-ups) exported to Parquet beforehand
   (not timed), and two SQL queries, the lights and the roll-ups of the 16 periods (timed: a fresh
   connection each, reading the Parquet files, the query and fetching its rows into Python);
 * checks (the run fails when they do not hold): DuckDB gives the same light as ours for every KPI and
-  period, and the same light counts and average achievement for every roll-up group.
+  period, and the same light counts and average achievement for every roll-up group (ours read back
+  from the stored working view, the one computed from every line as DuckDB does);
+* incremental: one saved KPI line of 112Q3 (``save_lines``, whose refresh of the stored working view
+  runs in its transaction) and the refresh alone, medians; then ``store.check`` finds no difference.
 
 Ours does more than DuckDB (the words, work items, budget, risks, flags): the ratio is an upper bound
 of the cost of the rules themselves.  Wall and CPU time are printed for both sides (CPU of all threads:
@@ -139,9 +143,10 @@ def setup(scale: int, home: Path, database_url: str | None = None) -> None:
     load_program()
     started = time.perf_counter()
     if scale > 1:
-        build_portfolio(scale)
+        build_portfolio(scale, rebuild=False)
     built = time.perf_counter()
-    generate_reports(list(ReportingPeriod.objects.all()))
+    # The stored evaluation is left empty: the full rebuild is what is measured.
+    generate_reports(list(ReportingPeriod.objects.all()), rebuild=False)
     done = time.perf_counter()
     from django.db import connection
 
@@ -271,11 +276,28 @@ def _timed(call):
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def _full_rebuild():
+    """``evaluate --rebuild`` from an empty store (emptied untimed before): every period, both views
+    (published and working), computed and written."""
+    from sixcore.evaluation import store
+    from sixcore.evaluation.models import StoredResult
+
+    StoredResult.objects.all().delete()
+    return lambda: store.rebuild()
+
+
+def _working_view():
+    """The stored working view (every report: what DuckDB computes from all the lines), read back."""
+    from sixcore.evaluation.models import ResultView
+    from sixcore.evaluation.read import stored_evaluation
+    from sixcore.progress.models import ReportingPeriod
+
+    return [stored_evaluation(p, ResultView.WORKING) for p in ReportingPeriod.objects.all()]
+
+
 def measure(repeat: int, files: dict[str, str]) -> dict:
     """Ours and DuckDB, interleaved run by run (``repeat`` runs each); the times and each side's
-    lights and roll-ups."""
-    from sixcore.evaluation.service import evaluate_period
-    from sixcore.progress.models import ReportingPeriod
+    lights and roll-ups (ours: read back from the stored working view)."""
 
     times: dict[str, list[float]] = defaultdict(list)
 
@@ -290,7 +312,8 @@ def measure(repeat: int, files: dict[str, str]) -> dict:
         duck_rollups = run("duck_rollups", lambda: duck(ROLLUP_SQL.format(**files)))
         for unit in ("", "_cpu"):  # the reference: both queries of this run
             times[f"duck{unit}"].append(times[f"duck_lights{unit}"][-1] + times[f"duck_rollups{unit}"][-1])
-        evaluations = run("ours", lambda: [evaluate_period(p) for p in ReportingPeriod.objects.all()])
+        run("ours", _full_rebuild())
+    evaluations = _working_view()
     return {
         "times": times,
         "ours": {
@@ -299,6 +322,66 @@ def measure(repeat: int, files: dict[str, str]) -> dict:
         "duck": {(kpi, y, q): light for kpi, y, q, light in duck_lights},
         "rollups": {(e.roc_year, e.quarter): e.rollups for e in evaluations},
         "duck_rollups": duck_rollups,
+    }
+
+
+INCREMENTAL_PERIOD, INCREMENTAL_DAY = "112Q3", (2023, 10, 5)  # inside 112Q3's reporting window
+
+
+def incremental(runs: int, check: bool) -> dict:
+    """One KPI line of a draft in 112Q3 saved ``runs`` times (a new value each time) through
+    ``save_lines`` — the write, its change log and the refresh of the stored working view in one
+    transaction — and, apart, the refresh alone (``store.refresh`` of that measure: its KPIs, budget,
+    early warning and flags in 112Q3 and the five later periods, whose forecasts follow).  With
+    ``check``, ``store.check`` of those periods must then find no difference."""
+    from datetime import date
+
+    from sixcore.accounts.choices import Role
+    from sixcore.accounts.models import User
+    from sixcore.evaluation import store
+    from sixcore.evaluation.models import ResultView
+    from sixcore.progress import clock
+    from sixcore.progress.choices import SubmissionStatus
+    from sixcore.progress.models import KPIReport, ReportingPeriod, Submission
+    from sixcore.progress.services import save_lines
+
+    period = ReportingPeriod.by_code(INCREMENTAL_PERIOD)
+    later = [
+        p
+        for p in ReportingPeriod.objects.all()
+        if (p.roc_year, p.quarter) >= (period.roc_year, period.quarter)
+    ]
+    submission = (
+        Submission.objects.filter(period=period, status=SubmissionStatus.DRAFT, kpi_reports__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    line = (
+        KPIReport.objects.filter(submission=submission).select_related("kpi__measure").order_by("pk").first()
+    )
+    user, _ = User.objects.get_or_create(
+        username="bench_editor", defaults={"role": Role.AGENCY_EDITOR, "agency": submission.agency}
+    )
+    key = f"{line.kpi.measure.code}/{line.kpi.code}"
+    times: dict[str, list[float]] = defaultdict(list)
+    with clock.as_of(date(*INCREMENTAL_DAY)):
+        for run in range(runs):
+            submission.refresh_from_db()
+            changes = {"kpis": {key: {"value": str(Decimal(run + 1) / 4)}}}
+            wall, cpu, _ = _timed(lambda c=changes: save_lines(submission, user, submission.version, c))
+            times["save"].append(wall)
+            times["save_cpu"].append(cpu)
+            wall, cpu, _ = _timed(
+                lambda: store.refresh(period, [ResultView.WORKING], {line.kpi.measure.code}, set())
+            )
+            times["refresh"].append(wall)
+            times["refresh_cpu"].append(cpu)
+    differences = store.check(later) if check else None
+    return {
+        "times": times,
+        "periods": len(later),
+        "measure": line.kpi.measure.code,
+        "differences": differences,
     }
 
 
@@ -342,7 +425,9 @@ def rollup_differences(ours: dict, reference: list[tuple]) -> tuple[int, int]:
     return counts, averages
 
 
-def run_scale(scale: int, repeat: int, database_url: str | None = None) -> list[dict]:
+def run_scale(
+    scale: int, repeat: int, database_url: str | None = None, *, only_incremental: bool = False
+) -> list[dict]:
     """Build, export and measure one scale; print the figures; return the rows of the suite's format."""
     import duckdb
 
@@ -350,15 +435,25 @@ def run_scale(scale: int, repeat: int, database_url: str | None = None) -> list[
         folder = Path(tmp)
         print(f"scale {scale}:", flush=True)
         setup(scale, folder, database_url)
+        if only_incremental:
+            from sixcore.evaluation import store
+            from sixcore.progress.models import ReportingPeriod
+
+            store.rebuild(
+                [p for p in ReportingPeriod.objects.all() if p.roc_year * 4 + p.quarter >= 112 * 4 + 3]
+            )
+            inc = incremental(max(repeat, 5), check=scale <= 10)
+            return _incremental_rows(inc, scale, repeat, database_url)
         files = export(folder)
         found = measure(repeat, files)
+        inc = incremental(max(repeat, 5), check=scale <= 10)
     times, ours = found["times"], found["ours"]
     median = {name: statistics.median(values) for name, values in times.items()}
     load = os.getloadavg()
     print(
         f"  {len(ours):,} KPI lights; medians of {repeat} runs, ours and DuckDB {duckdb.__version__} "
         f"interleaved:\n"
-        f"    evaluate_period x16: {median['ours']:.3f} s wall / {median['ours_cpu']:.3f} s CPU; DuckDB "
+        f"    full rebuild (16 periods x 2 views): {median['ours']:.3f} s wall / {median['ours_cpu']:.3f} s CPU; DuckDB "
         f"lights {median['duck_lights']:.3f} s + roll-ups {median['duck_rollups']:.3f} s = "
         f"{median['duck']:.3f} s wall / {median['duck_cpu']:.3f} s CPU (all its threads); ratio "
         f"{median['ours'] / median['duck']:.2f}x wall, {median['ours_cpu'] / median['duck_cpu']:.2f}x CPU",
@@ -377,21 +472,54 @@ def run_scale(scale: int, repeat: int, database_url: str | None = None) -> list[
     ratio = median["ours"] / median["duck"]
     fewer = f" (only {repeat} runs)" if repeat < 5 else ""
     return [
+        *_incremental_rows(inc, scale, repeat, database_url),
         {
-            "what": "evaluation: evaluate_period for 16 periods (lights, work items, budget, roll-ups, "
-            f"early warning, flags), from the database{fewer}",
+            "what": "evaluation: full rebuild of the stored evaluation, 16 periods × 2 views (published, "
+            f"working: lights, work items, budget, risks, flags), computed and written{fewer}",
             "size": f"{scale}× the seed ({len(ours) // 16:,} KPIs × 16 periods = {len(ours):,} KPI lights)",
             "database": "postgresql" if database_url else "sqlite",
             "ours_s": round(median["ours"], 4),
             "runs": repeat,
-            "reference": f"two DuckDB {duckdb.__version__} queries (lights, roll-ups) over the same rows "
-            "in Parquet",
+            "reference": f"two DuckDB {duckdb.__version__} queries (lights, roll-ups of one view) over the "
+            "same rows in Parquet",
             "reference_s": round(median["duck"], 4),
             "ratio": round(ratio, 2),
             "target": "≤ 3× DuckDB (issue 18: with the stored read model)",
             "met": ratio <= 3,
             "command": command_line(scale, repeat, database_url),
-        }
+        },
+    ]
+
+
+def _incremental_rows(inc: dict, scale: int, repeat: int, database_url: str | None) -> list[dict]:
+    inc_median = {name: statistics.median(values) for name, values in inc["times"].items()}
+    inc_runs = len(inc["times"]["save"])
+    print(
+        f"  incremental, one KPI line of measure {inc['measure']} saved in {INCREMENTAL_PERIOD} ({inc['periods']} "
+        f"periods refreshed), medians of {inc_runs}: refresh {inc_median['refresh'] * 1000:.1f} ms wall / "
+        f"{inc_median['refresh_cpu'] * 1000:.1f} ms CPU; the whole save (write, change log, refresh) "
+        f"{inc_median['save'] * 1000:.1f} ms wall / {inc_median['save_cpu'] * 1000:.1f} ms CPU; "
+        f"check: {'not run' if inc['differences'] is None else len(inc['differences'])} differences",
+        flush=True,
+    )
+    if inc["differences"]:
+        raise SystemExit("the stored evaluation differs from a recomputation after the saves")
+    return [
+        {
+            "what": "evaluation: incremental update of the stored evaluation after one saved KPI line "
+            f"(store.refresh of its measure, {INCREMENTAL_PERIOD} and the {inc['periods'] - 1} later periods)",
+            "size": f"{scale}× the seed",
+            "database": "postgresql" if database_url else "sqlite",
+            "ours_s": round(inc_median["refresh"], 4),
+            "ours_cpu_s": round(inc_median["refresh_cpu"], 4),
+            "runs": inc_runs,
+            "reference": "the whole save_lines (write, change log, refresh)",
+            "reference_s": round(inc_median["save"], 4),
+            "ratio": None,
+            "target": "100× within 1.5× of 1× (growth row)",
+            "met": None,
+            "command": command_line(scale, repeat, database_url),
+        },
     ]
 
 
@@ -405,12 +533,41 @@ def command_line(scale: int, repeat: int, database_url: str | None) -> str:
 
 def growth_rows(rows: list[dict], command: str) -> list[dict]:
     """How our time grows with N: t(N) against N × t(1) (linear)."""
-    lights = [row for row in rows if row["what"].startswith("evaluation: evaluate_period")]
+    result = []
+    updates = [row for row in rows if row["what"].startswith("evaluation: incremental")]
+    sizes = [int(row["size"].split("×", 1)[0]) for row in updates]
+    if 1 in sizes:
+        base = updates[sizes.index(1)]["ours_s"]
+        base_cpu = updates[sizes.index(1)].get("ours_cpu_s")
+        for scale, row in zip(sizes, updates, strict=True):
+            if scale == 1:
+                continue
+            cpu = row.get("ours_cpu_s")
+            print(
+                f"incremental: {scale}× takes {row['ours_s'] / base:.2f}× the wall time of 1×"
+                + (f", {cpu / base_cpu:.2f}× the CPU time" if cpu and base_cpu else "")
+                + " (target ≤ 1.5×)"
+            )
+            result.append(
+                {
+                    "what": "evaluation: growth of the incremental update with the portfolio (t(N) vs t(1))",
+                    "size": f"1× → {scale}×",
+                    "database": row["database"],
+                    "ours_s": row["ours_s"],
+                    "runs": row["runs"],
+                    "reference": "the 1× time",
+                    "reference_s": base,
+                    "ratio": round(row["ours_s"] / base, 2),
+                    "target": "≤ 1.5 (issue 18)",
+                    "met": row["ours_s"] <= 1.5 * base,
+                    "command": command,
+                }
+            )
+    lights = [row for row in rows if row["what"].startswith("evaluation: full rebuild")]
     scales = [int(row["size"].split("×", 1)[0]) for row in lights]
     if 1 not in scales:
-        return []
+        return result
     base = lights[scales.index(1)]["ours_s"]
-    result = []
     for scale, row in zip(scales, lights, strict=True):
         if scale == 1:
             continue
@@ -418,7 +575,7 @@ def growth_rows(rows: list[dict], command: str) -> list[dict]:
         print(f"growth: {scale}× takes {row['ours_s'] / base:.1f}× the time of 1× (linear: {scale}×)")
         result.append(
             {
-                "what": "evaluation: growth of the evaluate_period time with the portfolio (t(N) vs N × t(1))",
+                "what": "evaluation: growth of the full rebuild with the portfolio (t(N) vs N × t(1))",
                 "size": f"1× → {scale}×",
                 "database": row["database"],
                 "ours_s": row["ours_s"],
@@ -440,12 +597,15 @@ def write_rows(path: str | None, rows: list[dict]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="evaluate_period of 16 periods vs DuckDB")
+    parser = argparse.ArgumentParser(description="the stored evaluation: full rebuild vs DuckDB, incremental")
     parser.add_argument("--scales", default=None, help="comma-separated, e.g. 1,10,100 (one process each)")
     parser.add_argument("--scale", type=int, default=1, help="1 = the seed program; N = N× synthetic")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each side, interleaved (median)")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database named bench*, recreated")
     parser.add_argument("--json", default=None, help="write the rows of the suite's format to this file")
+    parser.add_argument(
+        "--only-incremental", action="store_true", help="the incremental update only (no rebuild, no DuckDB)"
+    )
     args = parser.parse_args()
     if args.scales:
         rows = []
@@ -456,6 +616,8 @@ def main() -> None:
                 for option in ("repeat", "database_url"):
                     if getattr(args, option) is not None:
                         command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+                if args.only_incremental:
+                    command.append("--only-incremental")
                 subprocess.run(command, check=True)
                 rows += json.loads(out.read_text(encoding="utf-8"))
         again = ["python", "bench/bench_evaluation.py", "--scales", args.scales]
@@ -470,7 +632,10 @@ def main() -> None:
         from _db import recreate_postgres_database
 
         recreate_postgres_database(args.database_url)
-    write_rows(args.json, run_scale(args.scale, args.repeat, args.database_url))
+    write_rows(
+        args.json,
+        run_scale(args.scale, args.repeat, args.database_url, only_incremental=args.only_incremental),
+    )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ from sixcore.progress.services import program_in_force
 
 scale, code, officer = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 if scale > 1:
-    build_portfolio(scale, effective_from=code)
+    build_portfolio(scale, effective_from=code, rebuild=False)  # generate_reports rebuilds from code on
 period = ReportingPeriod.by_code(code)
 generate_reports([period])
 editors = {u.agency_id: u for u in User.objects.filter(role=Role.AGENCY_EDITOR).order_by("pk")}

@@ -88,8 +88,14 @@ def _suffix(code: str, i: int) -> str:
     return code if i == 0 else f"{code}x{i}"
 
 
-def build_portfolio(scale: int, *, source_revision: int = 0, effective_from: str = "110Q1"):
-    """A new plan revision holding ``scale`` copies of every measure of ``source_revision``."""
+def build_portfolio(
+    scale: int, *, source_revision: int = 0, effective_from: str = "110Q1", rebuild: bool = True
+):
+    """A new plan revision holding ``scale`` copies of every measure of ``source_revision``.
+
+    Written in bulk, beside the write paths: with ``rebuild`` the stored evaluation is recomputed
+    from ``effective_from`` on, as an approved revision does; without, the caller rebuilds what it
+    reads (``evaluation.store.rebuild``)."""
     from django.db import transaction
     from django.db.models import Max
 
@@ -223,7 +229,18 @@ def build_portfolio(scale: int, *, source_revision: int = 0, effective_from: str
             {"program_id": {source.pk: program.pk}, "industry_id": industries},
             budget,
         )
+        if rebuild:
+            _rebuild_from(effective_from)
     return program
+
+
+def _rebuild_from(code: str) -> None:
+    from sixcore.core.roc import parse_quarter
+    from sixcore.evaluation import store
+    from sixcore.progress.models import ReportingPeriod
+
+    since = parse_quarter(code)
+    store.rebuild([p for p in ReportingPeriod.objects.all() if (p.roc_year, p.quarter) >= since])
 
 
 def _insert(model, names: tuple[str, ...], rows: list[tuple], chunk: int = 20_000) -> None:
@@ -286,7 +303,9 @@ def _reporting_units(program_pk: int, year: int, reporter: dict[int, int | None]
     return units
 
 
-def generate_reports(periods, *, seed: int = 110, approved: float = 0.7, is_demo: bool = True) -> int:
+def generate_reports(
+    periods, *, seed: int = 110, approved: float = 0.7, is_demo: bool = True, rebuild: bool = True
+) -> int:
     """Submissions with seeded lines for each period of ``periods`` (skipping periods that have some),
     for the revision in force.  About ``approved`` of them are approved, the rest submitted or draft.
     Returns the number of submissions created.
@@ -296,6 +315,8 @@ def generate_reports(periods, *, seed: int = 110, approved: float = 0.7, is_demo
     per revision and year, and the lines are written with ``executemany`` (``_insert``), no model
     instances, no per-row saves and no per-row change log.  The submissions themselves (a few hundred)
     go through ``bulk_create``.  Everything is flagged 示範資料 (``is_demo``) and deterministic.
+    With ``rebuild``, the stored evaluation is recomputed from the first of ``periods`` on (the lines
+    bypass the write path that refreshes it); without, the caller rebuilds what it reads.
     """
     from django.db import transaction
 
@@ -443,6 +464,9 @@ def generate_reports(periods, *, seed: int = 110, approved: float = 0.7, is_demo
                 item_rows,
             )
         created += len(submissions)
+    if rebuild and periods:
+        first = min(periods, key=lambda p: (p.roc_year, p.quarter))
+        _rebuild_from(first.code)
     return created
 
 

@@ -25,6 +25,8 @@ EXEMPT = {
     "supplies.ImportBatch": "itself the record of an import (file, digest, who, counts); the "
     "observations it writes are tracked",
     "reports.ReportJob": "the state of a background report job; the report is derived from logged data",
+    "evaluation.StoredResult": "the evaluation derived from logged data, rebuilt by `evaluate --rebuild`",
+    "evaluation.RefreshLock": "a row per refresh group, only ever locked, never changed",
 }
 
 

@@ -127,10 +127,10 @@ def test_ndc_sees_reports_to_review_late_agencies_issues_and_decisions(client, p
 
 
 def test_ndc_sees_the_red_lights_of_the_latest_period_due(client, period, monkeypatch):
-    from sixcore.evaluation import service
+    from sixcore.evaluation import read
 
     seen = {}
-    real = service.evaluate_period
+    real = read.evaluation_for
 
     def evaluate(the_period, user=None, **kwargs):
         seen["period"] = the_period.code
@@ -139,7 +139,7 @@ def test_ndc_sees_the_red_lights_of_the_latest_period_due(client, period, monkey
         evaluation.kpis[0].reason = "達成率 50%"
         return evaluation
 
-    monkeypatch.setattr(service, "evaluate_period", evaluate)
+    monkeypatch.setattr(read, "evaluation_for", evaluate)
     monkeypatch.setenv("SIXCORE_AS_OF", GRACE_DAY)
     html = _page(client, ndc_reviewer())
     assert seen["period"] == "111Q2"

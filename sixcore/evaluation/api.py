@@ -1,5 +1,5 @@
 """Evaluation API: KPI lights and roll-ups of a period, within the caller's scope (anonymous →
-approved reports only), computed by ``service.evaluate_period`` like the dashboards."""
+approved reports only), read from the stored evaluation (``read.evaluation_for``) like the dashboards."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sixcore.api.errors import NOT_FOUND, VALIDATION_ERROR
 from sixcore.core.roc import RocDateError
 from sixcore.progress.models import ReportingPeriod
 
-from . import service
+from . import read, service
 from .serializers import KpiEvaluationSerializer, RollUpSerializer
 
 PERIOD = OpenApiParameter("period", OpenApiTypes.STR, required=True, description="ROC quarter, e.g. 111Q2")
@@ -32,7 +32,7 @@ def _evaluation(request) -> service.Evaluation:
         raise ValidationError({"period": str(exc)}) from None
     except ReportingPeriod.DoesNotExist:
         raise NotFound(f"no reporting period {code}") from None
-    return service.evaluate_period(period, request.user)
+    return read.evaluation_for(period, request.user)
 
 
 class KpiEvaluationView(APIView):

@@ -1,6 +1,6 @@
 """Dashboards of the evaluation: program, industry, measure, agency, KPI, work-item timeline, and
-NDC's "needs attention" list.  Thin: ``service.evaluate_period`` does the work within the caller's
-scope (anonymous → approved data only), in a fixed number of queries whatever the size of the program.
+NDC's "needs attention" list.  Thin: they read the stored evaluation within the caller's scope
+(``read.evaluation_for``; anonymous → approved data only), in a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sixcore.plan import models as plan
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 
-from . import explain, export, service
+from . import explain, export, read, service
 from .rules import LIGHT_LABELS, RISK_LABELS, Light, RiskTier
 
 LIGHTS = [Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE]
@@ -59,9 +59,8 @@ def _evaluate(request: HttpRequest):
     if not periods:
         raise Http404(_("No reporting periods."))
     period = _period(request, periods)
-    thresholds = explain.thresholds_in_force()
     try:
-        evaluation = service.evaluate_period(period, request.user, thresholds=thresholds)
+        evaluation = read.evaluation_for(period, request.user)
     except plan.Program.DoesNotExist:
         raise Http404(_("No program loaded.")) from None
     return period, periods, evaluation

@@ -23,6 +23,7 @@ from sixcore.accounts.models import Agency
 
 from . import models as plan
 from .datafiles import PlanData, read_plan_files
+from .signals import plan_changed
 
 SUB_UNIT_SEPARATOR = "("
 
@@ -81,6 +82,7 @@ def load_program(data: PlanData | None = None, *, force: bool = False) -> tuple[
             message=f"created {dict(stats.created)}, updated {dict(stats.updated)}, deleted {dict(stats.deleted)}",
             postchange={"content_hash": data.content_hash},
         )
+        plan_changed.send(plan.Program, since=None)
     return program, stats
 
 

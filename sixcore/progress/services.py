@@ -24,6 +24,7 @@ from sixcore.plan import models as plan
 from .choices import BudgetUnit, WorkItemStatus
 from .labels import field_label, line_label, negative_allowed
 from .models import BudgetReport, KPIReport, MeasureReport, ReportingPeriod, Submission, WorkItemReport
+from .signals import lines_saved
 
 REPORTING_KINDS = (AgencyKind.CORE, AgencyKind.MINISTRY)
 
@@ -566,6 +567,7 @@ def _write(updates: list[tuple[Submission, Line, dict[str, Any]]]) -> dict[int, 
     statements: dict[tuple[str, tuple[str, ...]], list[Any]] = defaultdict(list)
     entries = []
     touched: dict[int, Submission] = {}
+    changed_lines: list[Line] = []
     labels: dict[int, str] = {}  # str(submission), once per submission (each line names it twice)
     for submission, line, parsed in updates:
         changed = {name: value for name, value in parsed.items() if line.values[name] != value}
@@ -597,12 +599,14 @@ def _write(updates: list[tuple[Submission, Line, dict[str, Any]]]) -> dict[int, 
             )
         )
         touched[submission.pk] = submission
+        changed_lines.append(line)
     if not touched:
         # Nothing changed: no new version, so nobody else's open form or download becomes stale.
         return {}
     for (kind, names), instances in statements.items():
         LINE_SOURCES[kind][0].objects.bulk_update(instances, names)
     record_bulk_updates(entries)
+    lines_saved.send(Submission, submissions=list(touched.values()), lines=changed_lines)
     # version and modified_at are not in the change log (tracking.NOISE): an update() records nothing.
     Submission.objects.filter(pk__in=touched).update(version=F("version") + 1, modified_at=timezone.now())
     versions = {}

@@ -32,6 +32,7 @@ from .choices import SubmissionStatus, WorkItemStatus
 from .clock import now, today
 from .models import Submission, WorkItemReport
 from .periods import period_writable
+from .signals import status_changed
 
 # A target cell that sets no target for the year (the document prints a dash).
 NO_TARGET = frozenset({"", "-", "—", "－", "–"})
@@ -203,10 +204,12 @@ def _transition(
             )
         if before_save:
             before_save(locked)
+        before = locked.status
         with logged_transition(locked, f"submission.{action}", comment):
             locked.status = to
             locked.version += 1
             locked.save()
+        status_changed.send(Submission, submission=locked, before=before)
     submission.refresh_from_db()
     return submission
 

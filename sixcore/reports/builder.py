@@ -1,7 +1,7 @@
 """The quarterly report as one plain data structure (no document-format code here).
 
 ``build_quarterly_report(period, user=None, published_only=False)`` reads the period's evaluation
-(``evaluation.service.evaluate_period`` — nothing is re-evaluated here) plus the narratives
+(the stored one, ``evaluation.read.evaluation_for`` — nothing is re-evaluated here) plus the narratives
 (``IndustryReport``, else the measures' ``MeasureReport`` of the industry's consolidated/approved
 submissions), the annual target texts of the year, the submissions' completeness and the
 follow-up items (追蹤事項) open at the quarter's end. ``docx.py``, ``pdf.py`` and ``xlsx.py`` render the
@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from sixcore.accounts.policy import is_ndc
 from sixcore.core.roc import format_roc_date
+from sixcore.evaluation.read import evaluation_for
 from sixcore.evaluation.rules import LIGHT_LABELS, RISK_LABELS, Light
-from sixcore.evaluation.service import Evaluation, evaluate_period, resolve_period, scoped_submissions
+from sixcore.evaluation.service import Evaluation, resolve_period, scoped_submissions
 from sixcore.plan import models as plan
 from sixcore.progress.choices import SubmissionStatus, WorkItemStatus
 from sixcore.progress.models import IndustryReport, MeasureReport, ReportingPeriod, Submission
@@ -314,7 +315,7 @@ def build_quarterly_report(
     """Collect everything the report shows for ``period`` within the caller's scope."""
     period = resolve_period(period)
     if evaluation is None:
-        evaluation = evaluate_period(period, user, published_only=published_only)
+        evaluation = evaluation_for(period, user, published_only=published_only)
     published = published_only or (user is not None and not is_ndc(user))
     program = program_in_force(period)
     names = evaluation.agencies

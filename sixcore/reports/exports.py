@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from sixcore.evaluation.export import BOM, neutralise
-from sixcore.evaluation.service import evaluate_period, scoped_submissions
+from sixcore.evaluation.read import evaluation_for
+from sixcore.evaluation.service import scoped_submissions
 from sixcore.plan.export import export_program
 from sixcore.progress.models import (
     BudgetReport,
@@ -442,8 +443,8 @@ def submission_tables(
 
 
 def evaluation_tables(period, user=None, *, published_only: bool = True) -> list[Table]:
-    """One period's evaluation (``evaluation.service.evaluate_period``) as tables."""
-    e = evaluate_period(period, user, published_only=published_only)
+    """One period's evaluation (the stored one, ``evaluation.read``) as tables."""
+    e = evaluation_for(period, user, published_only=published_only)
     ratio = "（比率，0.9 = 90%）"
     return [
         _table(

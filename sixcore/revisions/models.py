@@ -14,7 +14,9 @@ from django.db import models, transaction
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sixcore.core.roc import parse_quarter
 from sixcore.plan.models import Program
+from sixcore.plan.signals import plan_changed
 
 from .choices import NOT_IN_FORCE, RevisionStatus
 
@@ -130,5 +132,7 @@ class PlanRevision(models.Model):
                 locked.decided_at = now()
                 locked.decision_comment = comment
                 locked.save()
+            if to == RevisionStatus.APPROVED:
+                plan_changed.send(Program, since=parse_quarter(locked.effective_from))
         self.refresh_from_db()
         return self

@@ -145,7 +145,7 @@ def ndc_work(user, today: date) -> NdcWork:
 
 def _red_lights(user, today: date):
     """The red KPIs of the latest period whose reports were due by ``today``."""
-    from sixcore.evaluation.service import evaluate_period
+    from sixcore.evaluation.read import evaluation_for
     from sixcore.plan.models import Program
 
     period = (
@@ -156,7 +156,7 @@ def _red_lights(user, today: date):
     if period is None:
         return None, [], 0
     try:
-        evaluation = evaluate_period(period, user)
+        evaluation = evaluation_for(period, user)
     except Program.DoesNotExist:
         return period, [], 0
     red = [k for k in evaluation.kpis if str(k.light) == "red"]

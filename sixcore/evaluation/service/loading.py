@@ -112,55 +112,90 @@ class _Plan:
     schedule_measures: dict[int, list[str]]
 
 
-def _load_plan(program: plan.Program) -> _Plan:
+def plan_labels(program: plan.Program, measure_rows: QuerySet | None = None) -> tuple:
+    """Industries, strategies and measures (all, or ``measure_rows``) of a revision by code, with
+    their names, and each schedule's measures.  Three queries."""
     industries = dict(program.industries.values_list("code", "name"))
     strategies = {}
     for s in plan.Strategy.objects.filter(industry__program=program).values(
         "seq", "label", "name", "industry__code"
     ):
         strategies[f"{s['industry__code']}.S{s['seq']}"] = f"{s['label']}{s['name']}"
-    measures: dict[str, dict[str, str]] = {}
     schedule_measures: dict[int, list[str]] = defaultdict(list)
-    for m in (
-        plan.Measure.objects.filter(industry__program=program)
-        .order_by("industry__code", "order")
-        .values("code", "name", "industry__code", "strategy__seq", "schedule_id")
+    if measure_rows is None:
+        measure_rows = plan.Measure.objects.filter(industry__program=program)
+    by_code: dict[str, dict[str, str]] = {}
+    for m in measure_rows.order_by("industry__code", "order").values(
+        "code", "name", "industry__code", "strategy__seq", "schedule_id", "order"
     ):
-        measures[m["code"]] = {
+        by_code[m["code"]] = {
             "name": m["name"],
             "industry": m["industry__code"],
             "strategy": f"{m['industry__code']}.S{m['strategy__seq']}",
             "schedule_id": m["schedule_id"],
+            "order": m["order"],
         }
         if m["schedule_id"]:
             schedule_measures[m["schedule_id"]].append(m["code"])
+    return industries, strategies, by_code, schedule_measures
+
+
+def _load_plan(
+    program: plan.Program, measures: Iterable[str] | None = None, schedules: Iterable[str] | None = None
+) -> _Plan:
+    """The revision in force as plain values; with ``measures``/``schedules`` given, only those
+    measures' KPIs and budget and those schedules' work items (the read model refreshes what a write
+    touched through the same path that evaluates a whole period)."""
+    subset = measures is not None or schedules is not None
+    measures, schedules = sorted(measures or ()), sorted(schedules or ())
+    measure_rows = plan.Measure.objects.filter(industry__program=program)
+    if subset:
+        measure_rows = measure_rows.filter(Q(code__in=measures) | Q(schedule__code__in=schedules))
+    industries, strategies, by_code, schedule_measures = plan_labels(program, measure_rows)
+    kpi_filter = Q(measure__industry__program=program) & (Q(measure__code__in=measures) if subset else Q())
     kpis = list(
-        plan.KPI.objects.filter(measure__industry__program=program)
+        plan.KPI.objects.filter(kpi_filter)
         .order_by("measure__industry__code", "measure__order", "order")
-        .values("pk", "code", "full_term_text", "measure__code")
+        .values("pk", "code", "full_term_text", "measure__code", "measure__order", "order")
     )
     targets: dict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
-    for a in plan.AnnualTarget.objects.filter(kpi__measure__industry__program=program).values(
+    kpi_of = Q(kpi__measure__industry__program=program) & (
+        Q(kpi__measure__code__in=measures) if subset else Q()
+    )
+    for a in plan.AnnualTarget.objects.filter(kpi_of).values(
         "year", "target", "kpi__code", "kpi__measure__code"
     ):
         targets[(a["kpi__measure__code"], a["kpi__code"])][a["year"]] = a["target"]
     kpi_agencies: dict[int, list[int]] = defaultdict(list)
     for link in (
-        plan.KPIAgency.objects.filter(kpi__measure__industry__program=program)
-        .order_by("kpi_id", "order")
-        .values("kpi_id", "agency_id")
+        plan.KPIAgency.objects.filter(kpi_of).order_by("kpi_id", "order").values("kpi_id", "agency_id")
     ):
         kpi_agencies[link["kpi_id"]].append(link["agency_id"])
+    item_filter = Q(schedule__industry__program=program) & (
+        Q(schedule__code__in=schedules) if subset else Q()
+    )
     work_items = list(
-        plan.WorkItem.objects.filter(schedule__industry__program=program)
+        plan.WorkItem.objects.filter(item_filter)
         .order_by("schedule__industry__code", "schedule__order", "order")
         .values(
-            "pk", "code", "title", "start", "end", "schedule_id", "schedule__code", "schedule__industry__code"
+            "pk",
+            "code",
+            "title",
+            "start",
+            "end",
+            "schedule_id",
+            "schedule__code",
+            "schedule__industry__code",
+            "schedule__order",
+            "order",
         )
     )
     item_agencies: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for link in (
-        plan.WorkItemAgency.objects.filter(work_item__schedule__industry__program=program)
+        plan.WorkItemAgency.objects.filter(
+            Q(work_item__schedule__industry__program=program)
+            & (Q(work_item__schedule__code__in=schedules) if subset else Q())
+        )
         .order_by("work_item_id", "role", "order")
         .values("work_item_id", "agency_id", "role")
     ):
@@ -169,7 +204,7 @@ def _load_plan(program: plan.Program) -> _Plan:
         program,
         industries,
         strategies,
-        measures,
+        by_code,
         kpis,
         dict(targets),
         {key: rules.TargetSeries(by_year) for key, by_year in targets.items()},
@@ -194,27 +229,32 @@ def _pick(reports: list[dict], lead: int | None) -> dict | None:
     return with_figure[0] if with_figure else None
 
 
-def load_kpi_history(submissions: QuerySet, period: Period) -> tuple[KpiHistory, bool]:
+def load_kpi_history(
+    submissions: QuerySet, period: Period, measures: Iterable[str] | None = None
+) -> tuple[KpiHistory, bool]:
     """KPI actuals of ``period`` and every earlier one in the visible ``submissions``, per KPI (by
     natural key) and period, in agency order (forecasts, red streaks and cumulative checks need the
-    earlier ones); and whether a demo submission reported in ``period`` itself.  One query."""
+    earlier ones); and whether a demo submission reported in ``period`` itself.  One query; with
+    ``measures``, the KPIs of those measures only."""
     year, quarter = period
     history: KpiHistory = defaultdict(lambda: defaultdict(list))
     demo_now = False
-    for r in (
-        KPIReport.objects.filter(submission__in=submissions.filter(_up_to((year, quarter))))
-        .order_by("submission__agency__order", "submission__agency_id")
-        .values(
-            "value",
-            "done",
-            "note",
-            "kpi__code",
-            "kpi__measure__code",
-            "submission__agency_id",
-            "submission__period__roc_year",
-            "submission__period__quarter",
-            "submission__is_demo",
-        )
+    lines = KPIReport.objects.filter(submission__in=submissions.filter(_up_to((year, quarter))))
+    if measures is not None:
+        # By the KPIs' ids (any revision): the lines are then found through their KPI, whatever the
+        # number of other lines (a join on the measure's code scanned every line of the period).
+        ids = plan.KPI.objects.filter(measure__code__in=sorted(measures)).values_list("pk", flat=True)
+        lines = lines.filter(kpi_id__in=list(ids))
+    for r in lines.order_by("submission__agency__order", "submission__agency_id").values(
+        "value",
+        "done",
+        "note",
+        "kpi__code",
+        "kpi__measure__code",
+        "submission__agency_id",
+        "submission__period__roc_year",
+        "submission__period__quarter",
+        "submission__is_demo",
     ):
         key = (r["kpi__measure__code"], r["kpi__code"])
         when = (r["submission__period__roc_year"], r["submission__period__quarter"])
@@ -223,6 +263,7 @@ def load_kpi_history(submissions: QuerySet, period: Period) -> tuple[KpiHistory,
             "done": r["done"],
             "note": r["note"],
             "agency_id": r["submission__agency_id"],
+            "demo": r["submission__is_demo"],
         }
         history[key][when].append(row)
         if when == (year, quarter) and r["submission__is_demo"]:
@@ -230,35 +271,43 @@ def load_kpi_history(submissions: QuerySet, period: Period) -> tuple[KpiHistory,
     return history, demo_now
 
 
-def load_work_item_reports(current: QuerySet) -> dict[tuple[str, str], list[dict]]:
+def load_work_item_reports(
+    current: QuerySet, schedules: Iterable[str] | None = None
+) -> dict[tuple[str, str], list[dict]]:
     """The work-item lines of the ``current`` submissions per (schedule code, item code), in agency
-    order (the lead's line is picked from them).  One query."""
+    order (the lead's line is picked from them).  One query; with ``schedules``, those only."""
     reports: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in (
-        WorkItemReport.objects.filter(submission__in=current)
-        .order_by("submission__agency__order", "submission__agency_id")
-        .values(
-            "percent",
-            "status",
-            "lag_reason",
-            "remedy",
-            "completed_on",
-            "work_item__code",
-            "work_item__schedule__code",
-            "submission__agency_id",
-            "submission__is_demo",
-        )
+    lines = WorkItemReport.objects.filter(submission__in=current)
+    if schedules is not None:
+        ids = plan.WorkItem.objects.filter(schedule__code__in=sorted(schedules)).values_list("pk", flat=True)
+        lines = lines.filter(work_item_id__in=list(ids))
+    for r in lines.order_by("submission__agency__order", "submission__agency_id").values(
+        "percent",
+        "status",
+        "lag_reason",
+        "remedy",
+        "completed_on",
+        "work_item__code",
+        "work_item__schedule__code",
+        "submission__agency_id",
+        "submission__is_demo",
     ):
         reports[(r["work_item__schedule__code"], r["work_item__code"])].append(r)
     return reports
 
 
-def load_budget_reports(current: QuerySet) -> tuple[dict[str, list[dict]], bool]:
+def load_budget_reports(
+    current: QuerySet, measures: Iterable[str] | None = None
+) -> tuple[dict[str, list[dict]], bool]:
     """The budget lines of the ``current`` submissions per measure code, and whether one of them is
-    a demo submission's.  One query."""
+    a demo submission's.  One query; with ``measures``, those only."""
     by_measure: dict[str, list[dict]] = defaultdict(list)
     demo = False
-    for r in BudgetReport.objects.filter(submission__in=current).values(
+    lines = BudgetReport.objects.filter(submission__in=current)
+    if measures is not None:
+        ids = plan.Measure.objects.filter(code__in=sorted(measures)).values_list("pk", flat=True)
+        lines = lines.filter(measure_id__in=list(ids))
+    for r in lines.values(
         "unit",
         "allocated",
         "executed",

@@ -71,6 +71,8 @@ class KpiResult:
     year_end_target: Decimal | None = None
     note: str = ""
     _lead: int | None = None  # the lead reporting agency's id (not part of the output)
+    _demo: bool = False  # a demo submission reported a figure for it in the period
+    _sort: tuple = ()  # its place in the plan (industry, measure order, KPI order)
 
 
 @dataclass
@@ -95,6 +97,8 @@ class WorkItemResult:
     remedy: str = ""
     completed_on: date | None = None
     reported_by: str | None = None
+    _demo: bool = False
+    _sort: tuple = ()
 
 
 @dataclass
@@ -111,6 +115,8 @@ class BudgetResult:
     light: Light
     reason: str
     agencies: list[str] = field(default_factory=list)
+    _demo: bool = False
+    _sort: tuple = ()
 
 
 @dataclass
@@ -147,6 +153,8 @@ class FlagResult:
     industry: str
     measure: str
     message: str
+    _group: str = ""  # the measure (KPI flags) or schedule (work-item flags) it is refreshed with
+    _sort: tuple = ()
 
 
 @dataclass
@@ -208,32 +216,46 @@ def evaluate_period(
     *,
     published_only: bool = False,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    measures: Iterable[str] | None = None,
+    schedules: Iterable[str] | None = None,
 ) -> Evaluation:
     """Evaluate every KPI, work item and budget line of ``period`` within the caller's scope.
 
     A fixed number of queries (15; a test pins it), independent of the size of the program, so a
-    dashboard costs the same at any portfolio size.
+    dashboard costs the same at any portfolio size.  With ``measures`` and/or ``schedules``, only the
+    KPIs, budget, risks and flags of those measures and the work items of those schedules (what one
+    write changes: the read model refreshes them through this same path); the completeness counts
+    are then left empty.
     """
     period = resolve_period(period)
     year, quarter = period.roc_year, period.quarter
     program = program_in_force(period)
-    the_plan = _load_plan(program)
+    subset = measures is not None or schedules is not None
+    if subset:
+        measures, schedules = set(measures or ()), set(schedules or ())
+    the_plan = _load_plan(program, measures, schedules)
     agencies = _Agencies()
     submissions = scoped_submissions(user, published_only=published_only)
     current = submissions.filter(period=period)
 
-    history, demo_now = load_kpi_history(submissions, (year, quarter))
+    history, demo_now = load_kpi_history(submissions, (year, quarter), measures)
 
     kpis = [_evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) for k in the_plan.kpis]
 
-    items = _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds)
-    budget, budget_by_industry, demo_budget = _evaluate_budget(the_plan, agencies, current, thresholds)
-    demo_items = any([w.pop("is_demo") for w in items])  # a list: every row must lose its flag
+    items = (
+        _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds, schedules)
+        if schedules or not subset
+        else []
+    )
+    budget, budget_by_industry, demo_budget = _evaluate_budget(
+        the_plan, agencies, current, thresholds, measures
+    )
+    demo_items = any([w["_demo"] for w in items])
     work_items = [WorkItemResult(**w) for w in items]
 
     flags = _flags(kpis, work_items, the_plan, history, year, quarter, thresholds)
     risks = _risks(kpis, budget, the_plan, history, year, quarter, thresholds)
-    completeness = load_completeness(period, current)
+    completeness = load_completeness(period, current) if not subset else Completeness(0, 0, {}, {})
     agency_names = {
         a["code"]: a["name"]
         for a in agencies.rows.values()
@@ -280,7 +302,8 @@ def _evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) -> 
     if the_plan.kpi_agencies.get(k["pk"]):
         lead_row = agencies.reporter(the_plan.kpi_agencies[k["pk"]][0])
     lead = lead_row["pk"] if lead_row else None
-    picked = _pick(history.get(key, {}).get((year, quarter), []), lead)
+    now = history.get(key, {}).get((year, quarter), [])
+    picked = _pick(now, lead)
     actual = _kpi_actual(picked) if picked else None
     result = rules.evaluate_kpi(series, year, quarter, actual, thresholds)
     this_year = targets.get(year) or {}
@@ -309,11 +332,15 @@ def _evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) -> 
         year_end_target=rules.year_end_target(series, year) if kind != MILESTONE else None,
         note=picked["note"] if picked else "",
         _lead=lead,
+        _demo=any(r["demo"] for r in now if _kpi_actual(r) is not None),
+        _sort=(measure["industry"], k["measure__order"], k["order"], k["code"]),
     )
 
 
-def _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds) -> list[dict]:
-    reports = load_work_item_reports(current)
+def _evaluate_work_items(
+    the_plan, agencies, current, year, quarter, thresholds, schedules=None
+) -> list[dict]:
+    reports = load_work_item_reports(current, schedules)
     year_start, year_end = date(year + 1911, 1, 1), date(year + 1911, 12, 1)
     results = []
     for w in the_plan.work_items:
@@ -337,13 +364,8 @@ def _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds)
             schedule = rules.evaluate_schedule(
                 w["start"], w["end"], year, quarter, picked["percent"] if picked else None, thresholds
             )
-            planned, reported, lag, light, reason = (
-                schedule.planned,
-                schedule.reported,
-                schedule.lag,
-                schedule.light,
-                schedule.reason,
-            )
+            planned, reported, lag = schedule.planned, schedule.reported, schedule.lag
+            light, reason = schedule.light, schedule.reason
         else:
             planned, reported, lag = None, picked["percent"] if picked else None, None
             light, reason = Light.WHITE, gettext("no start and end dates (起訖時程) in the plan")
@@ -367,17 +389,19 @@ def _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds)
                 "remedy": picked["remedy"] if picked else "",
                 "completed_on": picked["completed_on"] if picked else None,
                 "reported_by": agencies.code(picked["submission__agency_id"]) if picked else None,
-                "is_demo": bool(picked and picked["submission__is_demo"]),
+                "_demo": bool(picked and picked["submission__is_demo"]),
+                "_sort": (w["schedule__industry__code"], w["schedule__order"], w["order"], w["code"]),
             }
         )
     return results
 
 
-def _evaluate_budget(the_plan, agencies, current, thresholds):
-    by_measure, demo = load_budget_reports(current)
-    measures, industries = [], []
-    per_industry: dict[str, list[tuple[Decimal | None, ...]]] = defaultdict(list)
+def _evaluate_budget(the_plan, agencies, current, thresholds, only=None):
+    by_measure, demo = load_budget_reports(current, only)
+    measures = []
     for code, info in the_plan.measures.items():
+        if only is not None and code not in only:
+            continue
         rows = [r for r in by_measure.get(code, []) if r["executed"] is not None]
         if not rows:
             continue
@@ -393,34 +417,35 @@ def _evaluate_budget(the_plan, agencies, current, thresholds):
                 allocated,
                 executed,
                 annual,
-                result.execution_rate,
-                result.achievement_rate,
-                result.light,
-                result.reason,
+                *_judged(result),
                 names,
+                _demo=any(r["submission__is_demo"] for r in rows),
+                _sort=(info["industry"], info["order"], code),
             )
         )
-        per_industry[info["industry"]].append((allocated, executed, annual))
-    for industry in the_plan.industries:
+    return measures, industry_budget(measures, the_plan.industries, thresholds), demo
+
+
+def _judged(result: rules.BudgetEvaluation) -> tuple:
+    return result.execution_rate, result.achievement_rate, result.light, result.reason
+
+
+def industry_budget(measures: list[BudgetResult], industries: Iterable[str], thresholds: Thresholds):
+    """Each industry's budget execution: its measures' figures summed, judged by the same rule.
+
+    Used by ``evaluate_period`` and by the read model (over the stored measure rows)."""
+    per_industry: dict[str, list[tuple[Decimal | None, ...]]] = defaultdict(list)
+    for b in measures:
+        per_industry[b.industry].append((b.allocated, b.executed, b.annual_budget))
+    result_rows = []
+    for industry in industries:
         rows = per_industry.get(industry)
         if not rows:
             continue
         allocated, executed, annual = (_sum(r[i] for r in rows) for i in range(3))
         result = rules.evaluate_budget(executed, allocated, annual, thresholds)
-        industries.append(
-            BudgetResult(
-                industry,
-                industry,
-                allocated,
-                executed,
-                annual,
-                result.execution_rate,
-                result.achievement_rate,
-                result.light,
-                result.reason,
-            )
-        )
-    return measures, industries, demo
+        result_rows.append(BudgetResult(industry, industry, allocated, executed, annual, *_judged(result)))
+    return result_rows
 
 
 def _risks(kpis, budget, the_plan, history, year, quarter, thresholds) -> list[RiskResult]:
@@ -476,8 +501,10 @@ def _risks(kpis, budget, the_plan, history, year, quarter, thresholds) -> list[R
 def _flags(kpis, work_items, the_plan, history, year, quarter, thresholds) -> list[FlagResult]:
     flags = []
     for w in work_items:
-        for flag in rules.work_item_flags(
-            f"{w.schedule}/{w.code}", w.lag, w.reported, w.lag_reason, w.completed_on, thresholds
+        for i, flag in enumerate(
+            rules.work_item_flags(
+                f"{w.schedule}/{w.code}", w.lag, w.reported, w.lag_reason, w.completed_on, thresholds
+            )
         ):
             flags.append(
                 FlagResult(
@@ -488,6 +515,8 @@ def _flags(kpis, work_items, the_plan, history, year, quarter, thresholds) -> li
                     w.industry,
                     w.measures[0] if w.measures else "",
                     flag.message,
+                    _group=w.schedule,
+                    _sort=(0, *w._sort, i),
                 )
             )
     for k in kpis:
@@ -496,8 +525,8 @@ def _flags(kpis, work_items, the_plan, history, year, quarter, thresholds) -> li
         key = (k.measure, k.key)
         series = the_plan.series.get(key, NO_TARGETS)
         points = _series(history.get(key, {}), series, None, CUMULATIVE, year, quarter)
-        for flag in rules.kpi_flags(
-            k.kpi, points, rules.final_cumulative_target(series), CUMULATIVE, thresholds
+        for i, flag in enumerate(
+            rules.kpi_flags(k.kpi, points, rules.final_cumulative_target(series), CUMULATIVE, thresholds)
         ):
             flags.append(
                 FlagResult(
@@ -508,6 +537,8 @@ def _flags(kpis, work_items, the_plan, history, year, quarter, thresholds) -> li
                     k.industry,
                     k.measure,
                     flag.message,
+                    _group=k.measure,
+                    _sort=(1, *k._sort, i),
                 )
             )
     return flags

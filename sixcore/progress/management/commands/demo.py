@@ -35,6 +35,7 @@ from sixcore.progress.choices import BudgetUnit, WorkItemStatus
 from sixcore.progress.clock import as_of
 from sixcore.progress.models import CycleSettings, PeriodReopening, ReportingPeriod, Submission
 from sixcore.progress.services import ensure_submissions, save_lines
+from sixcore.progress.signals import batch
 
 DEMO = "（示範資料）"
 AS_OF = date(2023, 10, 11)  # 112/10/11: 112Q3 open (due 112/10/15), 112Q2's reports in
@@ -76,18 +77,20 @@ class Command(ChangeLoggedCommand):
         generated = 0
         last = min(until, LAST)
         periods = [p for p in ReportingPeriod.objects.all() if FIRST <= (p.roc_year, p.quarter) <= last]
-        for index, period in enumerate(periods):
-            if period.submissions.exists():
-                continue
-            stage = (
-                "current"
-                if index == len(periods) - 1
-                else "previous"
-                if index == len(periods) - 2
-                else "past"
-            )
-            rng = random.Random(f"{options['seed']}-{period.code}")  # noqa: S311 - demo data, not security
-            generated += self._period(period, users, rng, stage)
+        # One transaction, and the stored evaluation refreshed once at its end (not after each save).
+        with transaction.atomic(), batch():
+            for index, period in enumerate(periods):
+                if period.submissions.exists():
+                    continue
+                stage = (
+                    "current"
+                    if index == len(periods) - 1
+                    else "previous"
+                    if index == len(periods) - 2
+                    else "past"
+                )
+                rng = random.Random(f"{options['seed']}-{period.code}")  # noqa: S311 - demo data, not security
+                generated += self._period(period, users, rng, stage)
         editors = sum(name.endswith("_editor") for name in users)
         leads = sorted(name for name in users if name.endswith("_lead"))
         self.stdout.write(
