@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from sixcore.accounts.policy import is_ndc
@@ -64,7 +64,7 @@ COMPLETES = {
     ScoreStage.REVIEW: "complete_review",
 }
 # Labels of the stage texts where they are read, not typed.
-READ_LABELS = {"improvement_items": _lazy("Improvement items")}
+READ_LABELS = {"improvement_items": gettext_lazy("Improvement items")}
 ORDER = [Stage.SELF, Stage.INITIAL, Stage.REVIEW, Stage.REVIEWED, Stage.APPROVED, Stage.PUBLISHED]
 
 
