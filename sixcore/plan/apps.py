@@ -24,6 +24,7 @@ class PlanConfig(AppConfig):
         track_changes(plan.WorkItem, related=lambda w: [w.schedule])
         track_changes(plan.Task, related=lambda t: [t.schedule])
         track_changes(plan.Approach)
+        track_changes(plan.Footnote, related=lambda f: [f.program])
         track_changes(plan.BudgetLine, related=lambda b: [b.industry])
         # Editable in the admin like the budget lines (issue #18: nothing escapes the log).
         track_changes(plan.BudgetStatedTotal, related=lambda t: [t.industry])

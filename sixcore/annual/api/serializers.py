@@ -202,7 +202,7 @@ class AnnualEvaluationDetailSerializer(AnnualEvaluationSerializer):
         return [name for name in STEPS if user is not None and checks[name](user, obj)]
 
 
-class StepSerializer(serializers.Serializer):
+class AnnualStepSerializer(serializers.Serializer):
     """The comment of a step (required to return); ``until`` optionally gives a returned stage its own
     deadline."""
 
@@ -210,7 +210,7 @@ class StepSerializer(serializers.Serializer):
     until = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class ReasonSerializer(serializers.Serializer):
+class AnnualReasonSerializer(serializers.Serializer):
     """The reason of a reopen (required)."""
 
     reason = serializers.CharField(required=False, allow_blank=True, default="")

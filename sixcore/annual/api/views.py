@@ -232,8 +232,8 @@ class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, view
         evaluation = self.get_object()
         if not annual_policy.may(action_name, request.user, evaluation):
             raise PermissionDenied(services.refusal(action_name))
-        serializer = {"reopen": s.ReasonSerializer, "extend": s.ExtendSerializer}.get(
-            action_name, s.StepSerializer
+        serializer = {"reopen": s.AnnualReasonSerializer, "extend": s.ExtendSerializer}.get(
+            action_name, s.AnnualStepSerializer
         )
         body = serializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -281,13 +281,15 @@ class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, view
             )
         return self.detail_response(evaluation.pk)
 
-    @step_schema("Submit the self-assessment (agency editor).", s.StepSerializer, {"comment": "自評完成"})
+    @step_schema(
+        "Submit the self-assessment (agency editor).", s.AnnualStepSerializer, {"comment": "自評完成"}
+    )
     @action(detail=True, methods=["post"], url_path="submit-self", url_name="submit-self")
     def submit_self(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "submit_self", lambda e, u, d: services.submit_self(e, u, d["comment"]))
 
     @step_schema(
-        "Complete the initial review (industry lead unit).", s.StepSerializer, {"comment": "初核完成"}
+        "Complete the initial review (industry lead unit).", s.AnnualStepSerializer, {"comment": "初核完成"}
     )
     @action(detail=True, methods=["post"], url_path="complete-initial", url_name="complete-initial")
     def complete_initial(self, request: Request, pk: str | None = None) -> Response:
@@ -295,7 +297,9 @@ class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, view
             request, "complete_initial", lambda e, u, d: services.complete_initial(e, u, d["comment"])
         )
 
-    @step_schema("Complete the NDC review: final score and grade (NDC).", s.StepSerializer, {"comment": ""})
+    @step_schema(
+        "Complete the NDC review: final score and grade (NDC).", s.AnnualStepSerializer, {"comment": ""}
+    )
     @action(detail=True, methods=["post"], url_path="complete-review", url_name="complete-review")
     def complete_review(self, request: Request, pk: str | None = None) -> Response:
         return self._step(
@@ -303,21 +307,23 @@ class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, view
         )
 
     @step_schema(
-        "Approve (核定) the reviewed evaluation (NDC administrator).", s.StepSerializer, {"comment": ""}
+        "Approve (核定) the reviewed evaluation (NDC administrator).", s.AnnualStepSerializer, {"comment": ""}
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "approve", lambda e, u, d: services.approve(e, u, d["comment"]))
 
     @step_schema(
-        "Publish (公告) the approved evaluation (NDC administrator).", s.StepSerializer, {"comment": ""}
+        "Publish (公告) the approved evaluation (NDC administrator).", s.AnnualStepSerializer, {"comment": ""}
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, "publish", lambda e, u, d: services.publish(e, u, d["comment"]))
 
     @step_schema(
-        "Return to the previous stage; comment required.", s.StepSerializer, {"comment": "請補充佐證資料"}
+        "Return to the previous stage; comment required.",
+        s.AnnualStepSerializer,
+        {"comment": "請補充佐證資料"},
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_to_previous(self, request: Request, pk: str | None = None) -> Response:
@@ -327,7 +333,7 @@ class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, view
 
     @step_schema(
         "Reopen a published evaluation (NDC administrator); reason required.",
-        s.ReasonSerializer,
+        s.AnnualReasonSerializer,
         {"reason": "經費數值誤植"},
     )
     @action(detail=True, methods=["post"])

@@ -104,7 +104,7 @@ class FieldVerificationSerializer(FieldVerificationListSerializer):
         return VerifiedItemSerializer(obj.items.all(), many=True, context=self.context).data
 
 
-class ReasonSerializer(serializers.Serializer):
+class SelectionReasonSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Reason.choices)
     text = serializers.CharField(help_text="the reason as the candidate list words it (zh-TW)")
 
@@ -118,7 +118,7 @@ class CandidateSerializer(serializers.Serializer):
     agencies = serializers.ListField(child=serializers.CharField())
     reasons = serializers.SerializerMethodField()
 
-    @extend_schema_field(ReasonSerializer(many=True))
+    @extend_schema_field(SelectionReasonSerializer(many=True))
     def get_reasons(self, obj) -> list[dict[str, str]]:
         return [{"reason": code, "text": text} for code, text in obj.reasons]
 
@@ -144,7 +144,7 @@ class UpdateSerializer(serializers.Serializer):
     purpose = serializers.CharField(required=False, allow_blank=True)
 
 
-class StepSerializer(serializers.Serializer):
+class VerificationStepSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 

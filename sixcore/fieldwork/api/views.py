@@ -187,7 +187,7 @@ class FieldVerificationViewSet(
     def _step(self, request: Request, name: str) -> Response:
         verification = self.get_object()
         self._manager()
-        body = s.StepSerializer(data=request.data)
+        body = s.VerificationStepSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         workflow.STEPS[name](
             verification, request.user, body.validated_data.get("version"), body.validated_data["reason"]
@@ -198,7 +198,7 @@ class FieldVerificationViewSet(
         return extend_schema(
             summary=summary,
             tags=["field verification"],
-            request=s.StepSerializer,
+            request=s.VerificationStepSerializer,
             responses={200: s.FieldVerificationSerializer, **WRITE_ERRORS},
         )
 
