@@ -129,7 +129,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "evaluations": evaluations,
             "grades": grades,
             "distribution": rows,
-            "program": program,
+            "program_total": program,
             "stage_counts": [(label, stage_counts.get(value, 0)) for value, label in Stage.choices],
             "is_ndc": is_ndc(request.user),
             "can_setup": annual_policy.can_manage_indicators(request.user),

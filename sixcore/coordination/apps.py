@@ -12,6 +12,7 @@ class CoordinationConfig(AppConfig):
         from django.urls import reverse
 
         from sixcore.core.changelog import track_changes
+        from sixcore.core.roc import format_roc_date
         from sixcore.followups import origins
         from sixcore.followups.choices import FollowUpSource
 
@@ -27,7 +28,7 @@ class CoordinationConfig(AppConfig):
                 source=FollowUpSource.COORDINATION,
                 related_name="coordination_decision",
                 url=lambda d: reverse("coordination:decision", args=[d.pk]),
-                label=lambda d: str(d.meeting),
+                label=lambda d: f"{format_roc_date(d.meeting.date)} {d.meeting.title}",
                 party=lambda scope: (
                     Q(coordination_decision__issue__raising_agency__in=scope)
                     | Q(coordination_decision__issue__agencies__in=scope)

@@ -119,6 +119,8 @@ def candidates(request: HttpRequest) -> HttpResponse:
             "period": period,
             "periods": ReportingPeriod.objects.order_by("-roc_year", "-quarter"),
             "industries": program_in_force(period).industries.order_by("code"),
+            # The candidate carries the industry's code; the table names it as a reader does.
+            "industry_names": dict(program_in_force(period).industries.values_list("code", "name")),
             "agencies": sorted(
                 {(a, n) for c in found for a, n in zip(c.agencies, c.agency_names, strict=True)}
             ),
