@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from sixcore.accounts.policy import is_ndc
 from sixcore.core.changelog import history_context
+from sixcore.core.dates import ROC_DATE_PATTERN, parse_typed_date
 from sixcore.core.roc import format_roc_date
 from sixcore.progress.clock import today
 from sixcore.progress.forms import as_text
@@ -247,6 +247,7 @@ def _page(request, evaluation, *, post=None, errors=None, conflict=None) -> Http
         "conflicts": [c for c in cells if c.theirs is not None],
         "originals": originals_of(cells, saved_texts),
         "completes": COMPLETES.get(stage) if stage else None,
+        "roc_date_pattern": ROC_DATE_PATTERN,
         "can": {
             "submit_self": annual_policy.can_submit_self(user, evaluation),
             "complete_initial": annual_policy.can_complete_initial(user, evaluation),
@@ -342,7 +343,7 @@ def _extend(request: HttpRequest, evaluation: AnnualEvaluation) -> HttpResponse:
         raise PermissionDenied(_("Only NDC extends a deadline."))
     raw = request.POST.get("until", "").strip()
     try:
-        until = date.fromisoformat(raw)  # the date picker's value
+        until = parse_typed_date(raw)  # 112/7/15 as people type it, or ISO
     except ValueError:
         messages.error(request, _("Extended until: %(value)s is not a date.") % {"value": raw[:20] or "—"})
         return redirect("annual:evaluation", pk=evaluation.pk)

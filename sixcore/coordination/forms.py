@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
-from sixcore.core.dates import limit_dates
+from sixcore.core.dates import RocDateField, limit_dates
 
 from .models import CoordinationIssue, Meeting
 
@@ -26,8 +26,8 @@ class IssueForm(forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "requested_decision": forms.Textarea(attrs={"rows": 2}),
-            "due_date": forms.DateInput(attrs={"type": "date"}),
         }
+        field_classes = {"due_date": RocDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,9 +40,9 @@ class MeetingForm(forms.ModelForm):
         model = Meeting
         fields = ["date", "title", "attendees", "agenda", "minutes"]
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
             "minutes": forms.Textarea(attrs={"rows": 4}),
         }
+        field_classes = {"date": RocDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +58,7 @@ class DecisionForm(forms.Form):
     )
     text = forms.CharField(label=_("decision"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(label=_("owner agency"), queryset=Agency.objects.none())
-    deadline = forms.DateField(label=_("deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = RocDateField(label=_("deadline"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -66,3 +66,72 @@ class DateRangeAdminMixin:
         if isinstance(field, forms.DateField) and validate_date_range not in field.validators:
             field.validators.append(validate_date_range)
         return field
+
+
+# --- ROC date entry in forms ------------------------------------------------------------------------
+# People type dates as they write them (112/7/15); the browser's date picker shows mm/dd/yyyy in an
+# English-locale chromium and never ROC years. One text field, with the quarterly form's pattern, for
+# every form where a person types a date; ISO (2023-07-15) is accepted too.
+ROC_DATE_PATTERN = r"\s*[0-9]{2,3}\s*/\s*[0-9]{1,2}\s*/\s*[0-9]{1,2}\s*|\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*"
+
+
+class RocDateInput(forms.TextInput):
+    """A text box showing a date as 112/7/15."""
+
+    def __init__(self, attrs=None):
+        defaults = {
+            "placeholder": "112/7/15",
+            "pattern": ROC_DATE_PATTERN,
+            "size": "10",
+            "autocomplete": "off",
+        }
+        super().__init__({**defaults, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].setdefault("title", gettext("ROC date, e.g. 112/7/15"))
+        return context
+
+    def format_value(self, value):
+        from .roc import RocDateError, format_roc_date
+
+        if isinstance(value, date):
+            try:
+                return format_roc_date(value)
+            except RocDateError:
+                return value.isoformat()
+        return super().format_value(value)
+
+
+def parse_typed_date(text: str) -> date:
+    """A date as a person types it — ROC ``112/7/15`` or ISO ``2023-07-15`` — checked for range;
+    ValueError with the message to show otherwise."""
+    from .roc import RocDateError, parse_roc_month
+
+    text = text.strip()
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        try:
+            if text.count("/") != 2:  # a month alone (112/7) is not a day
+                raise RocDateError(text)
+            value = parse_roc_month(text)
+        except RocDateError:
+            raise ValueError(gettext("Enter a date such as 112/7/15 (ROC) or 2023-07-15.")) from None
+    return check_range(value)
+
+
+class RocDateField(forms.DateField):
+    """A date typed as 112/7/15 (or 2023-07-15), shown back the same way; range-checked."""
+
+    widget = RocDateInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_typed_date(str(value))
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
-from sixcore.core.dates import limit_dates
+from sixcore.core.dates import RocDateField, limit_dates
 
 from .choices import Reason
 
@@ -38,9 +38,7 @@ class CandidateFilterForm(forms.Form):
 
 class VerificationForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
-    date = forms.DateField(
-        label=_("verification date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date = RocDateField(label=_("verification date"))
     place = forms.CharField(label=_("place"), max_length=200)
     reviewers = forms.CharField(
         label=_("reviewers"),
@@ -72,9 +70,7 @@ class EvidenceForm(forms.Form):
 class RecommendationForm(forms.Form):
     text = forms.CharField(label=_("recommendation"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(label=_("owner agency"), queryset=Agency.objects.none())
-    due_date = forms.DateField(
-        label=_("due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    due_date = RocDateField(label=_("due date"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.accounts.models import Agency
-from sixcore.core.dates import limit_dates
+from sixcore.core.dates import RocDateField, limit_dates
 
 from .choices import FollowUpSource, FollowUpStatus
 
@@ -39,9 +39,7 @@ class RulingForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    new_due_date = forms.DateField(
-        label=_("New due date (when kept)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    new_due_date = RocDateField(label=_("New due date (when kept)"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):

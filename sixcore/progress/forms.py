@@ -17,7 +17,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from sixcore.core.dates import limit_dates
+from sixcore.core.dates import RocDateField, limit_dates
 from sixcore.core.roc import RocDateError, format_roc_date
 
 from .choices import BudgetUnit, WorkItemStatus
@@ -177,7 +177,7 @@ class CommentForm(forms.Form):
 
 class ReopenPeriodForm(forms.Form):
     agency = forms.ModelChoiceField(queryset=None, label=_("Agency"))
-    until = forms.DateField(label=_("Open until"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = RocDateField(label=_("Open until"))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
     def __init__(self, *args, **kwargs):
