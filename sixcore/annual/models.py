@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.models import Agency
 from sixcore.plan.models import Industry
@@ -259,7 +259,12 @@ class AnnualEvaluation(models.Model):
         indexes = [models.Index(fields=["year", "stage"], name="annual_eval_year_stage")]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.industry.code} {self.agency.name}"
+        # As the history and admin show it: 111 年度評核 1 資訊及數位產業／經濟部 (no internal codes).
+        return gettext("%(year)s year-end evaluation %(industry)s / %(agency)s") % {
+            "year": self.year,
+            "industry": self.industry,
+            "agency": self.agency.name,
+        }
 
     @property
     def is_published(self) -> bool:
@@ -350,7 +355,7 @@ class IndicatorScore(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.evaluation} {self.indicator.code} {self.stage}: {self.effective_score}"
+        return f"{self.evaluation} {self.indicator.name}（{self.get_stage_display()}）"
 
     @property
     def effective_score(self) -> Decimal | None:

@@ -361,7 +361,7 @@ class KPIReport(models.Model):
         constraints = [models.UniqueConstraint(fields=["submission", "kpi"], name="kpi_report_unique")]
 
     def __str__(self) -> str:
-        return f"{self.submission} {self.kpi.code}: {self.value if self.value is not None else self.done}"
+        return f"{self.submission} {self.kpi.code}"  # the values are the change's before/after
 
 
 class WorkItemReport(models.Model):
