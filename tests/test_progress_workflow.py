@@ -354,7 +354,11 @@ def test_batched_save_writes_the_change_log_the_per_line_save_wrote(moea_sub):
     assert {row[2] for row in written} == {context.request_id}
     # Each entry names the line, its submission and its plan object, with every field before and after.
     kpi_entry = next(row for row in written if row[9].get("value") is None and "kpi" in row[9])
-    assert kpi_entry[10]["value"] == "3" and kpi_entry[10]["done"] is True and kpi_entry[7].startswith(str(moea_sub))
+    assert (
+        kpi_entry[10]["value"] == "3"
+        and kpi_entry[10]["done"] is True
+        and kpi_entry[7].startswith(str(moea_sub))
+    )
 
 
 def test_batched_save_without_a_context_uses_one_request_id_per_submission(moea_sub, period):

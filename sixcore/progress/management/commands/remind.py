@@ -1,8 +1,10 @@
-"""``sixcore remind --period 111Q2`` — e-mail every reporting unit that has not submitted, and every
-agency with follow-up items (追蹤事項) due within 30 days or overdue.
+"""``sixcore remind --period 111Q2`` — e-mail every reporting unit that has not submitted, every
+agency with follow-up items (追蹤事項) due within 30 days or overdue, and whoever must complete a stage
+of the year-end evaluation (年度評核) due within two weeks or overdue (``annual/notify.py``).
 
 Before the due date each unit gets a reminder; after it, an overdue notice goes to the unit and to NDC.
-Follow-up items are judged as of today (``followups/notify.py``); ``--no-follow-ups`` leaves them out.
+Follow-up items and evaluation stages are judged as of today; ``--no-follow-ups`` and ``--no-annual``
+leave them out.
 Mail goes through Django's e-mail backend (console by default, SMTP when configured).
 """
 
@@ -16,6 +18,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext
 
+from sixcore.annual.notify import annual_messages
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, format_roc_date
 from sixcore.followups.notify import follow_up_messages
@@ -33,6 +36,11 @@ class Command(ChangeLoggedCommand):
         parser.add_argument(
             "--no-follow-ups", action="store_true", help="Leave out the follow-up items due or overdue."
         )
+        parser.add_argument(
+            "--no-annual",
+            action="store_true",
+            help="Leave out the year-end evaluation stages due or overdue.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -49,15 +57,17 @@ class Command(ChangeLoggedCommand):
         with translation.override(settings.LANGUAGE_CODE):
             messages = [self.message(period, submission, overdue) for submission in pending]
             follow_ups = [] if options["no_follow_ups"] else follow_up_messages(today())
+            annual = [] if options["no_annual"] else annual_messages(today())
         kind = "overdue notices" if overdue else "reminders"
         if options["dry_run"]:
-            for subject, _body, _sender, recipients in messages + follow_ups:
+            for subject, _body, _sender, recipients in messages + follow_ups + annual:
                 self.stdout.write(f"{', '.join(recipients)}: {subject}")
         else:
-            send_mass_mail(messages + follow_ups, fail_silently=False)
+            send_mass_mail(messages + follow_ups + annual, fail_silently=False)
         done = "listed" if options["dry_run"] else "sent"
         self.stdout.write(f"{period.code}: {len(messages)} {kind} {done}")
         self.stdout.write(f"follow-up items: {len(follow_ups)} reminders {done}")
+        self.stdout.write(f"year-end evaluation: {len(annual)} reminders {done}")
 
     @staticmethod
     def message(period: ReportingPeriod, submission, overdue: bool) -> tuple[str, str, str, list[str]]:
