@@ -1,4 +1,4 @@
-"""The Excel round-trip: download a pre-filled workbook, fill it, upload it back (sixcore/progress/excel.py)."""
+"""The Excel round-trip: download a pre-filled workbook, fill it, upload it back (sixcore/progress/excel/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Download and upload of the agency Excel workbook (thin: the rules are in excel.py and the policy)."""
+"""Download and upload of the agency Excel workbook (thin: the rules are in excel/ and the policy)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         result = excel.ImportResult(problems=[excel.Problem("", "", excel.too_large())])
     else:
         try:
-            # Shared checks first (macros, zip bombs, HTML renamed .xlsx); excel.py then reads the workbook.
+            # Shared checks first (macros, zip bombs, HTML renamed .xlsx); excel/ then reads the workbook.
             checked = check_upload(
                 upload_file, [".ods", ".xlsx"], excel.MAX_UPLOAD_BYTES, default_kind=".xlsx"
             )
