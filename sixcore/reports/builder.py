@@ -23,6 +23,7 @@ from sixcore.evaluation.read import evaluation_for
 from sixcore.evaluation.rules import LIGHT_LABELS, RISK_LABELS, Light
 from sixcore.evaluation.service import Evaluation, resolve_period, scoped_submissions
 from sixcore.plan import models as plan
+from sixcore.plan.typeset import typeset
 from sixcore.progress.choices import SubmissionStatus, WorkItemStatus
 from sixcore.progress.models import IndustryReport, MeasureReport, ReportingPeriod, Submission
 from sixcore.progress.services import program_in_force
@@ -290,7 +291,7 @@ def _work_item_row(w, agency_names: dict[str, str]) -> WorkItemRow:
     return WorkItemRow(
         schedule=w.schedule,
         code=w.code,
-        title=w.title,
+        title=typeset(w.title),  # as the pages show it (α-site), never the conversion's LaTeX
         measures="、".join(w.measures),
         agencies="、".join(agency_names.get(a, a) for a in w.agencies),
         planned=w.planned,
@@ -323,7 +324,7 @@ def build_quarterly_report(
 
     # Annual target texts of this year and sub-areas, one query each.
     year_targets = {
-        (a["kpi__measure__code"], a["kpi__code"]): a["cell__text"]
+        (a["kpi__measure__code"], a["kpi__code"]): typeset(a["cell__text"])
         for a in plan.AnnualTarget.objects.filter(
             kpi__measure__industry__program=program, year=evaluation.roc_year
         ).values("kpi__measure__code", "kpi__code", "cell__text")
@@ -388,7 +389,7 @@ def build_quarterly_report(
                 KpiRow(
                     code=k.kpi,
                     measure=k.measure,
-                    full_term=k.text,
+                    full_term=typeset(k.text),
                     year_target=year_targets.get((k.measure, k.key), ""),
                     unit=k.unit,
                     expected=k.expected,

@@ -105,8 +105,8 @@ def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> Workbook:
                     ind,
                     mcode,
                     kcode,
-                    r.kpi.full_term_text,
-                    annual.cell.text if annual else "",
+                    r.kpi.full_term_display,  # typeset (α-site, ≥ 24%), as the pages show it
+                    annual.cell.display if annual else "",
                     reading.get("unit") or "",
                     str(TARGET_KIND_LABELS.get(reading.get("kind"), gettext("not quantified"))),
                     r.value,
@@ -126,7 +126,7 @@ def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> Workbook:
                 [
                     ind,
                     key,
-                    wi.title,
+                    wi.title_display,
                     span,
                     planned_percent(wi.start, wi.end, at),
                     r.percent,
