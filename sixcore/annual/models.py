@@ -27,6 +27,21 @@ SCORE = {"max_digits": 6, "decimal_places": 2}
 YEAR_VALIDATORS = [MinValueValidator(100), MaxValueValidator(200)]
 
 
+# The indicator fields NDC edits per year: the set-up page, copying a year and the API read the same.
+INDICATOR_FIELDS = (
+    "code",
+    "category",
+    "name",
+    "description",
+    "weight",
+    "rule",
+    "min_score",
+    "max_score",
+    "full_at",
+    "zero_at",
+)
+
+
 class Indicator(models.Model):
     """An evaluation indicator of one year (評核指標), maintained by NDC; a year's weights sum to 100.
 

@@ -23,7 +23,7 @@ from sixcore.progress.services import program_in_force, reporting_units
 from . import rules
 from .choices import ScoreStage, ScoringRule, Stage
 from .exceptions import Problems
-from .models import AnnualCycle, AnnualEvaluation, GradeThreshold, Indicator, IndicatorScore
+from .models import INDICATOR_FIELDS, AnnualCycle, AnnualEvaluation, GradeThreshold, Indicator, IndicatorScore
 from .policy import annual_policy
 
 # The indicators of a year nobody has set up yet (the usual 個案計畫 form): 計畫作業 60, 目標達成 40.
@@ -209,20 +209,7 @@ def ensure_year(year: int, *, is_demo: bool = False) -> AnnualCycle:
             )
             source = previous.first()
             if source is not None:
-                rows = list(
-                    Indicator.objects.filter(year=source).values(
-                        "code",
-                        "category",
-                        "name",
-                        "description",
-                        "weight",
-                        "rule",
-                        "min_score",
-                        "max_score",
-                        "full_at",
-                        "zero_at",
-                    )
-                )
+                rows = list(Indicator.objects.filter(year=source).values(*INDICATOR_FIELDS))
             else:
                 rows = [dict(row) for row in DEFAULT_INDICATORS]
             set_indicators(year, rows)

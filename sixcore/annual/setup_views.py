@@ -18,22 +18,10 @@ from sixcore.accounts.policy import is_ndc_admin
 from . import prefill, setup
 from .choices import ScoringRule, Stage
 from .exceptions import Problems
-from .models import AnnualCycle, AnnualEvaluation, GradeThreshold, Indicator
+from .models import INDICATOR_FIELDS, AnnualCycle, AnnualEvaluation, GradeThreshold, Indicator
 from .policy import annual_policy
 from .views import _years
 
-INDICATOR_FIELDS = (
-    "code",
-    "category",
-    "name",
-    "description",
-    "weight",
-    "rule",
-    "min_score",
-    "max_score",
-    "full_at",
-    "zero_at",
-)
 NUMBER_FIELDS = ("weight", "min_score", "max_score", "full_at", "zero_at")
 BLANK_ROWS = 2
 

@@ -11,7 +11,9 @@ class KpiEvaluationSerializer(serializers.Serializer):
     kpi = serializers.CharField(help_text="KPI code as printed, e.g. 1.2.2")
     measure = serializers.CharField()
     industry = serializers.CharField()
-    kind = serializers.CharField(allow_null=True, help_text="cumulative, per_period, level or milestone this year")
+    kind = serializers.CharField(
+        allow_null=True, help_text="cumulative, per_period, level or milestone this year"
+    )
     expected = serializers.DecimalField(
         max_digits=20, decimal_places=4, allow_null=True, coerce_to_string=False
     )

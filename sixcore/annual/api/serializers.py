@@ -11,27 +11,21 @@ from rest_framework import serializers
 
 from .. import services
 from ..choices import ScoreStage
-from ..models import AnnualCycle, AnnualEvaluation, GradeThreshold, Indicator, IndicatorScore
+from ..models import (
+    INDICATOR_FIELDS,
+    AnnualCycle,
+    AnnualEvaluation,
+    GradeThreshold,
+    Indicator,
+    IndicatorScore,
+)
 from ..policy import annual_policy
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Indicator
-        fields = [
-            "year",
-            "code",
-            "category",
-            "name",
-            "description",
-            "weight",
-            "rule",
-            "min_score",
-            "max_score",
-            "full_at",
-            "zero_at",
-            "order",
-        ]
+        fields = ["year", *INDICATOR_FIELDS, "order"]
 
 
 class GradeThresholdSerializer(serializers.ModelSerializer):
