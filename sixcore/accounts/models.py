@@ -52,6 +52,12 @@ class Agency(models.Model):
             agency = agency.parent
         return agency
 
+    def mail_recipients(self) -> list[str]:
+        """Where reminders to this agency go: its active users' addresses, or a placeholder address
+        naming the agency (``moea@agencies.invalid``) so a mail with no reader is still visible."""
+        emails = list(self.users.filter(is_active=True).exclude(email="").values_list("email", flat=True))
+        return emails or [f"{self.code}@agencies.invalid"]
+
 
 class LoggedUserManager(UserManager.from_queryset(ChangeLoggedQuerySet)):
     """Django's user manager whose ``update()``/``bulk_update()`` are recorded by the change log (a

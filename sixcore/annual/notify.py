@@ -22,11 +22,6 @@ DUE_WITHIN = timedelta(days=14)
 STAGES = (Stage.SELF, Stage.INITIAL, Stage.REVIEW, Stage.REVIEWED)
 
 
-def _emails(agency) -> list[str]:
-    emails = list(agency.users.filter(is_active=True).exclude(email="").values_list("email", flat=True))
-    return emails or [f"{agency.code}@agencies.invalid"]
-
-
 def due_evaluations(as_of: date) -> list[tuple[AnnualEvaluation, date]]:
     """(evaluation, deadline) of every unit whose current stage is due within two weeks or overdue;
     a 自評 not yet open is not due."""
@@ -83,7 +78,7 @@ def annual_messages(as_of: date) -> list[tuple[str, str, str, list[str]]]:
         if agency is None:
             recipients = [settings.NDC_NOTIFY_EMAIL]
         else:
-            recipients = _emails(agency)
+            recipients = agency.mail_recipients()
             if overdue:
                 recipients = [*recipients, settings.NDC_NOTIFY_EMAIL]
         messages.append((subject % words, body % words, settings.DEFAULT_FROM_EMAIL, recipients))

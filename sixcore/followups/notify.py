@@ -15,11 +15,6 @@ from sixcore.core.roc import format_roc_date
 from .services import DUE_WITHIN, due_follow_ups
 
 
-def _recipients(agency) -> list[str]:
-    emails = list(agency.users.filter(is_active=True).exclude(email="").values_list("email", flat=True))
-    return emails or [f"{agency.code}@agencies.invalid"]
-
-
 def follow_up_messages(as_of: date) -> list[tuple[str, str, str, list[str]]]:
     """(subject, body, sender, recipients) per owner agency with items due by ``as_of`` + 30 days."""
     by_owner = defaultdict(list)
@@ -49,7 +44,7 @@ def follow_up_messages(as_of: date) -> list[tuple[str, str, str, list[str]]]:
             "the progress (辦理情形) of each in your quarterly report.\n\n%(items)s\n\n"
             "National Development Council"
         )
-        recipients = _recipients(owner)
+        recipients = owner.mail_recipients()
         if overdue:
             recipients = [*recipients, settings.NDC_NOTIFY_EMAIL]
         messages.append((subject % words, body % words, settings.DEFAULT_FROM_EMAIL, recipients))

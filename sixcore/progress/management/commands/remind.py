@@ -72,9 +72,7 @@ class Command(ChangeLoggedCommand):
     @staticmethod
     def message(period: ReportingPeriod, submission, overdue: bool) -> tuple[str, str, str, list[str]]:
         """(subject, body, sender, recipients) of one unit's reminder or overdue notice."""
-        recipients = list(
-            submission.agency.users.filter(is_active=True).exclude(email="").values_list("email", flat=True)
-        ) or [f"{submission.agency.code}@agencies.invalid"]
+        recipients = submission.agency.mail_recipients()
         words = {
             "period": period.label,
             "industry": submission.industry.name,
