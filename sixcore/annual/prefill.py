@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from sixcore.core.changelog import record_action
 from sixcore.evaluation import rules as evaluation_rules
 from sixcore.evaluation.service import evaluate_period, load_budget_reports
-from sixcore.evaluation.service.loading import _number, _sum
+from sixcore.evaluation.service.loading import budget_totals
 from sixcore.plan.models import KPI, WorkItem
 from sixcore.progress.clock import now
 from sixcore.progress.models import ReportingPeriod, Submission
@@ -92,9 +92,7 @@ def budget_figure(period: ReportingPeriod, industry_id: int, agency_id: int) -> 
     submissions = Submission.objects.filter(period=period, industry_id=industry_id, agency_id=agency_id)
     by_measure, _demo = load_budget_reports(submissions)
     rows = [r for lines in by_measure.values() for r in lines if r["executed"] is not None]
-    allocated = _sum(_number(r["allocated"], r["unit"]) for r in rows)
-    executed = _sum(_number(r["executed"], r["unit"]) for r in rows)
-    annual = _sum(_number(r["annual_budget"], r["unit"]) for r in rows)
+    allocated, executed, annual = budget_totals(rows)
     result = evaluation_rules.evaluate_budget(executed, allocated, annual)
     if result.execution_rate is None:
         return Figure(None, _("%(period)s: no budget execution reported.") % {"period": period.label})

@@ -95,6 +95,15 @@ def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
     return sum(present, Decimal(0)) if present else None
 
 
+def budget_totals(rows: Iterable[dict]) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(allocated, executed, annual budget) of budget report rows, in 億元 whatever unit each row was
+    reported in: the one summing rule of a measure's execution and a unit's (annual pre-fill)."""
+    rows = list(rows)
+    return tuple(
+        _sum(_number(r[name], r["unit"]) for r in rows) for name in ("allocated", "executed", "annual_budget")
+    )
+
+
 @dataclass
 class _Plan:
     """The revision in force, as plain values keyed by natural keys."""

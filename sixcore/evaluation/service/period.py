@@ -32,9 +32,9 @@ from .loading import (
     _Agencies,
     _kpi_actual,
     _load_plan,
-    _number,
     _pick,
     _sum,
+    budget_totals,
     display_code,
     load_budget_reports,
     load_completeness,
@@ -405,9 +405,7 @@ def _evaluate_budget(the_plan, agencies, current, thresholds, only=None):
         rows = [r for r in by_measure.get(code, []) if r["executed"] is not None]
         if not rows:
             continue
-        allocated = _sum(_number(r["allocated"], r["unit"]) for r in rows)
-        executed = _sum(_number(r["executed"], r["unit"]) for r in rows)
-        annual = _sum(_number(r["annual_budget"], r["unit"]) for r in rows)
+        allocated, executed, annual = budget_totals(rows)
         result = rules.evaluate_budget(executed, allocated, annual, thresholds)
         names = sorted({agencies.code(r["submission__agency_id"]) for r in rows})
         measures.append(
