@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "sixcore.reports",
     "sixcore.search",
     "sixcore.workbench",
+    "sixcore.demo",
 ]
 
 MIDDLEWARE = [

@@ -12,8 +12,8 @@ from sixcore.annual.choices import Stage
 from sixcore.annual.models import AnnualCycle, AnnualEvaluation, IndicatorScore
 from sixcore.annual.services import check_deadline
 from sixcore.core.changelog import history_for
+from sixcore.demo.management.commands.demo import AS_OF
 from sixcore.progress.clock import as_of
-from sixcore.progress.management.commands.demo import AS_OF
 
 
 def _snapshot():

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sixcore.annual import services, setup
 from sixcore.annual.choices import ScoreStage, Stage
 from sixcore.annual.models import AnnualEvaluation
+from sixcore.annual.rules import score_text
 from sixcore.reports.annual.layout import blocks
 from sixcore.reports.annual.structure import (
     AnnualReport,
@@ -24,7 +25,6 @@ from sixcore.reports.annual.structure import (
     IndicatorRow,
     StageComment,
     UnitPage,
-    score_text,
 )
 from sixcore.reports.layout import Heading, Table
 from tests.factories import editor, industry_lead, ndc_admin

@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.models import User
+from sixcore.demo.management.commands.demo import AS_OF
 from sixcore.progress.choices import PeriodState, SubmissionStatus
-from sixcore.progress.management.commands.demo import AS_OF
 from sixcore.progress.models import CycleSettings, KPIReport, MeasureReport, ReportingPeriod, Submission
 
 

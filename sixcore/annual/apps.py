@@ -10,10 +10,20 @@ class AnnualConfig(AppConfig):
 
     def ready(self) -> None:
         from sixcore.core import actions
+        from sixcore.progress import extensions
 
-        from . import tracking
+        from . import notify, tracking
 
         tracking.register()
+        # ``sixcore remind`` mails whoever must complete a stage due within two weeks or overdue.
+        extensions.register_reminders(
+            extensions.Reminders(
+                option="no-annual",
+                help="Leave out the year-end evaluation stages due or overdue.",
+                label="year-end evaluation",
+                messages=notify.annual_messages,
+            )
+        )
         # The history tab's words for the steps this app logs (core.actions).
         actions.register(
             {

@@ -21,6 +21,16 @@ HUNDRED = Decimal(100)
 # The program's budget standard: 90 % executed earns the full score (預算執行率 90 %).
 BUDGET_STANDARD = Decimal(90)
 
+
+def score_text(value: Decimal | None) -> str:
+    """A score as printed: 87.5 → ``87.5``, 90 → ``90``, None → ``—`` (two places at most); the pages
+    and every format of the annual report print scores this one way."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 # (figure for the highest score, figure for the lowest score) of each rule, when the indicator
 # leaves them blank. Lag: on schedule (0 points) is full marks, 50 points behind earns the lowest.
 DEFAULT_POINTS: dict[str, tuple[Decimal, Decimal]] = {

@@ -25,6 +25,7 @@ from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 
 from . import explain, export, read, service
+from .extensions import attention_sources
 from .rules import LIGHT_LABELS, RISK_LABELS, Light, RiskTier
 
 LIGHTS = [Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE]
@@ -480,31 +481,7 @@ def _kinds() -> dict[str, str]:
         "work_item": _("Work item"),
         "budget": _("Budget"),
         "flag": _("Data quality"),
-        "follow_up": _("Follow-up item"),
-    }
-
-
-def follow_up_rows(user) -> list[dict]:
-    """Follow-up items (追蹤事項) overdue or due within 30 days as of today, in the attention rows' shape:
-    they need attention now, whatever period the page shows."""
-    from sixcore.followups.services import due_follow_ups
-    from sixcore.progress.clock import today
-
-    as_of = today()
-    return [
-        {
-            "kind": "follow_up",
-            "industry": f.industry.code if f.industry_id else "",
-            "measure": "",
-            "ref": f"#{f.pk}",
-            "what": f.text[:80],
-            "problem": _("Overdue") if f.due_date < as_of else _("Due soon"),
-            "detail": _("due %(date)s") % {"date": format_roc_date(f.due_date)},
-            "agency": f.owner.name,
-            "url": reverse("followups:detail", args=[f.pk]),
-        }
-        for f in due_follow_ups(user, as_of)
-    ]
+    } | {source.kind: source.label() for source in attention_sources()}
 
 
 def attention_rows(evaluation) -> list[dict]:
@@ -577,7 +554,7 @@ def attention(request: HttpRequest) -> HttpResponse:
     if not is_ndc(request.user):
         raise PermissionDenied(_("Only NDC sees the attention list."))
     period, periods, evaluation = _evaluate(request)
-    rows = attention_rows(evaluation) + follow_up_rows(request.user)
+    rows = attention_rows(evaluation) + [r for s in attention_sources() for r in s.rows(request.user)]
     industry, kind = request.GET.get("industry", ""), request.GET.get("kind", "")
     if industry:
         rows = [r for r in rows if r["industry"] == industry]

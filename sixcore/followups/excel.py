@@ -1,9 +1,9 @@
 """The 追蹤事項 sheet of the agency workbook (xlsx and ods): the open follow-up items each report carries,
 with a 辦理情形 column to fill in, read back on upload and written through ``services.save_responses``.
 
-``progress/excel/`` (its ``followup_hooks.py``) calls the three functions here (write, read, apply) at the
-points where it writes and reads its own sheets, so the sheet shares the workbook's protection, formula
-neutralising, version rule and all-or-nothing transaction.
+``progress/excel/`` (its ``part_sheets.py``; this module is registered in ``apps.py``) calls the three
+functions here (write, read, apply) at the points where it writes and reads its own sheets, so the
+sheet shares the workbook's protection, formula neutralising, version rule and all-or-nothing transaction.
 """
 
 from __future__ import annotations

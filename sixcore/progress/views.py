@@ -20,13 +20,12 @@ from sixcore.accounts.policy import is_ndc, is_ndc_admin, submission_policy
 from sixcore.core.changelog import history_context
 from sixcore.core.roc import RocDateError
 from sixcore.core.uploads import UploadRefused, check_upload
-from sixcore.followups import report as follow_up_report
-from sixcore.followups.services import ResponseErrors
 from sixcore.plan.models import AnnualTarget
 
 from . import workflow
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import today
+from .extensions import report_parts, report_save_errors
 from .forms import (
     ALLOWED_ATTACHMENTS,
     AttachmentForm,
@@ -189,8 +188,9 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         version = -1
     with transaction.atomic():
         save_lines(submission, request.user, version, changes_from_post(request.POST))
-        # 追蹤事項辦理情形: saved with the lines, all or nothing (followups.services.save_responses).
-        follow_up_report.save_from_post(request.user, submission, request.POST)
+        # The parts other apps keep (追蹤事項辦理情形): saved with the lines, all or nothing.
+        for part in report_parts():
+            part.save_from_post(request.user, submission, request.POST)
     then = request.POST.get("then")
     if then in ("submit", "internal_review"):  # 儲存並送出審查, 儲存並陳核
         try:
@@ -236,10 +236,10 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
             submission.refresh_from_db()
         except LineErrors as exc:
             errors = [{**e, "anchor": dom_id(e["name"]) if e["name"] else ""} for e in exc.errors]
-        except ResponseErrors as exc:
+        except report_save_errors() as exc:
+            part = next(p for p in report_parts() if isinstance(exc, p.save_errors))
             errors = [
-                {**e, "anchor": dom_id(e["name"]) if e["name"] else ""}
-                for e in follow_up_report.errors_for_form(exc)
+                {**e, "anchor": dom_id(e["name"]) if e["name"] else ""} for e in part.errors_for_form(exc)
             ]
     lines = _lines_context(submission)
     refused = bool(errors or conflict)
@@ -291,7 +291,10 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if submission.status == SubmissionStatus.DRAFT
         else [],
-        "follow_up_items": follow_up_report.section(submission, request.POST if refused else None, errors),
+        **{
+            part.context_name: part.section(submission, request.POST if refused else None, errors)
+            for part in report_parts()
+        },
         **lines,
     }
     # 200 even when the save was refused: the page is the answer (a 4xx page is logged by browsers as

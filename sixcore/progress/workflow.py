@@ -25,11 +25,11 @@ from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.policy import agency_scope, is_ndc, is_ndc_admin, led_industry_ids
-from sixcore.evaluation import rules
 from sixcore.plan.models import AnnualTarget
 
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import now, today
+from .extensions import report_parts, schedule_rule
 from .models import Submission, WorkItemReport
 from .periods import period_writable
 from .signals import status_changed
@@ -53,10 +53,11 @@ class IncompleteSubmission(Exception):
 
 
 def planned_percent(start: date | None, end: date | None, at: date) -> Decimal | None:
-    """Planned percent of a work item at ``at`` (see evaluation.rules.planned_percent); None without dates."""
+    """Planned percent of a work item at ``at`` (the evaluation's rule, ``extensions.schedule_rule``);
+    None without dates."""
     if not start or not end:
         return None
-    return rules.planned_percent(start, end, at)
+    return schedule_rule().planned_percent(start, end, at)
 
 
 def is_lagging(report, at: date) -> bool:
@@ -66,10 +67,7 @@ def is_lagging(report, at: date) -> bool:
     if report.percent is None or report.status in (WorkItemStatus.DONE, WorkItemStatus.SUSPENDED):
         return False
     planned = planned_percent(report.work_item.start, report.work_item.end, at)
-    return (
-        planned is not None
-        and rules.lag_light(rules.schedule_lag(planned, report.percent)) != rules.Light.GREEN
-    )
+    return planned is not None and schedule_rule().behind_plan(planned, report.percent)
 
 
 def completeness_problems(
@@ -150,10 +148,9 @@ def completeness_problems(
                 _("Work item %(code)s is done: give its completion date.") % {"code": report.work_item.code}
             )
     if required.require_narratives:
-        # The agency's open follow-up items (追蹤事項) are answered in the report, like its narratives.
-        from sixcore.followups.report import completeness_problems as follow_up_problems
-
-        problems.extend(follow_up_problems(submission))
+        # The parts other apps keep (追蹤事項辦理情形) are answered in the report, like its narratives.
+        for part in report_parts():
+            problems.extend(part.completeness_problems(submission))
     return problems
 
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from sixcore.reports.annual.structure import score_text
+from sixcore.annual.rules import score_text
 
 register = template.Library()
 

@@ -32,7 +32,7 @@ from .quality import (
     work_item_flags,
 )
 from .rollups import RollUp, roll_up
-from .schedule import ScheduleEvaluation, evaluate_schedule, planned_percent, schedule_lag
+from .schedule import ScheduleEvaluation, behind_plan, evaluate_schedule, planned_percent, schedule_lag
 from .targets import TargetSeries, expected_value, final_cumulative_target, target_bounds, year_end_target
 from .thresholds import (
     DEFAULT_THRESHOLDS,
@@ -94,6 +94,7 @@ __all__ = [
     "Thresholds",
     "achievement",
     "achievement_rate",
+    "behind_plan",
     "budget_light",
     "budget_shortfall",
     "early_warning",

@@ -59,6 +59,12 @@ def schedule_lag(planned: Number | None, reported: Number | None) -> Decimal | N
     return _round(p - r, PERCENT_PLACES)
 
 
+def behind_plan(planned: Number, reported: Number, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
+    """Behind plan by more than the green lag: what the report form marks as lagging and what needs
+    落後原因/因應對策 before 送出審查 (progress asks through ``progress.extensions.schedule_rule``)."""
+    return lag_light(schedule_lag(planned, reported), thresholds) != Light.GREEN
+
+
 @dataclass(frozen=True)
 class ScheduleEvaluation:
     """A work item at the end of a quarter: planned and reported percent, lag (points), light."""

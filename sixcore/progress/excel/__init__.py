@@ -15,8 +15,8 @@ and each submission's id, version and a hash of its content at download time (se
 
 The package follows the workbook's life: ``layout`` (its sheets, columns and words), ``values`` (one
 normal form for file and database), ``build`` (writing it), ``reading`` (the upload's cells),
-``validating`` (rows against the database), ``applying`` (the one transaction) and ``followup_hooks``
-(the 追蹤事項 sheet of ``sixcore/followups/excel.py``). The names callers use are re-exported here, so
+``validating`` (rows against the database), ``applying`` (the one transaction) and ``part_sheets``
+(the sheets other apps add, as the 追蹤事項 sheet of ``sixcore/followups/excel.py``). The names callers use are re-exported here, so
 ``from sixcore.progress import excel`` keeps its one flat namespace (with the few private names and
 openpyxl's ``get_column_letter`` that tests and bench/ reach through it).
 """
@@ -27,7 +27,6 @@ from openpyxl.utils import get_column_letter as get_column_letter
 
 from .applying import import_workbook, summary_text
 from .build import agency_submissions, build_workbook, write_data_sheet
-from .followup_hooks import follow_up_sheet
 from .layout import (
     AMOUNT_FORMAT,
     DEMO_MARK,
@@ -68,6 +67,7 @@ from .layout import (
     Column,
     SheetSpec,
 )
+from .part_sheets import part_sheets
 from .reading import Cell, cell_at, code_of, is_ods, parse_text, too_large
 from .reading import _read_workbook as _read_workbook
 from .results import ImportResult, Problem, SubmissionOutcome
@@ -85,7 +85,6 @@ __all__ = [
     "DEMO_MARK",
     "DEMO_TEXT",
     "FIRST_DATA_ROW",
-    "follow_up_sheet",
     "FORMAT_MAGIC",
     "FORMAT_VERSION",
     "FORMER_STATUS_WORDS",
@@ -106,6 +105,7 @@ __all__ = [
     "NEUTRALISER",
     "NO",
     "parse_text",
+    "part_sheets",
     "Problem",
     "QUANTUM",
     "SHEET_BUDGET",

@@ -29,8 +29,8 @@ from ..services import (
     lock_submissions,
     save_many,
 )
-from .followup_hooks import _apply_answers, follow_up_sheet
 from .layout import SHEET_INFO, SHEETS, SUBMISSION_STATUS_LABELS
+from .part_sheets import _apply_answers, part_sheets
 from .reading import _read_workbook, _Refused
 from .results import ImportResult, SubmissionOutcome, _Problems
 from .validating import (
@@ -117,14 +117,18 @@ def _import_workbook(file, user) -> ImportResult:
         writes = _check_permissions_and_versions(
             file_units, units, period, agency, user, problems, result, allowed
         )
-        answers = follow_up_sheet().read_sheet(sheets, file_units, submissions, user, problems)
+        answers = [
+            (sheet, sheet.read_sheet(sheets, file_units, submissions, user, problems))
+            for sheet in part_sheets()
+        ]
         if problems:
             result.problems, result.truncated = problems.items, problems.dropped
             result.unchanged = []
             return result
         _apply(writes, user, problems, result, submissions, lines, allowed)
-        if not problems and answers:
-            _apply_answers(answers, user, problems, result, submissions)
+        for sheet, texts in answers:
+            if not problems and texts:
+                _apply_answers(sheet, texts, user, problems, result, submissions)
         if problems:
             # The lines of this import are written by now: nothing of it stays.
             transaction.set_rollback(True)

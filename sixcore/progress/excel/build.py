@@ -27,7 +27,6 @@ from sixcore.core.roc import format_roc_month
 from ..choices import BudgetUnit
 from ..models import ReportingPeriod, Submission
 from ..workflow import planned_percent
-from .followup_hooks import follow_up_sheet
 from .layout import (
     DEMO_MARK,
     DEMO_TEXT,
@@ -53,6 +52,7 @@ from .layout import (
     SheetSpec,
     _header,
 )
+from .part_sheets import part_sheets
 from .values import _as_of, _load_units, _safe_text, _state_hash
 
 
@@ -144,7 +144,8 @@ def _build_workbook(period: ReportingPeriod, agency: Agency, user) -> Workbook:
     title = f"{period.label}　{agency.name}"
     for spec in SHEETS:
         write_data_sheet(wb.create_sheet(spec.name), spec, rows[spec.kind], f"{title}　{spec.name}", demo)
-    follow_up_sheet().write_sheet(wb, submissions, title, demo)
+    for sheet in part_sheets():
+        sheet.write_sheet(wb, submissions, title, demo)
     _write_meta(wb.create_sheet(SHEET_META), period, agency, submissions, units)
     # Sheets cannot be added, renamed, deleted or unhidden; no password: this guards mistakes, not secrets.
     wb.security = WorkbookProtection(lockStructure=True)

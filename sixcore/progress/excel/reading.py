@@ -23,7 +23,6 @@ from sixcore.core.uploads import UploadRefused, check_content
 
 from .. import xlsx_reader
 from ..choices import BudgetUnit
-from .followup_hooks import follow_up_sheet
 from .layout import (
     FORMER_STATUS_WORDS,
     MAX_AMOUNT,
@@ -40,6 +39,7 @@ from .layout import (
     WORK_STATUS_LABELS,
     YES,
 )
+from .part_sheets import part_sheets
 from .results import Problem
 from .values import _normal_text, _quantize, _unneutralise
 
@@ -108,7 +108,7 @@ def _read_workbook(data: bytes) -> dict[str, list[tuple[Cell, ...]]]:
     """Every sheet's rows as (value, type, number format) cells, from an .xlsx (``xlsx_reader``) or an
     .ods (``core.opendocument``) alike: a formula arrives with type ``f``, so it can be refused."""
     widths = {s.name: len(s.columns) for s in SHEETS} | {SHEET_META: 4, str(SHEET_INFO): 5}
-    widths[follow_up_sheet().SPEC.name] = follow_up_sheet().WIDTH
+    widths |= {sheet.SPEC.name: sheet.WIDTH for sheet in part_sheets()}
     if is_ods(data):
         _check_ods(data)
         reader = opendocument

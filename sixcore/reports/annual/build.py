@@ -16,10 +16,11 @@ from django.utils import timezone
 from sixcore.annual import summary
 from sixcore.annual.choices import ScoreStage, ScoringRule, Stage
 from sixcore.annual.models import AnnualEvaluation, GradeThreshold, IndicatorScore
+from sixcore.annual.rules import score_text
 from sixcore.core.roc import format_roc_date
 from sixcore.plan.models import Program
 
-from .structure import AnnualReport, Distribution, IndicatorRow, StageComment, UnitPage, score_text
+from .structure import AnnualReport, Distribution, IndicatorRow, StageComment, UnitPage
 
 DEFAULT_GRADES = [("優等", Decimal(90)), ("甲等", Decimal(80)), ("乙等", Decimal(70)), ("丙等", Decimal(0))]
 STAGE_LABELS = {

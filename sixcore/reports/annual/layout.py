@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sixcore.annual.rules import score_text
 from sixcore.reports.builder import DEMO_MARK
 from sixcore.reports.layout import Block, Heading, PageBreak, Paragraph, Table
 
-from .structure import AnnualReport, UnitPage, score_text
+from .structure import AnnualReport, UnitPage
 
 SUMMARY_HEADER = ["產業", "機關", "狀態", "總分", "等第"]
 INDICATOR_HEADER = ["指標", "名稱", "權重", "系統帶入數據", "自評", "初核", "複核", "申復分數及理由"]

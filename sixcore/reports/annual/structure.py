@@ -4,15 +4,9 @@ render the same figures and the tests can build one by hand."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-
-def score_text(value: Decimal | None) -> str:
-    """A score as printed: 87.5 → ``87.5``, 90 → ``90``, None → ``—`` (two places at most)."""
-    if value is None:
-        return "—"
-    text = f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+from sixcore.annual.rules import score_text
 
 
 @dataclass

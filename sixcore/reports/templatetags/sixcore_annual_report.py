@@ -2,8 +2,8 @@
 
 from django import template
 
+from sixcore.annual.rules import score_text
 from sixcore.reports.annual.layout import distribution_rows
-from sixcore.reports.annual.structure import score_text
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ of the year-end evaluation (年度評核) due within two weeks or overdue (``ann
 
 Before the due date each unit gets a reminder; after it, an overdue notice goes to the unit and to NDC.
 Follow-up items and evaluation stages are judged as of today; ``--no-follow-ups`` and ``--no-annual``
-leave them out.
+leave them out. Those apps add their mail through ``progress.extensions.register_reminders``.
 Mail goes through Django's e-mail backend (console by default, SMTP when configured).
 """
 
@@ -18,12 +18,11 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext
 
-from sixcore.annual.notify import annual_messages
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, format_roc_date
-from sixcore.followups.notify import follow_up_messages
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.clock import today
+from sixcore.progress.extensions import reminders
 from sixcore.progress.models import ReportingPeriod
 
 
@@ -33,14 +32,8 @@ class Command(ChangeLoggedCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--period", required=True, help="ROC quarter, e.g. 111Q2 (or 2022Q2).")
         parser.add_argument("--dry-run", action="store_true", help="List the recipients without sending.")
-        parser.add_argument(
-            "--no-follow-ups", action="store_true", help="Leave out the follow-up items due or overdue."
-        )
-        parser.add_argument(
-            "--no-annual",
-            action="store_true",
-            help="Leave out the year-end evaluation stages due or overdue.",
-        )
+        for other in reminders():
+            parser.add_argument(f"--{other.option}", action="store_true", dest=other.dest, help=other.help)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -56,18 +49,18 @@ class Command(ChangeLoggedCommand):
         # The mail is written in the site's language (the agencies read zh-TW), whoever runs the command.
         with translation.override(settings.LANGUAGE_CODE):
             messages = [self.message(period, submission, overdue) for submission in pending]
-            follow_ups = [] if options["no_follow_ups"] else follow_up_messages(today())
-            annual = [] if options["no_annual"] else annual_messages(today())
+            others = [(o, [] if options[o.dest] else o.messages(today())) for o in reminders()]
+        mail = messages + [m for _other, sent in others for m in sent]
         kind = "overdue notices" if overdue else "reminders"
         if options["dry_run"]:
-            for subject, _body, _sender, recipients in messages + follow_ups + annual:
+            for subject, _body, _sender, recipients in mail:
                 self.stdout.write(f"{', '.join(recipients)}: {subject}")
         else:
-            send_mass_mail(messages + follow_ups + annual, fail_silently=False)
+            send_mass_mail(mail, fail_silently=False)
         done = "listed" if options["dry_run"] else "sent"
         self.stdout.write(f"{period.code}: {len(messages)} {kind} {done}")
-        self.stdout.write(f"follow-up items: {len(follow_ups)} reminders {done}")
-        self.stdout.write(f"year-end evaluation: {len(annual)} reminders {done}")
+        for other, sent in others:
+            self.stdout.write(f"{other.label}: {len(sent)} reminders {done}")
 
     @staticmethod
     def message(period: ReportingPeriod, submission, overdue: bool) -> tuple[str, str, str, list[str]]:

@@ -1,4 +1,6 @@
-"""``sixcore demo`` — demo users and deterministic synthetic submissions (示範資料) for 110Q1 … 112Q3.
+"""``sixcore demo`` — demo users and deterministic synthetic submissions (示範資料) for 110Q1 … 112Q3,
+then the other apps' demo data: coordination issues and decisions, the year-end evaluation, field
+verifications and supplies (this app sits above them all; none of them imports it).
 
 Every generated submission is flagged ``is_demo`` and every text says 示範資料, so demo data can never
 pass for real figures. The same command run twice produces the same data (seeded generator; existing
@@ -26,10 +28,12 @@ from django.db import transaction
 from sixcore.accounts.choices import AgencyKind, Role
 from sixcore.accounts.models import Agency, User
 from sixcore.annual.demo import load_demo as annual_demo
+from sixcore.coordination import services as coordination
+from sixcore.coordination.models import CoordinationIssue
 from sixcore.core.changelog import ChangeLoggedCommand
 from sixcore.core.roc import RocDateError, parse_quarter
 from sixcore.fieldwork.demo import create_demo as create_field_verifications
-from sixcore.plan.models import AnnualTarget, BudgetLine, Industry
+from sixcore.plan.models import AnnualTarget, BudgetLine, Industry, Program
 from sixcore.progress import workflow
 from sixcore.progress.choices import BudgetUnit, WorkItemStatus
 from sixcore.progress.clock import as_of
@@ -61,8 +65,6 @@ class Command(ChangeLoggedCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from sixcore.plan.models import Program
-
         if not Program.objects.exists():
             raise CommandError("no program loaded: run 'sixcore plan load' first")
         password = options["password"] or secrets.token_urlsafe(12)
@@ -139,9 +141,6 @@ class Command(ChangeLoggedCommand):
     def _coordination(self, users: dict[str, User]) -> None:
         """Two open issues and a project meeting whose decisions are one overdue, one due soon, so the
         to-do lists have coordination work too (once: skipped when the first issue exists)."""
-        from sixcore.coordination import services as coordination
-        from sixcore.coordination.models import CoordinationIssue
-
         title = f"{DEMO}離岸風電併網與港埠設施時程協調"
         if CoordinationIssue.objects.filter(title=title).exists():
             return
