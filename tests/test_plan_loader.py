@@ -101,12 +101,12 @@ def test_schedule_links_must_agree(data_copy):
 def test_failure_inside_the_write_rolls_back(program, monkeypatch):
     """An error half-way through writing leaves the database exactly as it was (one transaction)."""
     before = _snapshot()
-    from sixcore.plan import loader
+    from sixcore.plan.loader.program import ProgramWriter
 
     def explode(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loader._ProgramWriter, "_write_budget", explode)
+    monkeypatch.setattr(ProgramWriter, "_write_budget", explode)
     plan.KPI.objects.filter(code="1.1.1").update(full_term_text="changed before the load")
     with pytest.raises(RuntimeError):
         load_program(force=True)

@@ -602,7 +602,9 @@ def test_postgresql_copy_is_ended_when_reading_fails_mid_stream(registry, monkey
     # Any other exception while the COPY is open: COPY FAIL is sent and the exception propagates (the
     # failed COPY aborts the caller's transaction; rolling back to the savepoint must then work, which
     # it would not while the server still waited for COPY data).
-    real = importer.read_sheets
+    from sixcore.supplies.importer import reading
+
+    real = reading.read_sheets
 
     def failing(name, content):
         for label, header, rows in real(name, content):
@@ -613,7 +615,7 @@ def test_postgresql_copy_is_ended_when_reading_fails_mid_stream(registry, monkey
 
             yield label, header, then_fail()
 
-    monkeypatch.setattr(importer, "read_sheets", failing)
+    monkeypatch.setattr(reading, "read_sheets", failing)
     with pytest.raises(RuntimeError, match="reader crashed"), transaction.atomic():
         importer.import_file(name="good.csv", content=GOOD.encode(), today=TODAY)
     assert _session_state() == (TransactionStatus.INTRANS, None)

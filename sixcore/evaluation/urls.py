@@ -2,15 +2,17 @@
 
 from django.urls import path
 
-from . import views
+from .views.attention import attention
+from .views.dashboards import agency_dashboard, industry_dashboard, measure_dashboard, program_dashboard
+from .views.details import kpi_dashboard, timeline
 
 app_name = "evaluation"
 urlpatterns = [
-    path("", views.program_dashboard, name="program"),
-    path("attention/", views.attention, name="attention"),
-    path("industries/<str:code>/", views.industry_dashboard, name="industry"),
-    path("agencies/<str:code>/", views.agency_dashboard, name="agency"),
-    path("measures/<str:code>/", views.measure_dashboard, name="measure"),
-    path("measures/<str:code>/timeline/", views.timeline, name="timeline"),
-    path("measures/<str:measure_code>/kpis/<str:code>/", views.kpi_dashboard, name="kpi"),
+    path("", program_dashboard, name="program"),
+    path("attention/", attention, name="attention"),
+    path("industries/<str:code>/", industry_dashboard, name="industry"),
+    path("agencies/<str:code>/", agency_dashboard, name="agency"),
+    path("measures/<str:code>/", measure_dashboard, name="measure"),
+    path("measures/<str:code>/timeline/", timeline, name="timeline"),
+    path("measures/<str:measure_code>/kpis/<str:code>/", kpi_dashboard, name="kpi"),
 ]

@@ -1,7 +1,7 @@
 """Audit checks of how the data *reads* the document (issue #19): unit changes, uncertain readings,
 shared cells a KPI takes no part of, values the data infers, and codes it stores otherwise than printed.
 
-Registered with ``audit.check`` like the others; ``audit.audit_program`` runs them after its own.
+Declared with ``report.check`` like the others; ``audit_program`` runs them after the rest.
 Also fills ``AuditReport.reading``: the coverage figures docs/DATA_FORMAT.md quotes.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from .audit import INFO, WARNING, YEARS, AuditReport, check
+from .report import INFO, WARNING, YEARS, AuditReport, check
 
 
 def _cells(kpi: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
