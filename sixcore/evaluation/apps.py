@@ -9,6 +9,7 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         # The stored evaluation follows every write of its inputs, in the write's transaction.
+        from sixcore.accounts.signals import reporters_changed
         from sixcore.plan.signals import plan_changed
         from sixcore.progress.signals import batch_finished, lines_saved, status_changed
 
@@ -18,3 +19,4 @@ class EvaluationConfig(AppConfig):
         status_changed.connect(store.on_status_changed, dispatch_uid="evaluation.status_changed")
         batch_finished.connect(store.on_batch_finished, dispatch_uid="evaluation.batch_finished")
         plan_changed.connect(store.on_plan_changed, dispatch_uid="evaluation.plan_changed")
+        reporters_changed.connect(store.on_reporters_changed, dispatch_uid="evaluation.reporters_changed")
