@@ -1,8 +1,8 @@
 """An ordinary migration applied while two app servers serve traffic answers no request with a 5xx
 (issue 18).
 
-Two gunicorn servers (persistent database connections, as deployed) serve a private copy of the test
-database.  Client threads load both: signed-in officers reading their submission page (session
+Two gunicorn servers (persistent connections on PostgreSQL, as deployed; on SQLite one file in WAL
+mode) serve a private copy of the test database.  Client threads load both: signed-in officers reading their submission page (session
 cookie), API clients reading report lines (DRF token), and one API client saving a KPI line again and
 again.  Meanwhile the test applies Django's own ``AlterField`` operation — the one ``sixcore migrate``
 runs for a migration that widens ``KPIReport.value`` (``max_digits`` 16 → 20) — to the table every one
