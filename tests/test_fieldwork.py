@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sixcore.accounts.models import Agency
 from sixcore.core.models import ObjectChange
+from sixcore.evaluation import store
 from sixcore.fieldwork import selection, services, workflow
 from sixcore.fieldwork.choices import ItemKind, Reason, VerificationStatus
 from sixcore.fieldwork.demo import _png
@@ -32,6 +33,7 @@ AS_OF = date(2022, 7, 5)  # 111Q1's reports due (04/15), 111Q2's not yet (07/15)
 
 
 def set_kpi(period, agency: str, value, kpi="1.2.2", industry="1") -> None:
+    """Beside the write path (a past quarter's figure): ``make_world`` rebuilds the store after."""
     submission = Submission.objects.get(period=period, industry__code=industry, agency__code=agency)
     KPIReport.objects.filter(
         submission=submission, kpi__code=kpi, kpi__measure__code=kpi.rsplit(".", 1)[0]
@@ -49,7 +51,7 @@ def make_world(monkeypatch) -> dict:
     q1, q2 = open_period("111Q1"), open_period("111Q2")
     set_kpi(q1, "moea", "1")
     set_kpi(q2, "moea", "1")
-    evaluation = selection.service.evaluate_period(q2)
+    evaluation = selection.service.evaluate_period(q2)  # the lines written above, not yet stored
     running = next(w for w in evaluation.work_items if w.planned and w.planned >= 50 and w.agencies)
     WorkItemReport.objects.filter(
         submission__period=q2,
@@ -57,6 +59,7 @@ def make_world(monkeypatch) -> dict:
         work_item__schedule__code=running.schedule,
         work_item__code=running.code,
     ).update(percent=Decimal("0"))
+    store.rebuild([q1, q2])  # written beside the write path (which refreshes the store): what is read
     return {"q1": q1, "q2": q2, "work_item": running}
 
 

@@ -9,6 +9,7 @@ made through one are seen through the other: no server keeps in its memory what 
 from __future__ import annotations
 
 import struct
+import threading
 import time
 import zlib
 from datetime import date
@@ -28,6 +29,7 @@ from live_servers import (
     login,
     make_pbkdf2_user,
     server_env,
+    token_session,
 )
 
 PASSWORD = "two-servers-Passw0rd!"
@@ -314,3 +316,122 @@ def test_a_write_through_one_is_in_the_next_read_through_the_other(two):
     assert saved.status_code == 200, saved.text[:500]
     after, new_version = value_through_b()
     assert float(after) == 777.25 and new_version == version + 1, (before, after, _logs(two))
+
+
+def _token(username: str, role: str, agency: str) -> str:
+    from rest_framework.authtoken.models import Token
+
+    from sixcore.accounts.models import User
+
+    user = User.objects.filter(username=username).first() or make_pbkdf2_user(
+        username, role, agency, PASSWORD
+    )
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def _two_kpi_lines(two) -> tuple:
+    """A moea KPI line (A) and a most KPI line of another measure (B) of 111Q2, both still empty and
+    not the line other tests of this module write."""
+    from sixcore.progress.models import KPIReport
+
+    def lines(agency):
+        return [
+            line
+            for line in KPIReport.objects.filter(
+                submission__period=two.period, submission__agency__code=agency, value=None, done=None
+            )
+            .select_related("kpi__measure", "submission")
+            .order_by("submission__industry__code", "pk")
+            if "#" not in line.kpi.code and f"{line.kpi.measure.code}/{line.kpi.code}" != two.kpi_key
+        ]
+
+    a = lines("moea")[0]
+    b = next(line for line in lines("most") if line.kpi.measure_id != a.kpi.measure_id)
+    return a, b
+
+
+def _actuals(session, server, lines) -> list:
+    """The stored evaluation's actual of each line's KPI, read through ``server`` (``/api/evaluation``)."""
+    response = session.get(f"{server.url}/api/evaluation/kpis/?period=111Q2", timeout=60)
+    assert response.status_code == 200, response.text[:500]
+    rows = {(r["measure"], r["kpi"]): r["actual"] for r in response.json()}
+    return [rows[(line.kpi.measure.code, line.kpi.code)] for line in lines]
+
+
+def _blocked_by_me(cursor) -> int:
+    """Sessions waiting for a lock this session holds (``pg_locks`` is read live; ``pg_stat_activity``
+    would be a snapshot taken once per transaction)."""
+    cursor.execute(
+        "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    )
+    return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_two_writes_committing_out_of_order_are_both_read_on_both_servers(two):
+    """Writer A (through server A) saves first but commits last; writer B (through server B) starts
+    after A and commits first.  Afterwards the stored evaluation read through either server shows
+    both writes, and ``evaluate --check`` finds nothing stale.
+
+    The order is forced with a lock, not with time: the test holds, from its own connection, the
+    refresh lock of A's measure (``evaluation.models.RefreshLock``), which A's save takes after
+    writing its lines and before committing; it waits until PostgreSQL reports A blocked by it, lets
+    B save and commit, then releases A."""
+    from django.db import connection, transaction
+
+    from sixcore.accounts.choices import Role
+    from sixcore.evaluation import store
+    from sixcore.evaluation.models import RefreshLock
+
+    with two.db.orm():
+        a_line, b_line = _two_kpi_lines(two)
+        a_token = _token("moea_writer", Role.AGENCY_EDITOR, "moea")
+        b_token = _token("most_writer", Role.AGENCY_EDITOR, "most")
+        lock_name = f"m:{a_line.kpi.measure.code}"
+        RefreshLock.objects.get_or_create(name=lock_name)
+    a_key = f"{a_line.kpi.measure.code}/{a_line.kpi.code}"
+    b_key = f"{b_line.kpi.measure.code}/{b_line.kpi.code}"
+    a_api, b_api = token_session(a_token), token_session(b_token)
+    ndc = _session(two, two.a, "ndc_officer")
+    lines = (a_line, b_line)
+    assert _actuals(ndc, two.a, lines) == _actuals(ndc, two.b, lines) == [None, None]
+
+    def patch(api, server, submission, key, value):
+        version = _detail(api, server, submission)["version"]
+        return api.patch(
+            f"{server.url}/api/progress/submissions/{submission}/lines/",
+            json={"version": version, "kpis": {key: {"value": value}}},
+            timeout=120,
+        )
+
+    a_outcome: dict = {}
+
+    def writer_a():
+        try:
+            a_outcome["response"] = patch(a_api, two.a, a_line.submission_id, a_key, "4321.5")
+        except requests.RequestException as exc:
+            a_outcome["error"] = exc
+
+    a_thread = threading.Thread(target=writer_a)
+    with two.db.orm(), transaction.atomic():
+        list(RefreshLock.objects.select_for_update().filter(name=lock_name).values_list("pk"))
+        a_thread.start()
+        deadline = time.monotonic() + 60
+        with connection.cursor() as cursor:
+            while not _blocked_by_me(cursor):
+                assert a_thread.is_alive(), f"A finished without waiting for the lock: {a_outcome}"
+                assert time.monotonic() < deadline, f"A never reached the refresh lock\n{_logs(two)}"
+                time.sleep(0.05)
+        # A has written its lines and waits, uncommitted.  B starts now and commits first.
+        b_saved = patch(b_api, two.b, b_line.submission_id, b_key, "8765.25")
+        assert b_saved.status_code == 200, f"{b_saved.text[:500]}\n{_logs(two)}"
+        for server in (two.a, two.b):
+            assert _actuals(ndc, server, lines) == [None, 8765.25]  # A is not committed yet
+        assert a_thread.is_alive()
+    a_thread.join(timeout=120)  # the lock is released: A refreshes its measure and commits
+    assert not a_thread.is_alive() and "error" not in a_outcome, a_outcome
+    assert a_outcome["response"].status_code == 200, a_outcome["response"].text[:500]
+    for server in (two.a, two.b):
+        assert _actuals(ndc, server, lines) == [4321.5, 8765.25], _logs(two)
+    with two.db.orm():
+        assert store.check([two.period]) == []

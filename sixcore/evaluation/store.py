@@ -11,7 +11,10 @@ write touches:
 - a transition into or out of 核定 (``progress.signals.status_changed``): the published view, for
   the groups the submission has figures in;
 - a plan load or an approved revision (``plan.signals.plan_changed``): every period from the
-  revision's first quarter, both views.
+  revision's first quarter, both views; a plan object saved or deleted in the admin: every period;
+- an agency's code, parent or kind changed, or an agency deleted, in the admin
+  (``accounts.signals.reporters_changed``): every period, both views (results name the reporting
+  agencies, and a sub-unit reports through its ministry).
 
 Roll-ups and industry budget totals are not stored: they are the same rules applied at read time to
 the stored KPI and measure rows (``read``), which a page reads anyway.  Thresholds are the code's
@@ -438,3 +441,8 @@ def on_plan_changed(sender, *, since: tuple[int, int] | None = None, **kwargs) -
     """A plan load or an approved revision: every period from ``since`` (all when None)."""
     periods = [p for p in ReportingPeriod.objects.all() if since is None or (p.roc_year, p.quarter) >= since]
     rebuild(periods)
+
+
+def on_reporters_changed(sender, **kwargs) -> None:
+    """Agencies re-parented, re-coded or given another kind: every period (any may name them)."""
+    rebuild()

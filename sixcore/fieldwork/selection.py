@@ -1,6 +1,7 @@
 """Selection by exception: the candidates for a field verification and the reason for each.
 
-Built from the evaluation read model (``sixcore.evaluation.service``), never from a rule of its own:
+Built from the evaluation read model (``sixcore.evaluation.read``: the stored results the dashboards
+show, in the caller's scope), never from a rule of its own:
 a KPI whose light is red, a work item lagging more than the threshold, a measure the early warning
 rates high risk, and a reporting unit (industry × agency) whose quarterly reports were repeatedly late
 or returned (from the audit trail of ``submission.submit`` / ``submission.return``). The thresholds are
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sixcore.core.models import ObjectChange
-from sixcore.evaluation import explain, service
+from sixcore.evaluation import read, service
 from sixcore.evaluation.rules import Light, RiskTier
 from sixcore.progress.clock import today
 from sixcore.progress.models import ReportingPeriod, Submission
@@ -80,7 +81,7 @@ def candidates(period: ReportingPeriod, user, criteria: Criteria | None = None) 
     """Every candidate of ``period`` within ``user``'s view of the submissions (NDC: all), red KPIs
     first, then lagging work items, high-risk measures and reporting units; each with its reasons."""
     criteria = criteria or default_criteria()
-    evaluation = service.evaluate_period(period, user, thresholds=explain.thresholds_in_force())
+    evaluation = read.evaluation_for(period, user)
     found: list[Candidate] = []
     for k in evaluation.kpis:
         if k.light == Light.RED:

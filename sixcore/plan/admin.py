@@ -1,8 +1,35 @@
-"""Django admin for every plan model: NDC staff can inspect and correct the loaded program."""
+"""Django admin for every plan model: NDC staff can inspect and correct the loaded program.
+
+A correction here (a target, a KPI's text, an agency link, a revision's first quarter…) changes the
+results of the periods that read the revision: every admin of this module announces it through
+``plan_changed`` in the admin's own transaction, as ``plan load`` does, so the stored evaluation is
+rebuilt with the edit and commits, or rolls back, with it.
+"""
 
 from django.contrib import admin
+from django.db import transaction
 
 from . import models as plan
+from .signals import plan_changed
+
+
+class PlanAdmin(admin.ModelAdmin):
+    """A plan model's admin whose saves and deletions announce ``plan_changed`` (every period: a
+    superset of the periods the edited revision is in force for, and still exact)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change or form.has_changed() or any(f.has_changed() for f in formsets):
+            plan_changed.send(self.model, since=None)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        plan_changed.send(self.model, since=None)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            plan_changed.send(self.model, since=None)
 
 
 class LineMixin:
@@ -20,25 +47,25 @@ class SubAreaInline(admin.StackedInline):
 
 
 @admin.register(plan.Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(PlanAdmin):
     list_display = ("revision", "name", "title", "revision_date", "effective_from", "loaded_at")
     readonly_fields = ("content_hash", "loaded_at")
 
 
 @admin.register(plan.Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(PlanAdmin):
     list_display = ("code", "name", "vision", "program")
     list_filter = ("program",)
     inlines = [IndustryLeadInline, SubAreaInline]
 
 
 @admin.register(plan.SubArea)
-class SubAreaAdmin(admin.ModelAdmin):
+class SubAreaAdmin(PlanAdmin):
     list_display = ("name", "industry", "vision")
 
 
 @admin.register(plan.Strategy)
-class StrategyAdmin(admin.ModelAdmin):
+class StrategyAdmin(PlanAdmin):
     list_display = ("industry", "seq", "label", "name", "sub_area", "line")
     list_filter = ("industry__program", "industry")
 
@@ -49,7 +76,7 @@ class MeasureAgencyInline(admin.TabularInline):
 
 
 @admin.register(plan.Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(PlanAdmin):
     list_display = ("code", "name", "industry", "strategy", "schedule", "line")
     list_filter = ("industry__program", "industry")
     search_fields = ("code", "name")
@@ -57,19 +84,19 @@ class MeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(plan.ScheduleTable)
-class ScheduleTableAdmin(admin.ModelAdmin):
+class ScheduleTableAdmin(PlanAdmin):
     list_display = ("code", "title", "industry", "line")
     list_filter = ("industry__program", "industry")
 
 
 @admin.register(plan.Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(PlanAdmin):
     list_display = ("schedule", "seq", "title", "line")
     list_filter = ("schedule__industry",)
 
 
 @admin.register(plan.Approach)
-class ApproachAdmin(admin.ModelAdmin):
+class ApproachAdmin(PlanAdmin):
     list_display = ("task", "code", "title", "line")
 
 
@@ -79,7 +106,7 @@ class WorkItemAgencyInline(admin.TabularInline):
 
 
 @admin.register(plan.WorkItem)
-class WorkItemAdmin(admin.ModelAdmin):
+class WorkItemAdmin(PlanAdmin):
     list_display = ("schedule", "code", "title", "period_text", "start", "end", "line")
     list_filter = ("schedule__industry__program", "schedule__industry")
     search_fields = ("code", "title")
@@ -98,7 +125,7 @@ class AnnualTargetInline(admin.TabularInline):
 
 
 @admin.register(plan.KPI)
-class KPIAdmin(admin.ModelAdmin):
+class KPIAdmin(PlanAdmin):
     list_display = ("code", "measure", "full_term_text", "line")
     list_filter = ("measure__industry__program", "measure__industry")
     search_fields = ("code", "full_term_text")
@@ -106,36 +133,36 @@ class KPIAdmin(admin.ModelAdmin):
 
 
 @admin.register(plan.TargetCell)
-class TargetCellAdmin(admin.ModelAdmin):
+class TargetCellAdmin(PlanAdmin):
     list_display = ("id", "text", "line", "program")
     search_fields = ("text",)
 
 
 @admin.register(plan.AnnualTarget)
-class AnnualTargetAdmin(admin.ModelAdmin):
+class AnnualTargetAdmin(PlanAdmin):
     list_display = ("kpi", "year", "merged", "source")
     list_filter = ("year", "merged", "source")
     raw_id_fields = ("kpi", "cell")
 
 
 @admin.register(plan.BudgetLine)
-class BudgetLineAdmin(admin.ModelAdmin):
+class BudgetLineAdmin(PlanAdmin):
     list_display = ("industry", "year", "amount", "line")
     list_filter = ("program", "year")
 
 
 @admin.register(plan.BudgetStatedTotal)
-class BudgetStatedTotalAdmin(admin.ModelAdmin):
+class BudgetStatedTotalAdmin(PlanAdmin):
     list_display = ("kind", "industry", "year", "amount", "line")
 
 
 @admin.register(plan.SecurityBudgetRatio)
-class SecurityBudgetRatioAdmin(admin.ModelAdmin):
+class SecurityBudgetRatioAdmin(PlanAdmin):
     list_display = ("year_label", "tier", "text", "percent", "line")
 
 
 @admin.register(plan.Footnote)
-class FootnoteAdmin(admin.ModelAdmin):
+class FootnoteAdmin(PlanAdmin):
     list_display = ("program", "number", "attaches_to", "marker", "line")
     list_filter = ("program",)
     search_fields = ("text", "attaches_to")
