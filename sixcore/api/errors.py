@@ -1,16 +1,17 @@
-"""The API's error bodies and the mapping of the cycle's domain exceptions onto HTTP statuses.
+"""The API's error bodies and the mapping of app-independent exceptions onto HTTP statuses.
 
 Every error is JSON with a ``detail`` message, as DRF answers its own errors; a few carry more:
 
 - 400 invalid input: ``{"field": ["message", ...]}`` naming each bad field (DRF's validation format);
-  invalid report lines: ``{"detail", "errors": [{"line", "field", "message"}]}`` (``LineErrors``);
-  a submission not ready for a step: ``{"detail", "problems": [...]}`` (``IncompleteSubmission``).
+  invalid report lines: ``{"detail", "errors": [{"line", "field", "message"}]}``;
+  a submission not ready for a step: ``{"detail", "problems": [...]}``.
 - 401 no or bad credentials on a write; 403 not allowed (``PermissionDenied``); 404 unknown or invisible.
-- 409 wrong state or locked period (``InvalidTransition``); a stale ``version``:
-  ``{"detail", "current": <the submission as stored now>}`` (``ConflictError``).
+- 409 wrong state or locked period; a stale ``version``: ``{"detail", "current": <the object as stored now>}``.
 
-Settings (``EXCEPTION_HANDLER``) belong to the project, so the mapping lives in :class:`DomainErrorsMixin`,
-which every cycle view mixes in.
+Settings (``EXCEPTION_HANDLER``) belong to the project, so the mapping lives in view mixins:
+:class:`DomainErrorsMixin` here answers what any app may raise (a refused value, a policy's refusal);
+each app's API adds its own exceptions (the quarterly cycle's in ``progress/api/errors.py``). This module
+is a library layer: it imports no domain app, the apps import it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.response import Response
-
-from sixcore.progress.services import ConflictError, LineErrors
-from sixcore.progress.workflow import IncompleteSubmission, InvalidTransition
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -70,29 +68,14 @@ INCOMPLETE = OpenApiResponse(ProblemsSerializer, description="The submission is 
 
 
 class DomainErrorsMixin:
-    """Answer the cycle's domain exceptions with their HTTP status (see the module docstring).
+    """Answer the exceptions any app's domain code may raise with their HTTP status (see the module
+    docstring); apps subclass it to map their own exceptions first.
 
     Views raise them from inside ``transaction.atomic`` blocks, so by the time they arrive here the
     request's writes have been rolled back: an error never leaves anything half-written.
     """
 
-    def conflict_body(self, exc: ConflictError) -> dict:
-        """The 409 body of a stale version; views that can show the submission add it as ``current``."""
-        return {"detail": str(exc)}
-
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ConflictError):
-            return Response(self.conflict_body(exc), status=status.HTTP_409_CONFLICT)
-        if isinstance(exc, LineErrors):
-            return Response(
-                {"detail": "Invalid report lines; nothing was saved.", "errors": exc.errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, IncompleteSubmission):
-            return Response(
-                {"detail": str(exc), "problems": [str(p) for p in exc.problems]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
         if isinstance(exc, DataError):
             # A value the database refused (a number too large for its column; on PostgreSQL, text with
             # a NUL character): the write was rolled back with the transaction.
@@ -107,6 +90,4 @@ class DomainErrorsMixin:
             # DRF would replace the policy's message by a generic one; keep the reason.
             message = str(exc) or "You do not have permission to perform this action."
             return Response({"detail": message}, status=status.HTTP_403_FORBIDDEN)
-        if isinstance(exc, InvalidTransition):
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return super().handle_exception(exc)  # type: ignore[misc]

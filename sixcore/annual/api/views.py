@@ -27,10 +27,11 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from sixcore.accounts.api.filters import agency_and_units
 from sixcore.api import errors
-from sixcore.api.filters import agency_and_units
 from sixcore.api.pagination import BoundedLimitOffsetPagination
 from sixcore.api.views import NulSafeLookupMixin
+from sixcore.progress.api.errors import CycleErrorsMixin
 
 from .. import services
 from ..choices import SCORING_STAGE, Stage
@@ -176,7 +177,7 @@ def _with_scores(queryset: QuerySet) -> QuerySet:
         responses={200: s.AnnualEvaluationDetailSerializer, 404: errors.NOT_FOUND},
     ),
 )
-class AnnualEvaluationViewSet(NulSafeLookupMixin, errors.DomainErrorsMixin, viewsets.ReadOnlyModelViewSet):
+class AnnualEvaluationViewSet(NulSafeLookupMixin, CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
     """One evaluation per (year, industry, agency) with its scores of each stage and ``version``.
 
     Invisible evaluations (another agency's drafts) are 404 for every method; readable ones the caller

@@ -22,6 +22,7 @@ from sixcore.accounts.policy import submission_policy
 from sixcore.api import errors
 from sixcore.api.pagination import BoundedLimitOffsetPagination
 from sixcore.api.views import NulSafeLookupMixin
+from sixcore.progress.api.errors import CycleErrorsMixin
 from sixcore.progress.clock import today
 from sixcore.progress.models import Submission
 
@@ -68,7 +69,7 @@ def step_schema(summary: str) -> Any:
         tags=["follow-ups"], responses={200: s.FollowUpDetailSerializer, 404: errors.NOT_FOUND}
     ),
 )
-class FollowUpViewSet(errors.DomainErrorsMixin, NulSafeLookupMixin, viewsets.ReadOnlyModelViewSet):
+class FollowUpViewSet(CycleErrorsMixin, NulSafeLookupMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = BoundedLimitOffsetPagination
     lookup_value_regex = "[^/]+"
 

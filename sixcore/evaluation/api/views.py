@@ -14,7 +14,7 @@ from sixcore.api.errors import NOT_FOUND, VALIDATION_ERROR
 from sixcore.core.roc import RocDateError
 from sixcore.progress.models import ReportingPeriod
 
-from . import read, service
+from .. import read, service
 from .serializers import KpiEvaluationSerializer, RollUpSerializer
 
 PERIOD = OpenApiParameter("period", OpenApiTypes.STR, required=True, description="ROC quarter, e.g. 111Q2")

@@ -1,9 +1,9 @@
-"""Serializers of the API: the plan (read-only, shaped like ``plan/export.py``) and the quarterly cycle.
+"""Serializers of the quarterly cycle's API: periods, submissions with their lines, KPI actuals, and the
+request bodies of changes and steps.
 
-Objects are named by their natural codes (industry ``1``, measure ``1.2``, KPI ``1.2.2`` with its measure,
-work item ``1-1/1.1.1``, period ``111Q2``, agency ``moea``), never by database ids, except submissions and
-their rows, which have no natural code of their own. Every serializer reads only what its view's queryset
-selected or prefetched, so lists cost a fixed number of queries.
+Periods are named by their code (``111Q2``), plan objects by their natural codes; submissions and their
+rows, which have no natural code of their own, by id. Every serializer reads only what its view's
+queryset selected or prefetched, so lists cost a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -14,247 +14,21 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sixcore.accounts.models import Agency
 from sixcore.accounts.policy import submission_policy
 from sixcore.core.roc import RocDateError
 from sixcore.plan import models as plan
+from sixcore.plan.api.serializers import month
 from sixcore.plan.export import printed_code
-from sixcore.progress import models as progress
-from sixcore.progress.choices import PeriodState, SubmissionStatus, WorkItemStatus
-from sixcore.progress.periods import period_state
-from sixcore.progress.services import LINE_FIELDS, program_in_force
+
+from .. import models as progress
+from ..choices import PeriodState, SubmissionStatus, WorkItemStatus
+from ..periods import period_state
+from ..services import LINE_FIELDS, program_in_force
 
 
 def _number(**kwargs: Any) -> serializers.DecimalField:
     """A decimal shown as a JSON number (the export's convention), not as a string."""
     return serializers.DecimalField(max_digits=16, decimal_places=4, coerce_to_string=False, **kwargs)
-
-
-def _month(value) -> str | None:
-    return value.strftime("%Y-%m") if value else None
-
-
-# --- plan ----------------------------------------------------------------------------------------
-
-
-class AgencyRefSerializer(serializers.ModelSerializer):
-    """An agency as other objects refer to it."""
-
-    class Meta:
-        model = Agency
-        fields = ["code", "name"]
-
-
-class AgencySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Agency
-        fields = ["code", "name", "full_name", "parent", "kind", "recognized"]
-
-
-def _agency_refs(links) -> list[dict[str, Any]]:
-    # AgencyRefSerializer's fields, as plain dicts: a serializer per KPI rebuilt its fields from the
-    # model every time (≈60 % of the KPI list's CPU).
-    return [{"code": link.agency.code, "name": link.agency.name} for link in links]
-
-
-class SubAreaSerializer(serializers.ModelSerializer):
-    lead_agencies = serializers.ListField(child=serializers.CharField(), source="lead_agency_names")
-
-    class Meta:
-        model = plan.SubArea
-        fields = ["code", "name", "vision", "lead_agencies", "kpi_table_heading", "line"]
-
-
-class IndustrySerializer(serializers.ModelSerializer):
-    revision = serializers.IntegerField(source="program.revision")
-    lead_agencies = serializers.SerializerMethodField()
-    sub_areas = SubAreaSerializer(many=True)
-    framework_strategies = serializers.JSONField()
-
-    class Meta:
-        model = plan.Industry
-        fields = [
-            "code",
-            "name",
-            "revision",
-            "vision",
-            "lead_agencies",
-            "kpi_table_heading",
-            "framework_strategies",
-            "sub_areas",
-            "line",
-            "vision_line",
-        ]
-
-    @extend_schema_field(AgencyRefSerializer(many=True))
-    def get_lead_agencies(self, obj: plan.Industry) -> list[dict[str, Any]]:
-        return _agency_refs(obj.industryleadagency_set.all())
-
-
-class MeasureSerializer(serializers.ModelSerializer):
-    industry = serializers.CharField(source="industry.code")
-    strategy = serializers.CharField(source="strategy.code")
-    strategy_name = serializers.CharField(source="strategy.name")
-    sub_area = serializers.CharField(source="strategy.sub_area.code", allow_null=True, default=None)
-    schedule_code = serializers.CharField(source="schedule.code", allow_null=True, default=None)
-    agencies = serializers.SerializerMethodField()
-    kpis = serializers.SerializerMethodField()
-
-    class Meta:
-        model = plan.Measure
-        fields = [
-            "code",
-            "code_as_written",
-            "name",
-            "industry",
-            "strategy",
-            "strategy_name",
-            "sub_area",
-            "schedule_code",
-            "agencies",
-            "kpis",
-            "line",
-        ]
-
-    @extend_schema_field(AgencyRefSerializer(many=True))
-    def get_agencies(self, obj: plan.Measure) -> list[dict[str, Any]]:
-        return _agency_refs(obj.measureagency_set.all())
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_kpis(self, obj: plan.Measure) -> list[str]:
-        return [printed_code(k.code) for k in obj.kpis.all()]
-
-
-class FullTermSerializer(serializers.Serializer):
-    text = serializers.CharField(source="full_term_text")
-    target = serializers.JSONField(source="full_term_target", allow_null=True)
-    source = serializers.CharField(source="full_term_source")
-
-
-class AnnualTargetSerializer(serializers.ModelSerializer):
-    text = serializers.CharField(source="cell.text")
-    target = serializers.JSONField(allow_null=True)
-
-    class Meta:
-        model = plan.AnnualTarget
-        fields = ["year", "text", "target", "source", "merged"]
-
-
-class KPISerializer(serializers.ModelSerializer):
-    """A KPI; ``code`` as printed, ``key`` as stored (the code of its line in a submission)."""
-
-    code = serializers.SerializerMethodField()
-    key = serializers.CharField(source="code")
-    measure = serializers.CharField(source="measure.code")
-    industry = serializers.CharField(source="measure.industry.code")
-    agencies = serializers.SerializerMethodField()
-    full_term = FullTermSerializer(source="*")
-    annual = AnnualTargetSerializer(many=True, source="annual_targets")
-    extra_lines = serializers.JSONField()
-
-    class Meta:
-        model = plan.KPI
-        fields = [
-            "code",
-            "key",
-            "measure",
-            "industry",
-            "agencies",
-            "own_agencies",
-            "full_term",
-            "annual",
-            "line",
-            "extra_lines",
-        ]
-
-    def get_code(self, obj: plan.KPI) -> str:
-        return printed_code(obj.code)
-
-    @extend_schema_field(AgencyRefSerializer(many=True))
-    def get_agencies(self, obj: plan.KPI) -> list[dict[str, Any]]:
-        return _agency_refs(obj.kpiagency_set.all())
-
-
-class WorkItemSerializer(serializers.ModelSerializer):
-    """A work item; ``code`` as printed, ``key`` as stored (``CODE#2`` for a code printed twice)."""
-
-    schedule = serializers.CharField(source="schedule.code")
-    industry = serializers.CharField(source="schedule.industry.code")
-    code = serializers.SerializerMethodField()
-    key = serializers.CharField(source="code")
-    measures = serializers.SerializerMethodField()
-    task = serializers.CharField(source="approach.task.title")
-    task_seq = serializers.IntegerField(source="approach.task.seq")
-    approach = serializers.CharField(source="approach.title")
-    approach_code = serializers.CharField(source="approach.code")
-    period = serializers.CharField(source="period_text")
-    start = serializers.SerializerMethodField()
-    end = serializers.SerializerMethodField()
-    lead_agencies = serializers.SerializerMethodField()
-    co_agencies = serializers.SerializerMethodField()
-
-    class Meta:
-        model = plan.WorkItem
-        fields = [
-            "schedule",
-            "industry",
-            "code",
-            "key",
-            "code_in_source",
-            "measures",
-            "task",
-            "task_seq",
-            "approach",
-            "approach_code",
-            "title",
-            "period",
-            "start",
-            "end",
-            "lead_agencies",
-            "co_agencies",
-            "line",
-        ]
-
-    def get_code(self, obj: plan.WorkItem) -> str:
-        return printed_code(obj.code)
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_measures(self, obj: plan.WorkItem) -> list[str]:
-        # A schedule table may cover two measures (2-4 covers 2.4 and 2.5).
-        return [m.code for m in obj.schedule.measures.all()]
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_start(self, obj: plan.WorkItem) -> str | None:
-        return _month(obj.start)
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_end(self, obj: plan.WorkItem) -> str | None:
-        return _month(obj.end)
-
-    @extend_schema_field(AgencyRefSerializer(many=True))
-    def get_lead_agencies(self, obj: plan.WorkItem) -> list[dict[str, Any]]:
-        return _agency_refs(link for link in obj.workitemagency_set.all() if link.role == "lead")
-
-    @extend_schema_field(AgencyRefSerializer(many=True))
-    def get_co_agencies(self, obj: plan.WorkItem) -> list[dict[str, Any]]:
-        return _agency_refs(link for link in obj.workitemagency_set.all() if link.role == "co")
-
-
-class BudgetLineSerializer(serializers.ModelSerializer):
-    """A cell of 表 3, in 億元."""
-
-    industry = serializers.CharField(source="industry.code")
-    industry_name = serializers.CharField(source="industry.name")
-    amount = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=False)
-
-    class Meta:
-        model = plan.BudgetLine
-        fields = ["industry", "industry_name", "year", "amount", "line"]
-
-
-# --- cycle ---------------------------------------------------------------------------------------
 
 
 class PeriodSerializer(serializers.ModelSerializer):
@@ -368,11 +142,11 @@ class WorkItemLineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_start(self, obj: progress.WorkItemReport) -> str | None:
-        return _month(obj.work_item.start)
+        return month(obj.work_item.start)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_end(self, obj: progress.WorkItemReport) -> str | None:
-        return _month(obj.work_item.end)
+        return month(obj.work_item.end)
 
 
 class BudgetReportLineSerializer(serializers.ModelSerializer):
