@@ -20,6 +20,7 @@ from sixcore.core.roc import RocDateError
 from sixcore.plan import models as plan
 from sixcore.plan.export import printed_code
 from sixcore.progress import models as progress
+from sixcore.progress import workflow
 from sixcore.progress.choices import PeriodState, SubmissionStatus, WorkItemStatus
 from sixcore.progress.periods import period_state
 from sixcore.progress.services import LINE_FIELDS, program_in_force
@@ -303,6 +304,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "approved_at",
             "returned_at",
             "return_comment",
+            "internal_review_at",
             "modified_at",
         ]
 
@@ -401,6 +403,8 @@ class SubmissionPermissionsSerializer(serializers.Serializer):
     consolidate = serializers.BooleanField()
     review = serializers.BooleanField()
     reopen = serializers.BooleanField()
+    internal_review = serializers.BooleanField(help_text="May send the draft to the supervisor (陳核).")
+    internal_return = serializers.BooleanField(help_text="May send a report under 陳核 back.")
 
 
 class SubmissionDetailSerializer(SubmissionSerializer):
@@ -440,6 +444,10 @@ class SubmissionDetailSerializer(SubmissionSerializer):
             "consolidate": bool(submission_policy.can_consolidate(user, obj)),
             "review": bool(submission_policy.can_review(user, obj)),
             "reopen": bool(submission_policy.can_reopen(user, obj)),
+            "internal_review": bool(
+                workflow.may("internal_review", user, obj) and submission_policy.can_edit(user, obj)
+            ),
+            "internal_return": bool(workflow.may("internal_return", user, obj) and obj.in_internal_review),
         }
 
 
