@@ -483,3 +483,32 @@ def test_a_return_stamped_before_the_submission_still_reads_returned(client, moe
     assert 'class="status status-returned">已退回<' in html
     listing = client.get(reverse("progress:submissions") + "?period=111Q2")
     assert listing.context["returned"] == 1
+
+
+def test_the_version_counter_is_a_lock_token_never_shown(client, moea_sub):
+    """People read who changed the report last and when; the counter stays a hidden input."""
+    import re
+
+    url = reverse("progress:submission", args=[moea_sub.pk])
+    login(client, editor("moea"))
+    response = client.post(url, {"version": "1", "measures|1.2|progress": "本季辦理情形"}, follow=True)
+    html = response.content.decode()
+    assert 'name="version" value="2"' in html  # the lock token
+    shown = re.sub(r"<input[^>]*>", "", html)
+    assert "版本" not in shown and not re.search(r"第 ?\d+ ?版", shown)
+    assert "已儲存。" in shown
+    assert re.search(
+        r'id="last-change">最後更新：<time datetime="[^"]+">\d+/\d+/\d+ \d+:\d\d</time> moea_editor', shown
+    )
+
+    from sixcore.core.changelog.context import change_context
+
+    colleague = industry_lead("moea")
+    with change_context(colleague, "web"):
+        save_lines(moea_sub, colleague, 2, {"measures": {"1.3": {"progress": "同事的內容"}}})
+    stale = client.post(url, {"version": "2", "measures|1.2|progress": "我的內容"}).content.decode()
+    assert "此季報在您開啟後已被他人修改" in stale and not re.search(r"第 ?\d+ ?版", stale)
+    assert "moea_lead" in stale[stale.index('id="last-change"') :][:200]  # the colleague, named
+
+    listing = client.get(reverse("progress:submissions"), {"period": moea_sub.period.code}).content.decode()
+    assert '<th scope="col">最後更新</th>' in listing and "版本" not in listing

@@ -198,12 +198,9 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         except workflow.IncompleteSubmission as exc:
             messages.warning(
                 request,
-                (
-                    _("Saved (version %(v)s), but not submitted yet.")
-                    if then == "submit"
-                    else _("Saved (version %(v)s), but not sent for internal review yet.")
-                )
-                % {"v": submission.version},
+                _("Saved, but not submitted yet.")
+                if then == "submit"
+                else _("Saved, but not sent for internal review yet."),
             )
             for problem in exc.problems:
                 messages.error(request, problem)
@@ -212,7 +209,7 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         else:
             messages.success(request, TRANSITION_DONE[then]())
     else:
-        messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
+        messages.success(request, _("Saved."))
     return redirect("progress:submission", pk=submission.pk)
 
 
