@@ -512,3 +512,25 @@ def test_the_version_counter_is_a_lock_token_never_shown(client, moea_sub):
 
     listing = client.get(reverse("progress:submissions"), {"period": moea_sub.period.code}).content.decode()
     assert '<th scope="col">最後更新</th>' in listing and "版本" not in listing
+
+
+def test_after_a_refused_save_the_completeness_box_never_contradicts_the_typed_values(client, moea_sub):
+    """The box lists the saved report's gaps; after a refused save the form shows what was typed, so the
+    box gives way to a note until the next save (then it lists the saved values' gaps again)."""
+    from sixcore.progress.models import CycleSettings
+
+    CycleSettings.objects.filter(pk=1).update(require_narratives=True)
+    url = reverse("progress:submission", args=[moea_sub.pk])
+    login(client, editor("moea"))
+    assert "1.2 辦理情形" in client.get(url).content.decode().split('id="problems"')[1].split("</div>")[0]
+    kpi_field, _code = _kpi_field(moea_sub)
+    typed = {"version": "1", "measures|1.2|progress": "本季已完成三場說明會", kpi_field: "abc"}
+    html = client.post(url, typed).content.decode()
+    assert "本季已完成三場說明會" in html  # typed, on screen
+    assert 'id="problems"' not in html and 'id="problems-deferred"' in html
+    assert "儲存後依儲存內容重新列出" in html
+    typed[kpi_field] = ""
+    html = client.post(url, typed, follow=True).content.decode()
+    box = html.split('id="problems"')[1].split("</div>")[0]
+    assert "1.2 辦理情形" not in box and "1.3 辦理情形" in box  # the saved values' gaps
+    assert 'id="problems-deferred"' not in html

@@ -278,7 +278,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "conflict": conflict,
         "conflicts": conflicts,
         "originals": originals,
-        # The lines are loaded once, for the page and for the completeness check.
+        # The lines are loaded once, for the page and for the completeness check. After a refused save
+        # the form holds what the user typed, not the saved lines the check reads: a list of the saved
+        # version's gaps would contradict the values on screen, so it waits for the next save.
         "problems": workflow.completeness_problems(
             submission,
             lines["item_reports"],
@@ -286,8 +288,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
             measure_reports=lines["measure_reports"],
             kpi_reports=lines["kpi_reports"],
         )
-        if submission.status == SubmissionStatus.DRAFT
+        if submission.status == SubmissionStatus.DRAFT and not refused
         else [],
+        "problems_deferred": refused and submission.status == SubmissionStatus.DRAFT,
         "follow_up_items": follow_up_report.section(submission, request.POST if refused else None, errors),
         **lines,
     }
