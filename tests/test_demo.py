@@ -79,7 +79,36 @@ def test_every_industry_has_an_industry_lead_user(program):
     assert {u.username for u in leads} >= {"moea_lead", "most_lead"}
     for industry in Industry.objects.filter(program=program):
         assert leads.filter(agency__in=industry.lead_agencies.all()).exists(), industry.name
-    assert all(u.username == f"{u.agency.code}_lead" and "示範資料" in u.first_name for u in leads)
+    assert all(u.username == f"{u.agency.code}_lead" for u in leads)
+
+
+def test_every_demo_user_has_a_person_s_name_marked_as_demo(client, program):
+    """History, 待辦 and the header show people's names, never account names like moea_editor."""
+    import re
+
+    from sixcore.accounts.models import Agency
+
+    User.objects.create(  # named by an earlier demo
+        username="mohw_editor",
+        first_name="mohw_editor（示範資料）",
+        role=Role.AGENCY_EDITOR,
+        agency=Agency.objects.get(code="mohw"),
+    )
+    call_command("demo", "--password", "demo-password-123", "--until", "110Q1")
+    users = list(User.objects.all())
+    names = [u.get_full_name() for u in users]
+    assert len(users) > 20 and len(set(names)) == len(users)  # one person each
+    for user, name in zip(users, names, strict=True):
+        assert re.fullmatch(r"[\u4e00-\u9fff]{3}（示範）", name), name  # 陳怡君（示範）
+        assert user.username not in name
+    client.force_login(User.objects.get(username="moea_editor"))
+    page = client.get("/todo/").content.decode()
+    who = re.search(r'<span class="who">(.*?)</span>', page).group(1)
+    assert who == f"{User.objects.get(username='moea_editor').get_full_name()}（經濟部）"
+    returned = Submission.objects.exclude(returned_at=None).select_related("agency").first()
+    client.force_login(User.objects.get(username=f"{returned.agency.code}_editor"))
+    page = client.get(f"/progress/submissions/{returned.pk}/").content.decode()
+    assert f"，{returned.returned_by.get_full_name()}）" in page and "ndc_reviewer" not in page
 
 
 def test_the_as_of_date_falls_in_the_reporting_window_of_the_last_quarter(db):

@@ -5,6 +5,8 @@ the agencies read zh-TW mail even when an administrator runs the command in Engl
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -41,3 +43,68 @@ def test_reminder_mail_is_in_the_site_language(period, mailoutbox):
     mail = next(m for m in mailoutbox if "officer@moea.gov.tw" in m.to)
     assert mail.subject.startswith("【提醒】")
     assert mail.body.startswith("經濟部 您好") and mail.body.endswith("國家發展委員會")
+
+
+# --- Chinese written into templates instead of through gettext ---------------------------------------
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "sixcore"
+HAN = re.compile(r"[\u4e00-\u9fff]+")
+# What a template may hold in Chinese outside {% translate %}: the demo mark (the same words the demo
+# data carries, in every language).
+ALLOWED = {"示範資料"}
+# Debts recorded when this check was written (issue #17): each template's Chinese words still outside
+# gettext. The list only shrinks: a new word fails, and so does a listed one that is gone (remove it).
+KNOWN = {
+    "templates/annual/list.html": {"文件", "試算表"},
+    "templates/progress/excel_result.html": {
+        *("上傳", "上傳成功", "上傳未完成", "上限", "份填報", "份無變更", "儲存格", "另有", "問題"),
+        *("填報上傳", "填報檔", "工作表", "已更新", "或", "更新欄位數", "未寫入任何資料", "檔案", "版本"),
+        *("產業", "發現", "皆可編輯", "試算表", "項問題", "項問題未列出"),
+    },
+    "templates/progress/submission_detail.html": {"億元", "千元"},  # the budget unit as stored
+    "templates/reports/_download.html": {"文件", "試算表"},
+    "templates/reports/index.html": {"文件", "試算表"},
+    "templates/reports/annual.html": None,  # the printed annual report, zh-TW only (REPORTS.md)
+}
+_OUTSIDE_TEXT = [
+    re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S),
+    re.compile(r"{#.*?#}", re.S),
+    re.compile(r"{%\s*blocktranslate\b.*?{%\s*endblocktranslate\s*%}", re.S),
+    re.compile(r"{%.*?%}", re.S),
+    re.compile(r"{{.*?}}", re.S),
+]
+
+
+def template_words(text: str) -> set[str]:
+    """The Chinese words of a template's own text (not of its tags, messages, variables or comments)."""
+    for pattern in _OUTSIDE_TEXT:
+        text = pattern.sub(" ", text)
+    return set(HAN.findall(text)) - ALLOWED
+
+
+def test_templates_put_their_chinese_through_gettext():
+    found = {}
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = path.relative_to(TEMPLATES).as_posix()
+        if (words := template_words(path.read_text(encoding="utf-8"))) and KNOWN.get(name, set()) is not None:
+            new = words - KNOWN.get(name, set())
+            if new:
+                found[name] = sorted(new)
+    assert not found, (
+        f"Chinese outside {{% translate %}} (write an English msgid, zh-TW in django.po): {found}"
+    )
+
+
+def test_the_list_of_known_debts_is_current():
+    for name, words in KNOWN.items():
+        path = TEMPLATES / name
+        assert path.exists(), name
+        if words is not None:
+            assert words <= template_words(path.read_text(encoding="utf-8")), (name, "translated: remove it")
+
+
+def test_the_check_catches_a_hard_coded_heading():
+    page = (
+        '<th>{% translate "Status" %}</th><th>落後原因 / 因應對策</th>{# 註解 #}{{ "變數" }}<b>示範資料</b>'
+    )
+    assert template_words(page) == {"落後原因", "因應對策"}

@@ -133,3 +133,70 @@ def test_the_todo_list_shows_the_report_with_the_supervisor(client, report, supe
     assert f'href="/progress/submissions/{report.pk}/"' in section[: section.index("</section>")]
     client.force_login(make_user(Role.AGENCY_EDITOR, "mohw", "mohw_editor"))
     assert 'id="internal-review"' not in client.get(reverse("workbench:home")).content.decode()
+
+
+# --- the same steps through the API ---------------------------------------------------------------
+
+
+def _api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def _step(client, submission, name, **body):
+    return client.post(f"/api/progress/submissions/{submission.pk}/{name}/", body, format="json")
+
+
+def test_the_api_offers_the_internal_steps_to_the_right_people(report, supervisor):
+    officer = editor("moea")
+    detail = _api(officer).get(f"/api/progress/submissions/{report.pk}/").json()
+    assert detail["permissions"]["internal_review"] and not detail["permissions"]["submit"]
+    assert _step(_api(officer), report, "submit").status_code == 403  # only the supervisor submits here
+
+    response = _step(_api(officer), report, "internal-review", comment="請核閱")
+    assert response.status_code == 200, response.content
+    assert response.json()["internal_review_at"] and response.json()["status"] == "draft"
+    assert _step(_api(officer), report, "internal-review").status_code == 409  # already there
+    assert _step(_api(officer), report, "internal-return", comment="自己退回").status_code == 403
+
+    assert _step(_api(supervisor), report, "internal-return", comment=" ").status_code == 400
+    response = _step(_api(supervisor), report, "internal-return", comment="請補充亮點")
+    assert response.status_code == 200 and response.json()["internal_review_at"] is None
+    assert history_for(report).filter(action="submission.internal_return").get().message == "請補充亮點"
+
+    assert _step(_api(officer), report, "internal-review").status_code == 200
+    assert _step(_api(supervisor), report, "submit").status_code == 200
+    assert Submission.objects.get(pk=report.pk).status == SubmissionStatus.SUBMITTED
+
+
+def test_the_api_refuses_the_internal_steps_to_everyone_else(report, supervisor):
+    from tests.factories import ndc_reviewer, viewer
+
+    other = make_user(Role.AGENCY_EDITOR, "mohw", "mohw_supervisor")
+    CycleSettings.get().internal_reviewers.add(other)
+    for user in (supervisor, viewer("moea"), ndc_reviewer()):  # the supervisor submits instead
+        assert _step(_api(user), report, "internal-review").status_code == 403, user
+    assert _step(_api(other), report, "internal-review").status_code == 404  # another agency's draft
+    workflow.request_internal_review(report, editor("moea"))
+    for user in (viewer("moea"), ndc_reviewer()):
+        assert _step(_api(user), report, "internal-return", comment="退回").status_code == 403, user
+    assert _step(_api(other), report, "internal-return", comment="退回").status_code == 404
+    assert Submission.objects.get(pk=report.pk).in_internal_review
+
+
+def test_without_the_setting_the_api_has_no_internal_step(report):
+    assert _step(_api(editor("moea")), report, "internal-review").status_code == 403
+
+
+def test_the_schema_documents_the_internal_steps(db):
+    import json
+
+    from rest_framework.test import APIClient
+
+    paths = json.loads(APIClient().get("/api/schema/?format=json").content)["paths"]
+    for name in ("internal-review", "internal-return"):
+        post = paths[f"/api/progress/submissions/{{id}}/{name}/"]["post"]
+        assert {"200", "400", "403", "409"} <= set(post["responses"]) and "陳核" in post["summary"]

@@ -483,3 +483,54 @@ def test_a_return_stamped_before_the_submission_still_reads_returned(client, moe
     assert 'class="status status-returned">已退回<' in html
     listing = client.get(reverse("progress:submissions") + "?period=111Q2")
     assert listing.context["returned"] == 1
+
+
+def test_the_version_counter_is_a_lock_token_never_shown(client, moea_sub):
+    """People read who changed the report last and when; the counter stays a hidden input."""
+    import re
+
+    url = reverse("progress:submission", args=[moea_sub.pk])
+    login(client, editor("moea"))
+    response = client.post(url, {"version": "1", "measures|1.2|progress": "本季辦理情形"}, follow=True)
+    html = response.content.decode()
+    assert 'name="version" value="2"' in html  # the lock token
+    shown = re.sub(r"<input[^>]*>", "", html)
+    assert "版本" not in shown and not re.search(r"第 ?\d+ ?版", shown)
+    assert "已儲存。" in shown
+    assert re.search(
+        r'id="last-change">最後更新：<time datetime="[^"]+">\d+/\d+/\d+ \d+:\d\d</time> moea_editor', shown
+    )
+
+    from sixcore.core.changelog.context import change_context
+
+    colleague = industry_lead("moea")
+    with change_context(colleague, "web"):
+        save_lines(moea_sub, colleague, 2, {"measures": {"1.3": {"progress": "同事的內容"}}})
+    stale = client.post(url, {"version": "2", "measures|1.2|progress": "我的內容"}).content.decode()
+    assert "此季報在您開啟後已被他人修改" in stale and not re.search(r"第 ?\d+ ?版", stale)
+    assert "moea_lead" in stale[stale.index('id="last-change"') :][:200]  # the colleague, named
+
+    listing = client.get(reverse("progress:submissions"), {"period": moea_sub.period.code}).content.decode()
+    assert '<th scope="col">最後更新</th>' in listing and "版本" not in listing
+
+
+def test_after_a_refused_save_the_completeness_box_never_contradicts_the_typed_values(client, moea_sub):
+    """The box lists the saved report's gaps; after a refused save the form shows what was typed, so the
+    box gives way to a note until the next save (then it lists the saved values' gaps again)."""
+    from sixcore.progress.models import CycleSettings
+
+    CycleSettings.objects.filter(pk=1).update(require_narratives=True)
+    url = reverse("progress:submission", args=[moea_sub.pk])
+    login(client, editor("moea"))
+    assert "1.2 辦理情形" in client.get(url).content.decode().split('id="problems"')[1].split("</div>")[0]
+    kpi_field, _code = _kpi_field(moea_sub)
+    typed = {"version": "1", "measures|1.2|progress": "本季已完成三場說明會", kpi_field: "abc"}
+    html = client.post(url, typed).content.decode()
+    assert "本季已完成三場說明會" in html  # typed, on screen
+    assert 'id="problems"' not in html and 'id="problems-deferred"' in html
+    assert "儲存後依儲存內容重新列出" in html
+    typed[kpi_field] = ""
+    html = client.post(url, typed, follow=True).content.decode()
+    box = html.split('id="problems"')[1].split("</div>")[0]
+    assert "1.2 辦理情形" not in box and "1.3 辦理情形" in box  # the saved values' gaps
+    assert 'id="problems-deferred"' not in html

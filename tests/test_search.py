@@ -4,10 +4,14 @@ like every other view — never another agency's draft."""
 from __future__ import annotations
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from factories import editor, ndc_reviewer, open_period
 
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import MeasureReport, Submission
+from sixcore.search import fts
 from sixcore.search.highlight import excerpt
 
 PHRASE = "風場海纜鋪設延宕檢討"
@@ -88,3 +92,79 @@ def test_excerpt_marks_terms_and_escapes_the_rest():
     assert html.startswith("…") and html.endswith("…")
     assert "&lt;b&gt;<mark>離岸風電</mark>&lt;/b&gt;" in html and "<mark>5g</mark>" in html
     assert excerpt("a<b", []) == "a&lt;b"
+
+
+# --- SQLite: FTS5 trigram indexes, kept current by triggers -------------------------------------------
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the FTS5 indexes are SQLite's (PostgreSQL has pg_trgm)"
+)
+
+
+def _search_sql(client, query: str) -> tuple[str, str]:
+    """(page, the SQL of the search) for ``query``."""
+    with CaptureQueriesContext(connection) as captured:
+        html = _groups(client, query)
+    return html, "\n".join(q["sql"] for q in captured.captured_queries)
+
+
+@sqlite_only
+def test_long_terms_are_looked_up_in_the_trigram_index_short_ones_scanned(client, program):
+    html, sql = _search_sql(client, "離岸風電")
+    assert "<mark>離岸風電</mark>" in html
+    assert "MATCH" in sql and "search_fts_kpi" in sql and "search_fts_measurereport" in sql
+    html, sql = _search_sql(client, "5G")  # two characters: no trigram to look up
+    assert "<mark>5G</mark>" in html and "MATCH" not in sql
+    html, sql = _search_sql(
+        client, "離岸風電 5G"
+    )  # both at once: the long one indexed, the short one scanned
+    assert "MATCH" in sql and "LIKE" in sql
+
+
+@sqlite_only
+def test_every_write_path_keeps_the_index_current(client, draft):
+    client.force_login(editor("moea"))
+    report = draft.measure_reports.first()
+    MeasureReport.objects.filter(pk=report.pk).update(progress="改為陸域風機併網進度說明。")  # bulk UPDATE
+    assert "<mark>" not in _groups(client, PHRASE)  # the old text is gone from the index
+    assert "<mark>陸域風機併網</mark>" in _groups(client, "陸域風機併網")
+    report.refresh_from_db()
+    report.highlights = "亮點：浮動式平台示範"  # an ORM save of another field
+    report.save()
+    assert "<mark>浮動式平台</mark>" in _groups(client, "浮動式平台")
+    MeasureReport.objects.filter(pk=report.pk).delete()
+    assert "<mark>" not in _groups(client, "浮動式平台")
+
+
+@sqlite_only
+def test_a_match_never_widens_the_scope(client, draft):
+    """The index finds the draft's row; the policy still hides it from another agency and the public."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM search_fts_measurereport WHERE search_fts_measurereport MATCH %s",
+            [fts.match_expression([PHRASE])],
+        )
+        assert [row[0] for row in cursor.fetchall()] == [draft.measure_reports.first().pk]
+    client.force_login(editor("motc"))
+    assert "<mark>" not in _groups(client, PHRASE)
+    client.logout()
+    assert "<mark>" not in _groups(client, PHRASE)
+
+
+@sqlite_only
+def test_triggers_lost_in_a_table_rebuild_are_reinstalled_after_migrate(client, draft):
+    """SQLite alters a table by rebuilding it, which drops its triggers: post_migrate puts them back."""
+    with connection.cursor() as cursor:
+        cursor.execute('DROP TRIGGER "search_fts_measurereport_au"')
+    assert fts.missing_triggers(connection) == ["search_fts_measurereport_au"]
+    report = draft.measure_reports.first()
+    MeasureReport.objects.filter(pk=report.pk).update(progress="重建後的新文字內容")  # not indexed
+    fts.ensure(connection, django_apps)  # what post_migrate runs
+    assert fts.missing_triggers(connection) == []
+    client.force_login(editor("moea"))
+    assert "<mark>重建後的新文字</mark>" in _groups(client, "重建後的新文字")
+    assert "<mark>" not in _groups(client, PHRASE)
+
+
+def test_fts_terms_are_quoted_never_syntax():
+    assert fts.match_expression(['a"b', "NEAR(x"]) == '"a""b" AND "NEAR(x"'

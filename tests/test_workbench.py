@@ -178,3 +178,47 @@ def test_query_count_does_not_grow_with_the_submissions(
         client.force_login(user)
         with django_assert_max_num_queries(before[name]):
             assert client.get(reverse("workbench:home")).status_code == 200
+
+
+def _visit(title: str, day: date, status: str, findings: list[str]):
+    from sixcore.fieldwork.models import FieldVerification, VerifiedItem
+
+    visit = FieldVerification.objects.create(
+        title=title, date=day, place="新竹", reviewers="王專門委員", status=status, created_by=ndc_admin()
+    )
+    for n, text in enumerate(findings):
+        VerifiedItem.objects.create(
+            verification=visit, kind="measure", code=f"1.{n + 2}", label="措施", findings=text
+        )
+    return visit
+
+
+def test_ndc_sees_field_verifications_to_prepare_complete_and_publish(client, period, monkeypatch):
+    """As of 111/7/18: a visit past its date with items lacking findings, one coming up within two weeks,
+    one completed and not published; a visit far off, a published and a cancelled one are not work."""
+    monkeypatch.setenv("SIXCORE_AS_OF", GRACE_DAY)
+    past = _visit("查證甲", date(2022, 7, 12), "planned", ["已查證", "", ""])
+    recorded = _visit("查證乙", date(2022, 7, 15), "planned", ["已查證"])
+    soon = _visit("查證丙", date(2022, 7, 25), "planned", [""])
+    done = _visit("查證丁", date(2022, 6, 30), "completed", ["已查證"])
+    quiet = [
+        _visit("查證戊", date(2022, 9, 1), "planned", [""]),
+        _visit("查證己", date(2022, 5, 1), "published", ["已查證"]),
+        _visit("查證庚", date(2022, 7, 1), "cancelled", [""]),
+    ]
+    section = _section(_page(client, ndc_reviewer()), "field-verifications")
+    assert "（4）" in section
+
+    def item(visit) -> str:
+        link = reverse("fieldwork:detail", args=[visit.pk])
+        assert link in section, visit.title
+        return section.split(link, 1)[1].split("</li>", 1)[0]
+
+    assert "111/7/12" in item(past) and "2 項尚未登錄查證結果" in item(past)
+    assert "查證結果已登錄，待辦理完成" in item(recorded)
+    assert "即將查證" in item(soon)
+    assert "已完成，尚未公開" in item(done)
+    for visit in quiet:
+        assert reverse("fieldwork:detail", args=[visit.pk]) not in section, visit.title
+    # Agencies have no such section (NDC's work).
+    assert 'id="field-verifications"' not in _page(client, editor("moea"))

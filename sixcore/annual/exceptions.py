@@ -46,9 +46,5 @@ class EvaluationConflict(Exception):
         self.evaluation = evaluation
         self.expected = expected
         super().__init__(
-            _(
-                "This evaluation was changed by someone else (version %(current)s; you edited version "
-                "%(expected)s). Nothing of yours was saved."
-            )
-            % {"current": evaluation.version, "expected": expected}
+            _("This evaluation was changed by someone else after you opened it. Nothing of yours was saved.")
         )

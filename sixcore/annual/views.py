@@ -302,7 +302,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         then = request.POST.get("then", "")
         if then and then == COMPLETES[stage]:
             return _step(request, evaluation, then, "")
-        messages.success(request, _("Saved (version %(v)s).") % {"v": evaluation.version})
+        messages.success(request, _("Saved."))
         return redirect("annual:evaluation", pk=evaluation.pk)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])

@@ -60,10 +60,9 @@ class StaleVersion(Exception):
         self.current, self.expected = current, expected
         super().__init__(
             _(
-                "This field verification was changed by someone else (version %(current)s; you edited "
-                "version %(expected)s). Nothing of yours was saved."
+                "This field verification was changed by someone else after you opened it. "
+                "Nothing of yours was saved."
             )
-            % {"current": current, "expected": expected}
         )
 
 

@@ -142,15 +142,11 @@ def read_sheet(
                 workbook.SHEET_INFO,
                 fu.info_cell,
                 gettext(
-                    "The report of industry %(industry)s was changed after your download (version "
-                    "%(downloaded)s then, %(current)s now). So as not to overwrite another person's "
-                    "changes nothing was written: download again and fill it in."
+                    "The report of industry %(industry)s was changed after your download. So as not "
+                    "to overwrite another person's changes nothing was written: download again and "
+                    "fill it in."
                 )
-                % {
-                    "industry": submission.industry.code,
-                    "downloaded": fu.version,
-                    "current": submission.version,
-                },
+                % {"industry": submission.industry.code},
             )
     return changes
 

@@ -222,6 +222,9 @@ def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpRespon
         cell_notes[cell if cell == "full_term" else int(cell)] = note
     # The KPI's history includes draft actuals of agencies: NDC only (the public sees published data).
     history = history_context(kpi) if is_ndc(request.user) else {}
+    # The data file's transcription notes are NDC's working notes on the transcription, in English:
+    # internal, for NDC and staff; agencies and the public read the zh-TW footnotes only.
+    internal_notes = kpi.notes if is_ndc(request.user) or request.user.is_staff else ""
     return render(
         request,
         "plan/kpi.html",
@@ -232,6 +235,7 @@ def kpi_detail(request: HttpRequest, measure_code: str, code: str) -> HttpRespon
             rows=rows,
             cell_notes=cell_notes,
             full_term_note=cell_notes.get("full_term"),
+            internal_notes=internal_notes,
             **history,
         ),
     )

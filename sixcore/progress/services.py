@@ -36,11 +36,8 @@ class ConflictError(Exception):
         self.submission = submission
         self.expected = expected
         super().__init__(
-            _(
-                "This report was changed by someone else (version %(current)s; you edited version "
-                "%(expected)s). Nothing of yours was saved yet."
-            )
-            % {"current": submission.version, "expected": expected}
+            # The version is the lock token, not something people count: the message says what happened.
+            _("This report was changed by someone else after you opened it. Nothing of yours was saved yet.")
         )
 
 

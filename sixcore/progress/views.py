@@ -198,12 +198,9 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         except workflow.IncompleteSubmission as exc:
             messages.warning(
                 request,
-                (
-                    _("Saved (version %(v)s), but not submitted yet.")
-                    if then == "submit"
-                    else _("Saved (version %(v)s), but not sent for internal review yet.")
-                )
-                % {"v": submission.version},
+                _("Saved, but not submitted yet.")
+                if then == "submit"
+                else _("Saved, but not sent for internal review yet."),
             )
             for problem in exc.problems:
                 messages.error(request, problem)
@@ -212,7 +209,7 @@ def _save_and_maybe_submit(request: HttpRequest, submission: Submission) -> Http
         else:
             messages.success(request, TRANSITION_DONE[then]())
     else:
-        messages.success(request, _("Saved (version %(v)s).") % {"v": submission.version})
+        messages.success(request, _("Saved."))
     return redirect("progress:submission", pk=submission.pk)
 
 
@@ -281,7 +278,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "conflict": conflict,
         "conflicts": conflicts,
         "originals": originals,
-        # The lines are loaded once, for the page and for the completeness check.
+        # The lines are loaded once, for the page and for the completeness check. After a refused save
+        # the form holds what the user typed, not the saved lines the check reads: a list of the saved
+        # version's gaps would contradict the values on screen, so it waits for the next save.
         "problems": workflow.completeness_problems(
             submission,
             lines["item_reports"],
@@ -289,8 +288,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
             measure_reports=lines["measure_reports"],
             kpi_reports=lines["kpi_reports"],
         )
-        if submission.status == SubmissionStatus.DRAFT
+        if submission.status == SubmissionStatus.DRAFT and not refused
         else [],
+        "problems_deferred": refused and submission.status == SubmissionStatus.DRAFT,
         **{
             part.context_name: part.section(submission, request.POST if refused else None, errors)
             for part in report_parts()

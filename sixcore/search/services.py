@@ -1,9 +1,11 @@
 """Site search: CJK substring search over what a user may see, grouped by kind.
 
-Chinese has no spaces between words, so a query is matched as a substring (``icontains``), each
-whitespace-separated term required (AND). On PostgreSQL the searched columns carry pg_trgm GIN indexes
-(migration 0001), which serve ``ILIKE '%…%'`` for terms of three characters or more; SQLite, the
-embedded default for one machine, scans (the program is a few thousand rows). Scope is the one every
+Chinese has no spaces between words, so a query is matched as a substring, each whitespace-separated
+term required (AND). On PostgreSQL the searched columns carry pg_trgm GIN indexes (migration 0001),
+which serve ``icontains`` (``LIKE '%…%'``) for terms of three characters or more. On SQLite, the
+embedded default, terms of three characters or more are looked up in FTS5 trigram indexes (``fts.py``,
+kept current by triggers); shorter ones (「5G」, 「風電」) have no trigram to look up and are matched
+with ``icontains`` (a scan, a few thousand rows). Scope is the one every
 view uses: the plan in force is public; narratives come only from submissions the user may read
 (``submission_policy.visible``: never another agency's draft); coordination issues through
 ``coordination_policy``.
@@ -15,7 +17,9 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import and_
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +29,8 @@ from sixcore.coordination.policy import coordination_policy
 from sixcore.plan import models as plan
 from sixcore.progress.models import MeasureReport, Submission
 from sixcore.revisions.models import programs_in_force
+
+from . import fts
 
 MAX_QUERY_LENGTH = 100
 PER_GROUP = 50
@@ -51,11 +57,27 @@ def terms_of(query: str) -> list[str]:
     return query.replace("\u3000", " ")[:MAX_QUERY_LENGTH].split()
 
 
-def _all_terms(fields: list[str], terms: list[str]) -> Q:
-    """Every term in one of ``fields``."""
-    return reduce(
-        and_, (reduce(lambda a, b: a | b, (Q(**{f"{f}__icontains": t}) for f in fields)) for t in terms)
-    )
+def _all_terms(model, fields: list[str], terms: list[str]) -> Q:
+    """Every term in one of ``model``'s ``fields``.
+
+    On SQLite the terms of three characters or more go to the model's FTS5 trigram index (one MATCH
+    of all of them: each in some indexed field); the trigram tokenizer cannot match a shorter term,
+    so those stay ``icontains``. Elsewhere every term is ``icontains`` (pg_trgm serves it).
+    """
+    short = terms
+    conditions = []
+    if fts.supported(connection):
+        long = [t for t in terms if len(t) >= fts.TRIGRAM]
+        short = [t for t in terms if len(t) < fts.TRIGRAM]
+        if long:
+            table = fts.fts_table(model)
+            matching = RawSQL(  # noqa: S611 - the term is a parameter
+                f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s',  # noqa: S608 - our table name
+                [fts.match_expression(long)],
+            )
+            conditions.append(Q(pk__in=matching))
+    conditions += [reduce(lambda a, b: a | b, (Q(**{f"{f}__icontains": t}) for f in fields)) for t in short]
+    return reduce(and_, conditions)
 
 
 def _take(queryset, group: Group, make) -> Group:
@@ -76,7 +98,7 @@ def search(user, query: str) -> list[Group]:
         groups += [
             _take(
                 plan.Measure.objects.filter(industry__program=program)
-                .filter(_all_terms(["code", "name"], terms))
+                .filter(_all_terms(plan.Measure, ["code", "name"], terms))
                 .select_related("industry")
                 .order_by("order"),
                 Group("measures", _("Measures")),
@@ -86,7 +108,7 @@ def search(user, query: str) -> list[Group]:
             ),
             _take(
                 plan.WorkItem.objects.filter(schedule__industry__program=program)
-                .filter(_all_terms(["title"], terms))
+                .filter(_all_terms(plan.WorkItem, ["title"], terms))
                 .select_related("schedule")
                 .prefetch_related("schedule__measures")
                 .order_by("schedule__order", "order"),
@@ -100,7 +122,7 @@ def search(user, query: str) -> list[Group]:
             ),
             _take(
                 plan.KPI.objects.filter(measure__industry__program=program)
-                .filter(_all_terms(["code", "full_term_text"], terms))
+                .filter(_all_terms(plan.KPI, ["code", "full_term_text"], terms))
                 .select_related("measure")
                 .order_by("measure__order", "order"),
                 Group("kpis", _("Key performance indicators")),
@@ -117,7 +139,7 @@ def search(user, query: str) -> list[Group]:
     groups.append(
         _take(
             MeasureReport.objects.filter(submission__in=visible)
-            .filter(_all_terms(narrative_fields, terms))
+            .filter(_all_terms(MeasureReport, narrative_fields, terms))
             .select_related("submission__period", "submission__agency", "measure")
             .order_by("-submission__period__roc_year", "-submission__period__quarter", "measure__order"),
             Group("narratives", _("Quarterly report narratives")),
@@ -132,7 +154,7 @@ def search(user, query: str) -> list[Group]:
     groups.append(
         _take(
             coordination_policy.issues(user, CoordinationIssue.objects.all())
-            .filter(_all_terms(["title", "description", "requested_decision"], terms))
+            .filter(_all_terms(CoordinationIssue, ["title", "description", "requested_decision"], terms))
             .order_by("-created_at"),
             Group("issues", _("Coordination issues")),
             lambda i: Hit(i.title, i.description, reverse("coordination:issue", args=[i.pk])),

@@ -7,15 +7,18 @@ Each function runs a fixed number of queries, whatever the number of submissions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.policy import agency_scope, is_ndc, led_industry_ids, submission_policy
 from sixcore.coordination.choices import IssueStatus
 from sixcore.coordination.models import CoordinationIssue
 from sixcore.coordination.policy import coordination_policy
+from sixcore.fieldwork.choices import VerificationStatus
+from sixcore.fieldwork.models import FieldVerification
+from sixcore.fieldwork.policy import fieldwork_policy
 from sixcore.followups.models import FollowUp
 from sixcore.followups.services import DUE_WITHIN, due_follow_ups
 from sixcore.progress.choices import PeriodState, SubmissionStatus
@@ -23,6 +26,7 @@ from sixcore.progress.models import ReportingPeriod, Submission
 from sixcore.progress.periods import period_states
 
 RED_LIGHTS_SHOWN = 10
+VISIT_SOON = timedelta(days=14)  # a planned field verification this close is listed to prepare
 
 
 @dataclass
@@ -58,6 +62,45 @@ class NdcWork:
     red_total: int
     issues: list[CoordinationIssue]
     follow_ups: list[FollowUp]
+    visits: VisitWork = field(default_factory=lambda: VisitWork())
+
+
+@dataclass
+class VisitWork:
+    """Field verifications (實地查證) waiting for NDC: planned visits coming up (to prepare), planned
+    ones whose date has passed (findings to record, then 完成), completed ones not yet published.
+    Each carries ``without_findings``: its verified items with no findings yet."""
+
+    upcoming: list[FieldVerification] = field(default_factory=list)
+    to_complete: list[FieldVerification] = field(default_factory=list)
+    to_publish: list[FieldVerification] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.upcoming or self.to_complete or self.to_publish)
+
+    def __len__(self) -> int:
+        return len(self.upcoming) + len(self.to_complete) + len(self.to_publish)
+
+
+def visit_work(user, today: date) -> VisitWork:
+    """The field verifications needing NDC's action, in one query."""
+    work = VisitWork()
+    pending = Q(status=VerificationStatus.PLANNED, date__lte=today + VISIT_SOON) | Q(
+        status=VerificationStatus.COMPLETED
+    )
+    visits = (
+        fieldwork_policy.verifications(user, FieldVerification.objects.filter(pending))
+        .annotate(without_findings=Count("items", filter=Q(items__findings="")))
+        .order_by("date", "pk")
+    )
+    for visit in visits:
+        if visit.status == VerificationStatus.COMPLETED:
+            work.to_publish.append(visit)
+        elif visit.date < today:
+            work.to_complete.append(visit)
+        else:
+            work.upcoming.append(visit)
+    return work
 
 
 def _submissions(user, queryset: QuerySet) -> QuerySet:
@@ -110,7 +153,8 @@ def to_consolidate(user) -> list[Submission]:
 
 def ndc_work(user, today: date) -> NdcWork:
     """NDC: reports to review, agencies late with a report, red lights of the latest period whose
-    reports were due, open coordination issues and follow-up items due (or overdue)."""
+    reports were due, open coordination issues, follow-up items due (or overdue, those of field
+    verifications' recommendations and meeting decisions alike) and field verifications to act on."""
     to_review = list(
         _submissions(
             user,
@@ -140,6 +184,7 @@ def ndc_work(user, today: date) -> NdcWork:
         red_total=len(red),
         issues=issues,
         follow_ups=follow_ups,
+        visits=visit_work(user, today),
     )
 
 

@@ -21,6 +21,7 @@ from sixcore.plan.api.serializers import month
 from sixcore.plan.export import printed_code
 
 from .. import models as progress
+from .. import workflow
 from ..choices import PeriodState, SubmissionStatus, WorkItemStatus
 from ..periods import period_state
 from ..services import LINE_FIELDS, program_in_force
@@ -77,6 +78,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "approved_at",
             "returned_at",
             "return_comment",
+            "internal_review_at",
             "modified_at",
         ]
 
@@ -175,6 +177,8 @@ class SubmissionPermissionsSerializer(serializers.Serializer):
     consolidate = serializers.BooleanField()
     review = serializers.BooleanField()
     reopen = serializers.BooleanField()
+    internal_review = serializers.BooleanField(help_text="May send the draft to the supervisor (陳核).")
+    internal_return = serializers.BooleanField(help_text="May send a report under 陳核 back.")
 
 
 class SubmissionDetailSerializer(SubmissionSerializer):
@@ -214,6 +218,10 @@ class SubmissionDetailSerializer(SubmissionSerializer):
             "consolidate": bool(submission_policy.can_consolidate(user, obj)),
             "review": bool(submission_policy.can_review(user, obj)),
             "reopen": bool(submission_policy.can_reopen(user, obj)),
+            "internal_review": bool(
+                workflow.may("internal_review", user, obj) and submission_policy.can_edit(user, obj)
+            ),
+            "internal_return": bool(workflow.may("internal_return", user, obj) and obj.in_internal_review),
         }
 
 

@@ -220,7 +220,9 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
     def _step(self, request: Request, step: Any, action: str) -> Response:
         submission = self.get_object()
         if not workflow.may(action, request.user, submission):
-            raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": action})
+            raise PermissionDenied(
+                _("You may not %(action)s this submission.") % {"action": workflow.ACTIONS[action]}
+            )
         body = s.TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -246,6 +248,23 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_for_revision(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, workflow.return_for_revision, "return")
+
+    @transition_schema(
+        "Send the draft to the agency's supervisor (陳核; agency editor, where NDC set internal review). "
+        "Nobody edits it meanwhile; the supervisor submits it or sends it back.",
+        {"comment": "請核閱第 2 季季報"},
+    )
+    @action(detail=True, methods=["post"], url_path="internal-review", url_name="internal-review")
+    def internal_review(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, workflow.request_internal_review, "internal_review")
+
+    @transition_schema(
+        "Send a report under 陳核 back to the officer (the agency's supervisor); comment required.",
+        {"comment": "請補充亮點"},
+    )
+    @action(detail=True, methods=["post"], url_path="internal-return", url_name="internal-return")
+    def internal_return(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, workflow.return_internally, "internal_return")
 
     @transition_schema(
         "Reopen approved data for correction (NDC admin); reason required.", {"reason": "數值誤植"}

@@ -229,11 +229,11 @@ def _check_permissions_and_versions(
                 SHEET_INFO,
                 fu.info_cell,
                 gettext(
-                    "The report of industry %(industry)s was changed after your download (version "
-                    "%(downloaded)s then, %(current)s now). So as not to overwrite another person's "
-                    "changes nothing was written: download again and fill it in."
+                    "The report of industry %(industry)s was changed after your download. So as not "
+                    "to overwrite another person's changes nothing was written: download again and "
+                    "fill it in."
                 )
-                % {"industry": s.industry.code, "downloaded": fu.version, "current": s.version},
+                % {"industry": s.industry.code},
             )
             continue
         writes.append(_Write(fu, s, s.version, changes, count))

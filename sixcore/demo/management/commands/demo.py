@@ -45,6 +45,16 @@ DEMO = "（示範資料）"
 AS_OF = date(2023, 10, 11)  # 112/10/11: 112Q3 open (due 112/10/15), 112Q2's reports in
 FIRST, LAST = (110, 1), (112, 3)
 RETURN_COMMENT = f"{DEMO}請補充落後原因及佐證資料"
+# Demo people: common surnames and given names, marked （示範） so no one takes them for a real officer;
+# the history, the 待辦 page and the header show these instead of account names like moea_editor.
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂"
+GIVEN_NAMES = ["怡君", "志明", "雅婷", "家豪", "淑芬", "俊傑", "佳穎", "建宏", "美玲", "冠宇"]
+GIVEN_NAMES += ["宗翰", "惠雯", "承恩", "詩涵", "文彬", "玉珍", "柏宏", "欣怡", "國華", "靜宜"]
+
+
+def demo_person(index: int) -> str:
+    """The ``index``-th demo person's name, e.g. 陳怡君（示範）: distinct for the first 100."""
+    return f"{SURNAMES[index % len(SURNAMES)]}{GIVEN_NAMES[index % len(GIVEN_NAMES)]}（示範）"
 
 
 class Command(ChangeLoggedCommand):
@@ -122,18 +132,18 @@ class Command(ChangeLoggedCommand):
         # One industry-lead user per lead agency (經濟部 leads three industries: one moea_lead).
         lead_codes = sorted(set(Industry.objects.values_list("lead_agencies__code", flat=True)) - {None})
         specs.extend((f"{code}_lead", Role.INDUSTRY_LEAD, code) for code in lead_codes)
-        for username, role, agency_code in specs:
+        for index, (username, role, agency_code) in enumerate(specs):
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={
-                    "role": role,
-                    "agency": Agency.objects.get(code=agency_code),
-                    "first_name": f"{username}{DEMO}",
-                },
+                defaults={"role": role, "agency": Agency.objects.get(code=agency_code)},
             )
             if created or password:
                 user.password = encoded
                 user.save(update_fields=["password"])
+            # Earlier demos named people by account (moea_editor（示範資料）): those get a name too.
+            if created or not user.first_name or user.first_name == f"{username}{DEMO}":
+                user.first_name, user.last_name = demo_person(index), ""
+                user.save(update_fields=["first_name", "last_name"])
             users[username] = user
         return users
 
