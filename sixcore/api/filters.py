@@ -1,7 +1,7 @@
 """Query filters of the list endpoints, by natural codes (``?industry=1&measure=1.2&period=111Q2``).
 
 An ``agency`` filter matches the agency and its sub-units (``moea`` also finds 經濟部(工業局)); that is a
-search convenience, not a permission rule — what a caller may see is decided by accounts/policy.py.
+search convenience, not a permission rule — what a caller may see is decided by progress/policy.py.
 """
 
 from __future__ import annotations

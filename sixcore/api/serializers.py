@@ -15,13 +15,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.roc import RocDateError
 from sixcore.plan import models as plan
 from sixcore.plan.export import printed_code
 from sixcore.progress import models as progress
 from sixcore.progress.choices import PeriodState, SubmissionStatus, WorkItemStatus
 from sixcore.progress.periods import period_state
+from sixcore.progress.policy import submission_policy
 from sixcore.progress.services import LINE_FIELDS, program_in_force
 
 
@@ -394,7 +394,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class SubmissionPermissionsSerializer(serializers.Serializer):
-    """What the caller may do with the submission now (from accounts/policy.py)."""
+    """What the caller may do with the submission now (from progress/policy.py)."""
 
     edit = serializers.BooleanField()
     submit = serializers.BooleanField()

@@ -1,6 +1,6 @@
 """API views: the plan (public, read-only) and the quarterly cycle (within the caller's scope).
 
-Views are thin. Who may see and do what is asked of ``accounts/policy.submission_policy``; lines are
+Views are thin. Who may see and do what is asked of ``progress/policy.submission_policy``; lines are
 written by ``progress/services.save_lines`` and steps taken by ``progress/workflow``; the domain
 exceptions become HTTP statuses in :class:`~sixcore.api.errors.DomainErrorsMixin`. Each write runs in
 one transaction, so a request that fails leaves nothing behind.
@@ -29,15 +29,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
+from sixcore.accounts.policy import EDITOR_ROLES, agency_scope
 from sixcore.core.roc import RocDateError, parse_quarter
 from sixcore.plan import models as plan
+from sixcore.plan.models import programs_in_force
 from sixcore.progress import models as progress
 from sixcore.progress import workflow
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.periods import period_states, period_writable
+from sixcore.progress.policy import submission_policy
 from sixcore.progress.services import ConflictError, save_lines
-from sixcore.revisions.models import programs_in_force
 
 from . import errors, filters
 from . import serializers as s

@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
-from sixcore.accounts.policy import is_ndc, submission_policy
+from sixcore.accounts.policy import is_ndc
 from sixcore.core.roc import RocDateError, format_roc_date, format_roc_month
 from sixcore.plan import models as plan
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
+from sixcore.progress.policy import submission_policy
 
 from . import explain, export, read, service
 from .rules import LIGHT_LABELS, RISK_LABELS, Light, RiskTier
