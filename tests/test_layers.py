@@ -1,4 +1,5 @@
-"""The apps of sixcore form layers: no import cycle between apps, and ``core`` imports no domain app.
+"""The apps of sixcore form layers (docs/ARCHITECTURE.md, "Layers"): no import cycle between apps, and
+``core`` imports no domain app.
 
 An app is a folder of ``sixcore/``. The graph is built from the source with ``ast``, so it sees every
 import — at module level, inside functions and under ``if TYPE_CHECKING`` — absolute (``sixcore.plan``,
@@ -6,7 +7,7 @@ import — at module level, inside functions and under ``if TYPE_CHECKING`` — 
 dependency all the same: hiding one inside a function would only move the cycle to run time. Model
 lookups by string (``apps.get_model("plan", …)``, ``import_module("sixcore.plan…")``) count as
 imports too, for the same reason. Each app's ``tests/`` and ``migrations/`` are left out: migrations
-name the models of other apps by history, not by design (docs/ARCHITECTURE.md, "Layers").
+name the models of other apps by history, not by design.
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ def test_the_graph_sees_every_kind_of_import():
     )
     package = ["sixcore", "accounts", "management", "commands"]
     assert _imported_apps(source, package) == {"core", "plan", "progress", "accounts", "revisions", "annual"}
+    # And the real tree is read: the plan's models hang off agencies.
+    assert "sixcore/plan/models.py" in import_graph()["plan"]["accounts"]
 
 
 def test_find_cycles_reports_a_path():
