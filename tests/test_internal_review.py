@@ -12,11 +12,11 @@ from django.urls import reverse
 
 from sixcore.accounts.choices import Role
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.changelog import history_for
 from sixcore.progress import workflow
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import CycleSettings, Submission
+from sixcore.progress.policy import submission_policy
 from sixcore.progress.services import save_lines
 from tests.factories import editor, make_user, open_period
 

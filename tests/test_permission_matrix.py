@@ -50,7 +50,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "viewer", "editor", "other_editor", "lead", "reviewer", "admin")
 NDC = {"reviewer", "admin"}
 SIGNED_IN = set(ROLES) - {"anonymous"}
-# Who reads agency A's draft: the owning agency, the industry's lead unit, NDC (accounts/policy.py).
+# Who reads agency A's draft: the owning agency, the industry's lead unit, NDC (progress/policy.py).
 DRAFT_READERS = {"viewer", "editor", "lead", "reviewer", "admin"}
 EDITOR_ROLES = {"editor", "other_editor", "lead"}
 MARK = "MATRIX-DRAFT-7F3Q"  # text only agency A's draft contains

@@ -1,5 +1,5 @@
 """Who may see and do what in the year-end evaluation — one place, used by every view, endpoint and
-service (the rules of ``accounts.policy.SubmissionPolicy``, applied to 年度評核):
+service (the rules of ``progress.policy.SubmissionPolicy``, applied to 年度評核):
 
 - Published (公告) evaluations are public, anonymous users included.
 - Until then an evaluation is read by its own agency (and the agency's sub-units), by the lead unit
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, is_ndc, is_ndc_admin, led_industry_ids
+from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, is_ndc, is_ndc_admin
+from sixcore.plan.policy import led_industry_ids
 
 from .choices import ScoreStage, Stage
 

@@ -11,7 +11,8 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.choices import Role
-from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, is_ndc, is_ndc_admin, led_industry_ids
+from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, is_ndc, is_ndc_admin
+from sixcore.plan.policy import led_industry_ids
 
 from .choices import Stage
 from .models import AnnualCycle, AnnualEvaluation

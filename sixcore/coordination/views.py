@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from sixcore.followups.policy import follow_up_policy
 from sixcore.plan import models as plan
+from sixcore.plan.models import programs_in_force
 from sixcore.progress.clock import today
-from sixcore.revisions.models import programs_in_force
 
 from . import services
 from .forms import CommentForm, DecisionForm, IssueForm, MeetingForm

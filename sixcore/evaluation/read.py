@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from sixcore.accounts.policy import is_ndc, submission_policy
+from sixcore.accounts.policy import is_ndc
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
+from sixcore.progress.policy import submission_policy
 from sixcore.progress.services import program_in_force
 
 from . import explain, service

@@ -14,10 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext, pgettext_lazy
 from openpyxl.utils import get_column_letter
 
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.roc import format_roc_date
 from sixcore.progress import excel as workbook
 from sixcore.progress.models import Submission
+from sixcore.progress.policy import submission_policy
 
 from .services import MAX_RESPONSE_CHARS, ResponseErrors, report_items, save_responses
 

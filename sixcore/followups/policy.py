@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, is_ndc, led_industry_ids
+from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, is_ndc
+from sixcore.plan.policy import led_industry_ids
 
 from .origins import party_q
 

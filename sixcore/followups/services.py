@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
 from sixcore.progress.models import ReportingPeriod, Submission
+from sixcore.progress.policy import submission_policy
 
 from .choices import FollowUpSource, FollowUpStatus
 from .models import FollowUp, FollowUpResponse

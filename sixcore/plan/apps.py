@@ -29,6 +29,6 @@ class PlanConfig(AppConfig):
         # Editable in the admin like the budget lines (issue #18: nothing escapes the log).
         track_changes(plan.BudgetStatedTotal, related=lambda t: [t.industry])
         track_changes(plan.SecurityBudgetRatio)
-        # Which agency leads an industry decides what its officers may see (accounts/policy.py): a
+        # Which agency leads an industry decides what its officers may see (plan/policy.py): a
         # change must move the page cache's data version like any other.
         track_changes(plan.IndustryLeadAgency, related=lambda lead: [lead.industry])

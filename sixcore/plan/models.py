@@ -52,6 +52,28 @@ class Program(models.Model):
         return f"{self.name} (rev. {self.revision} {self.title})"
 
 
+# Which Program rows are part of the plan. plan itself loads revision 0 only, which is in force; an app
+# that creates other snapshots (revisions: drafts and rejected proposals) registers in its
+# ``AppConfig.ready()`` which of them are not, so "the plan" is read here without importing that app.
+_NOT_IN_FORCE: list[models.Q] = []
+
+
+def register_not_in_force(condition: models.Q) -> None:
+    """Program rows that ``condition`` selects are not part of the plan (invisible to evaluation, the
+    cycle and the public pages)."""
+    if condition not in _NOT_IN_FORCE:
+        _NOT_IN_FORCE.append(condition)
+
+
+def programs_in_force() -> models.QuerySet[Program]:
+    """Program rows that are part of the plan: revision 0 and approved revisions (not drafts, not
+    rejected proposals). Everything that reads "the plan" should start here."""
+    programs = Program.objects.all()
+    for condition in _NOT_IN_FORCE:
+        programs = programs.exclude(condition)
+    return programs
+
+
 class Industry(models.Model):
     """One of the six core strategic industries (codes 1–6)."""
 

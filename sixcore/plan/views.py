@@ -13,17 +13,16 @@ from django.utils.translation import gettext
 
 from sixcore.accounts.policy import is_ndc
 from sixcore.core.changelog import history_context
-from sixcore.revisions.models import programs_in_force
 
 from . import models as plan
+from .models import programs_in_force
+from .policy import programs_visible_to
 from .presentation import budget_table, timeline_rows
 
 
 def _program(request: HttpRequest) -> plan.Program:
     """The revision asked for with ``?revision=N``; by default the latest approved one. Drafts and rejected
     proposals of a revision open for NDC only (``?revision=N``); for anyone else they do not exist."""
-    from sixcore.revisions.services import programs_visible_to
-
     revision = request.GET.get("revision")
     programs = programs_visible_to(request.user)
     if revision is None:

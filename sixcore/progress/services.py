@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.roc import parse_quarter
 from sixcore.plan import models as plan
 
 from .choices import BudgetUnit, WorkItemStatus
 from .labels import field_label, line_label, negative_allowed
 from .models import BudgetReport, KPIReport, MeasureReport, ReportingPeriod, Submission, WorkItemReport
+from .policy import submission_policy
 from .signals import lines_saved
 
 REPORTING_KINDS = (AgencyKind.CORE, AgencyKind.MINISTRY)
@@ -78,12 +78,10 @@ def _kpi_target_texts(kpi_id: int, year: int) -> list[str]:
 
 def program_in_force(period: ReportingPeriod) -> plan.Program:
     """The latest approved plan revision effective for the period (revision 0 unless a later one took effect)."""
-    from sixcore.revisions.models import programs_in_force
-
     key = (period.roc_year, period.quarter)
     best = None
     # Drafts and rejected proposals of a revision (滾動檢討修正) never count.
-    for program in programs_in_force().order_by("revision"):
+    for program in plan.programs_in_force().order_by("revision"):
         if not program.effective_from or parse_quarter(program.effective_from) <= key:
             best = program
     if best is None:

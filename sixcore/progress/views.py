@@ -1,4 +1,4 @@
-"""Web views of the quarterly cycle. Thin: rules live in workflow.py, services.py and accounts/policy.py."""
+"""Web views of the quarterly cycle. Thin: rules live in workflow.py, services.py and policy.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sixcore.accounts.policy import is_ndc, is_ndc_admin, submission_policy
+from sixcore.accounts.policy import is_ndc, is_ndc_admin
 from sixcore.core.changelog import history_context
 from sixcore.core.roc import RocDateError
 from sixcore.core.uploads import UploadRefused, check_upload
@@ -37,6 +37,7 @@ from .forms import (
 )
 from .models import Attachment, PeriodReopening, ReportingPeriod, Submission
 from .periods import period_state
+from .policy import submission_policy
 from .services import ConflictError, LineErrors, save_lines
 
 # What the user reads once a step is done (not the bare status: "完成：草稿。" after a return).

@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from sixcore.accounts.choices import Role
-from sixcore.accounts.policy import agency_scope, is_ndc, is_ndc_admin, led_industry_ids
+from sixcore.accounts.policy import agency_scope, is_ndc, is_ndc_admin
 from sixcore.plan.models import AnnualTarget
+from sixcore.plan.policy import led_industry_ids
 
 from .choices import SubmissionStatus, WorkItemStatus
 from .clock import now, today

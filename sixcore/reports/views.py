@@ -164,8 +164,8 @@ def job_file(request: HttpRequest, job_id) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     """Open data. The public (and agencies) get published submissions only; NDC gets everything."""
+    from sixcore.plan.models import programs_in_force
     from sixcore.progress.services import program_in_force
-    from sixcore.revisions.models import programs_in_force
 
     user = request.user
     ndc = is_ndc(user)

@@ -6,8 +6,7 @@ from typing import Any, NamedTuple
 
 from sixcore.core.roc import format_quarter
 from sixcore.plan import models as plan
-
-from .models import programs_in_force
+from sixcore.plan.models import programs_in_force
 
 
 class TargetStep(NamedTuple):

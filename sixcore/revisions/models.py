@@ -15,10 +15,10 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sixcore.core.roc import parse_quarter
-from sixcore.plan.models import Program
+from sixcore.plan.models import Program, programs_in_force
 from sixcore.plan.signals import plan_changed
 
-from .choices import NOT_IN_FORCE, RevisionStatus
+from .choices import RevisionStatus
 
 # The decisions as messages name them (the change log keeps the English action name).
 DECISION_VERBS = {
@@ -29,12 +29,6 @@ DECISION_VERBS = {
 
 class InvalidTransition(Exception):
     """The revision is not in a state that allows this step (HTTP 409)."""
-
-
-def programs_in_force():
-    """Program rows that are part of the plan: revision 0 and approved revisions (not drafts, not
-    rejected proposals). Everything that reads "the plan" should start here."""
-    return Program.objects.exclude(plan_revision__status__in=NOT_IN_FORCE)
 
 
 class PlanRevision(models.Model):

@@ -30,10 +30,11 @@ from sixcore.accounts.policy import is_ndc
 from sixcore.core.roc import RocDateError, format_quarter, format_roc_month, parse_quarter
 from sixcore.plan import models as plan
 from sixcore.plan.datafiles import DATA_DIR, DataError, PlanData, Problem, quantify, read_plan_files
+from sixcore.plan.models import programs_in_force
 
 from .choices import RevisionStatus
 from .copy import copy_program
-from .models import InvalidTransition, PlanRevision, programs_in_force
+from .models import InvalidTransition, PlanRevision
 
 DATA_FILE_NAME = re.compile(r"^(program|kpis_[1-6]|schedules_[1-6])\.yaml$")
 NAME_SEPARATORS = re.compile(r"[、,，;；\n]+")
@@ -579,11 +580,6 @@ def visible_revisions(user) -> models.QuerySet[PlanRevision]:
     """Revisions a user may read: NDC all, everyone else the approved ones."""
     revisions = PlanRevision.objects.select_related("base", "program", "proposed_by", "decided_by")
     return revisions if is_ndc(user) else revisions.filter(status=RevisionStatus.APPROVED)
-
-
-def programs_visible_to(user) -> models.QuerySet[plan.Program]:
-    """Program rows a user may open: those in force, plus drafts and rejected proposals for NDC."""
-    return plan.Program.objects.all() if is_ndc(user) else programs_in_force()
 
 
 __all__ = [

@@ -19,12 +19,14 @@ from sixcore.core.uploads import UploadRefused, check_upload
 from sixcore.plan import models as plan
 from sixcore.plan.datafiles import DataError
 from sixcore.plan.export import export_program
+from sixcore.plan.models import programs_in_force
+from sixcore.plan.policy import programs_visible_to
 
 from . import services
 from .diff import diff_exports
 from .forms import AddKpiForm, BudgetForm, DecisionForm, DraftForm, KpiForm, UploadForm, WorkItemForm
 from .history import target_chart, target_history
-from .models import InvalidTransition, PlanRevision, programs_in_force
+from .models import InvalidTransition, PlanRevision
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -34,7 +36,7 @@ def _revision(request: HttpRequest, number: int) -> PlanRevision:
 
 
 def _program(request: HttpRequest, number: int) -> plan.Program:
-    return get_object_or_404(services.programs_visible_to(request.user), revision=number)
+    return get_object_or_404(programs_visible_to(request.user), revision=number)
 
 
 def _ndc(request: HttpRequest) -> None:
@@ -277,7 +279,7 @@ def diff_view(request: HttpRequest, a: int, b: int) -> HttpResponse:
             "new": new,
             "reasons": reasons,
             "changes": diff_exports(export_program(old), export_program(new)),
-            "programs": services.programs_visible_to(request.user).order_by("revision"),
+            "programs": programs_visible_to(request.user).order_by("revision"),
         },
     )
 

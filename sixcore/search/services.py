@@ -23,12 +23,12 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from sixcore.accounts.policy import submission_policy
 from sixcore.coordination.models import CoordinationIssue
 from sixcore.coordination.policy import coordination_policy
 from sixcore.plan import models as plan
+from sixcore.plan.models import programs_in_force
 from sixcore.progress.models import MeasureReport, Submission
-from sixcore.revisions.models import programs_in_force
+from sixcore.progress.policy import submission_policy
 
 from . import fts
 

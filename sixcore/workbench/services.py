@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, QuerySet
 
 from sixcore.accounts.choices import Role
-from sixcore.accounts.policy import agency_scope, is_ndc, led_industry_ids, submission_policy
+from sixcore.accounts.policy import agency_scope, is_ndc
 from sixcore.coordination.choices import IssueStatus
 from sixcore.coordination.models import CoordinationIssue
 from sixcore.coordination.policy import coordination_policy
@@ -21,9 +21,11 @@ from sixcore.fieldwork.models import FieldVerification
 from sixcore.fieldwork.policy import fieldwork_policy
 from sixcore.followups.models import FollowUp
 from sixcore.followups.services import DUE_WITHIN, due_follow_ups
+from sixcore.plan.policy import led_industry_ids
 from sixcore.progress.choices import PeriodState, SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 from sixcore.progress.periods import period_states
+from sixcore.progress.policy import submission_policy
 
 RED_LIGHTS_SHOWN = 10
 VISIT_SOON = timedelta(days=14)  # a planned field verification this close is listed to prepare

@@ -51,7 +51,7 @@ def kpi_history(
     queries. Returns None when the KPI does not exist in any revision.
     """
     periods = list(ReportingPeriod.objects.all())
-    from sixcore.revisions.models import programs_in_force
+    from sixcore.plan.models import programs_in_force
 
     # Drafts and rejected proposals never applied to any period.
     programs = list(programs_in_force().order_by("revision"))

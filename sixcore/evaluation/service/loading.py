@@ -19,7 +19,6 @@ from django.db.models import Count, Q, QuerySet
 
 from sixcore.accounts.choices import AgencyKind
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
 from sixcore.plan import models as plan
 from sixcore.progress.choices import BudgetUnit, SubmissionStatus
 from sixcore.progress.models import (
@@ -30,6 +29,7 @@ from sixcore.progress.models import (
     Submission,
     WorkItemReport,
 )
+from sixcore.progress.policy import submission_policy
 
 from .. import rules
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.roc import RocDateError, format_roc_date
 from sixcore.plan import models as plan
 from sixcore.progress.models import ReportingPeriod, Submission
+from sixcore.progress.policy import submission_policy
 
 from .. import explain, read
 from ..rules import Light

@@ -18,13 +18,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sixcore.accounts.policy import submission_policy
 from sixcore.api import errors
 from sixcore.api.pagination import BoundedLimitOffsetPagination
 from sixcore.api.views import NulSafeLookupMixin
 from sixcore.progress.api.errors import CycleErrorsMixin
 from sixcore.progress.clock import today
 from sixcore.progress.models import Submission
+from sixcore.progress.policy import submission_policy
 
 from .. import services
 from ..choices import FollowUpSource, FollowUpStatus

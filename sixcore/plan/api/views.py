@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from sixcore.api import errors
 from sixcore.api.pagination import BoundedLimitOffsetPagination
 from sixcore.api.views import NulSafeLookupMixin
-from sixcore.revisions.models import programs_in_force
+from sixcore.plan.models import programs_in_force
 
 from .. import models as plan
 from . import filters

@@ -1,6 +1,6 @@
 """Query filters of the quarterly cycle's lists, by natural codes (``?industry=1&period=111Q2``).
 
-They narrow what the caller may see; what that is, is decided by accounts/policy.py.
+They narrow what the caller may see; what that is, is decided by progress/policy.py.
 """
 
 from __future__ import annotations

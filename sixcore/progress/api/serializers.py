@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.roc import RocDateError
 from sixcore.plan import models as plan
 from sixcore.plan.api.serializers import month
@@ -24,6 +23,7 @@ from .. import models as progress
 from .. import workflow
 from ..choices import PeriodState, SubmissionStatus, WorkItemStatus
 from ..periods import period_state
+from ..policy import submission_policy
 from ..services import LINE_FIELDS, program_in_force
 
 
@@ -170,7 +170,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class SubmissionPermissionsSerializer(serializers.Serializer):
-    """What the caller may do with the submission now (from accounts/policy.py)."""
+    """What the caller may do with the submission now (from progress/policy.py)."""
 
     edit = serializers.BooleanField()
     submit = serializers.BooleanField()

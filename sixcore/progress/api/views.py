@@ -1,7 +1,7 @@
 """The quarterly cycle's API: periods, submissions and KPI actuals, read and written within the caller's
 scope.
 
-Views are thin. Who may see and do what is asked of ``accounts/policy.submission_policy``; lines are
+Views are thin. Who may see and do what is asked of ``progress/policy.submission_policy``; lines are
 written by ``progress/services.save_lines`` and steps taken by ``progress/workflow``; the domain
 exceptions become HTTP statuses in :class:`~sixcore.progress.api.errors.CycleErrorsMixin`. Each write
 runs in one transaction, so a request that fails leaves nothing behind.
@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import EDITOR_ROLES, agency_scope, submission_policy
+from sixcore.accounts.policy import EDITOR_ROLES, agency_scope
 from sixcore.api import errors
 from sixcore.api.pagination import BoundedLimitOffsetPagination
 from sixcore.core.roc import RocDateError, parse_quarter
@@ -38,6 +38,7 @@ from .. import models as progress
 from .. import workflow
 from ..choices import SubmissionStatus
 from ..periods import period_states, period_writable
+from ..policy import submission_policy
 from ..services import ConflictError, save_lines
 from . import filters
 from . import serializers as s

@@ -20,12 +20,12 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sixcore.accounts.models import Agency
-from sixcore.accounts.policy import submission_policy
 from sixcore.core.opendocument import workbook_to_ods
 from sixcore.core.roc import format_roc_month
 
 from ..choices import BudgetUnit
 from ..models import ReportingPeriod, Submission
+from ..policy import submission_policy
 from ..workflow import planned_percent
 from .layout import (
     DEMO_MARK,

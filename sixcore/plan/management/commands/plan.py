@@ -15,8 +15,7 @@ from sixcore.plan.audit import CHECKS, audit_program
 from sixcore.plan.datafiles import DataError, read_plan_files
 from sixcore.plan.export import export_program
 from sixcore.plan.loader import load_program
-from sixcore.plan.models import Program
-from sixcore.revisions.models import programs_in_force
+from sixcore.plan.models import Program, programs_in_force
 
 
 def dumps(data: Any) -> str:

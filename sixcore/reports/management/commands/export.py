@@ -28,8 +28,7 @@ class Command(ChangeLoggedCommand):
         parser.add_argument("--include-unpublished", action="store_true", help="drafts too (NDC use)")
 
     def handle(self, *args, dataset, fmt, period, revision, output, include_unpublished, **options):
-        from sixcore.plan.models import Program
-        from sixcore.revisions.models import programs_in_force
+        from sixcore.plan.models import Program, programs_in_force
 
         the_period = None
         if period:
