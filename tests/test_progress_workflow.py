@@ -280,7 +280,7 @@ def _former_save_lines(submission, changes) -> None:
     """What save_lines did before it was batched: ORM lines, one UPDATE and snapshot per line, then
     record_updates. Kept here as the reference for the change log's content."""
     from sixcore.core.changelog import record_updates, snapshot
-    from sixcore.progress.services import LINE_FIELDS
+    from sixcore.progress.values import LINE_FIELDS
 
     locked = Submission.objects.select_related("period", "agency").get(pk=submission.pk)
     lines = {

@@ -22,7 +22,7 @@ from sixcore.core.roc import RocDateError, format_roc_date
 
 from .choices import BudgetUnit, WorkItemStatus
 from .labels import field_label, line_label
-from .services import LINE_FIELDS
+from .values import LINE_FIELDS
 
 SEPARATOR = "|"
 CHOOSE = "choose"  # ``choose|<field name>`` = mine / theirs, after a conflict

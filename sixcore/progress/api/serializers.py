@@ -24,7 +24,8 @@ from .. import workflow
 from ..choices import PeriodState, SubmissionStatus, WorkItemStatus
 from ..periods import period_state
 from ..policy import submission_policy
-from ..services import LINE_FIELDS, program_in_force
+from ..services import program_in_force
+from ..values import LINE_FIELDS
 
 
 def _number(**kwargs: Any) -> serializers.DecimalField:
