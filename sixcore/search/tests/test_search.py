@@ -4,11 +4,11 @@ like every other view — never another agency's draft."""
 from __future__ import annotations
 
 import pytest
-from factories import editor, ndc_reviewer, open_period
 
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import MeasureReport, Submission
 from sixcore.search.highlight import excerpt
+from tests.factories import editor, ndc_reviewer, open_period
 
 PHRASE = "風場海纜鋪設延宕檢討"
 
