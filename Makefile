@@ -41,7 +41,7 @@ $(MO): sixcore/locale/zh_Hant/LC_MESSAGES/django.po
 
 ## Refresh django.po from the code; then translate every new or fuzzy entry (tests/test_ui_terms.py fails on fuzzy)
 makemessages: install
-	cd sixcore && ../$(BIN)/sixcore makemessages -l zh_Hant --no-obsolete --add-location file
+	cd sixcore && ../$(BIN)/sixcore makemessages -l zh_Hant --no-obsolete --add-location file --ignore '*/tests/*'
 
 lint: install
 	$(BIN)/ruff check .

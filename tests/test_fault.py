@@ -17,7 +17,8 @@ from datetime import date
 
 import pytest
 import requests
-from live_servers import AppServer, clone_database, request_id, server_env, token_session
+
+from tests.live_servers import AppServer, clone_database, request_id, server_env, token_session
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +53,11 @@ def fingerprint() -> dict[str, tuple[int, str]]:
 
 @pytest.mark.django_db
 def test_killed_mid_write_leaves_last_committed_state(live, tmp_path):
-    from factories import editor
     from rest_framework.authtoken.models import Token
 
     from sixcore.progress.models import CycleSettings, KPIReport, ReportingPeriod, Submission
     from sixcore.progress.services import ensure_submissions
+    from tests.factories import editor
 
     with live.orm():
         cycle = CycleSettings.get()

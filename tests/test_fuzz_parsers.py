@@ -1,6 +1,6 @@
 """Fuzzing the parsers with Hypothesis (issue #9): no exception other than our own validation errors.
 
-tests/test_targets.py and tests/test_roc.py already feed arbitrary text (``st.text()``) to the target
+sixcore/plan/tests/test_targets.py and sixcore/core/tests/test_roc.py already feed arbitrary text (``st.text()``) to the target
 and ROC parsers; arbitrary text almost never looks like a target or a date, so here the texts are built
 from the parsers' own vocabulary (numbers in every notation, measure words, qualifiers, dates, markup),
 where the edge cases are. The import readers get arbitrary bytes, zip archives with arbitrary parts,

@@ -9,7 +9,7 @@ the refusals are about the file, not the request.
 Formulas in a CSV (cells starting with ``=``, ``+``, ``-``, ``@``) are *refused*, not neutralised: every
 column of an observation import is a registered code, a date or a number, so a formula can never be a
 valid cell and no text from the file is stored. (Free text typed in the Excel workbook is kept as text
-and neutralised on every export instead — tests/test_excel.py, sixcore/evaluation/export.py.)
+and neutralised on every export instead — sixcore/progress/tests/test_excel.py, sixcore/evaluation/export.py.)
 """
 
 from __future__ import annotations

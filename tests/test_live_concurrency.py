@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 import requests
-from live_servers import AppServer, clone_database, request_id, server_env, token_session
+
+from tests.live_servers import AppServer, clone_database, request_id, server_env, token_session
 
 CLIENTS = 50
 SUBMISSIONS = 4
@@ -72,12 +73,12 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def _setup(database) -> tuple[list[Line], list[str], dict[int, int]]:
     """Open 111Q2, pick submissions with several KPI lines, create editors with API tokens."""
-    from factories import editor
     from rest_framework.authtoken.models import Token
 
     from sixcore.accounts.choices import Role
     from sixcore.progress.models import CycleSettings, KPIReport, MeasureReport, ReportingPeriod, Submission
     from sixcore.progress.services import ensure_submissions
+    from tests.factories import editor
 
     with database.orm():
         settings = CycleSettings.get()

@@ -406,7 +406,7 @@ WEB: dict[str, Check] = {
         get=among({"viewer", "editor", "reviewer", "admin"}, 200, 403, anonymous="login"),
         write=among(SIGNED_IN, 405, 405, anonymous="login"),
     ),
-    # Upload: editor roles; the file decides which submissions it writes (tests/test_excel.py checks that
+    # Upload: editor roles; the file decides which submissions it writes (sixcore/progress/tests/test_excel.py checks that
     # a workbook of another agency is refused). An empty form is refused without a write.
     "progress:excel_upload": Check(
         get=among(EDITOR_ROLES, 200, 403, anonymous="login"),
@@ -483,9 +483,9 @@ WEB: dict[str, Check] = {
     "reports:annual": Check(
         kwargs=lambda w: {"year": "110", "fmt": "xlsx"}, get=among(NDC, 200, 403), write=outcomes(405)
     ),
-    # Site search: public, each hit scoped by the policies (tests/test_search.py).
+    # Site search: public, each hit scoped by the policies (sixcore/search/tests/test_search.py).
     "search:search": Check(get=PUBLIC, write=outcomes(405)),
-    # The to-do home: every signed-in user (its items are scoped; tests/test_workbench.py).
+    # The to-do home: every signed-in user (its items are scoped; sixcore/workbench/tests/test_workbench.py).
     "workbench:home": Check(get=SIGNED_IN_ONLY, write=among(SIGNED_IN, 405, 405, anonymous="login")),
     "reports:export": Check(
         kwargs=lambda w: {"dataset": "submissions", "fmt": "json"}, get=PUBLIC, write=outcomes(405)

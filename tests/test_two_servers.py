@@ -20,7 +20,8 @@ import pytest
 import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
-from live_servers import (
+
+from tests.live_servers import (
     AppServer,
     TaskWorker,
     clone_database,

@@ -1,7 +1,7 @@
 """The monitored items as the program document states them (chapter 六、民生及戰備產業, KPIs 6.1–6.10).
 
 Every item and every minimum carries the seed line it comes from (``/work/shared/seed/000_…txt``;
-tests/test_supplies_rules.py checks the quoted words are on those lines). Where the document leaves a
+sixcore/supplies/tests/test_supplies_rules.py checks the quoted words are on those lines). Where the document leaves a
 parameter open (how often sand and gravel or PPE are reported, the price-warning threshold, the
 trailing window), the choice is marked ``assumed`` in ``notes`` and is editable in the registry.
 

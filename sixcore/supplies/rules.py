@@ -2,7 +2,7 @@
 
 No ORM and no HTTP in here: plain dates and Decimals in, plain values out, so the web pages, the API,
 the ``sixcore supplies`` command and the benchmark all judge an item the same way, and the rules can
-be property-tested on their own (tests/test_supplies_rules.py).
+be property-tested on their own (sixcore/supplies/tests/test_supplies_rules.py).
 
 Conventions
 - An observation's flows (production, imports, consumption) are the amounts *since the reporter's

@@ -1,7 +1,7 @@
 """Browser tests: Playwright driving Debian's chromium (never a downloaded browser) against live_server.
 
 live_server needs a transactional database, which is emptied after each test; these tests therefore
-rebuild what they need and run after every other test (see tests/conftest.py).
+rebuild what they need and run after every other test (see the root conftest.py).
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from factories import editor, ndc_admin, open_period, viewer
 from openpyxl import load_workbook
 
 from sixcore.accounts.models import Agency
 from sixcore.progress import excel
 from sixcore.progress.models import KPIReport, MeasureReport, Submission, WorkItemReport
 from sixcore.progress.services import save_lines
+from tests.factories import editor, ndc_admin, open_period, viewer
 
 pytestmark = pytest.mark.django_db
 

@@ -143,7 +143,7 @@ def test_every_message_has_a_translation():
     import re
     from pathlib import Path
 
-    po = Path(__file__).resolve().parents[1] / "sixcore" / "locale" / "zh_Hant" / "LC_MESSAGES" / "django.po"
+    po = Path(__file__).resolve().parents[3] / "sixcore" / "locale" / "zh_Hant" / "LC_MESSAGES" / "django.po"
     entries = re.findall(
         r'msgid ((?:"[^"\n]*"\n)+)msgstr ((?:"[^"\n]*"\n?)+)', po.read_text(encoding="utf-8")
     )

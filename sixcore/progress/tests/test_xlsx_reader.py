@@ -7,7 +7,6 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
-from factories import editor, open_period
 from openpyxl import load_workbook
 
 from sixcore.accounts.models import Agency
@@ -15,6 +14,7 @@ from sixcore.core.models import ObjectChange
 from sixcore.progress import excel
 from sixcore.progress.models import Submission, WorkItemReport
 from sixcore.progress.xlsx_reader import TooManyRows, XlsxError, column_index, read_sheets
+from tests.factories import editor, open_period
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

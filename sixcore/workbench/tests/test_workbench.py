@@ -1,7 +1,7 @@
 """The 待辦事項 home (issue #17 item 2): each role sees its work, scoped by the permission policies
 (an agency never sees another agency's drafts), in a number of queries that does not grow with the
 number of submissions. Statuses are set directly: these tests are about what the page lists, not about
-the workflow's rules (tests/test_progress_workflow.py)."""
+the workflow's rules (sixcore/progress/tests/test_progress_workflow.py)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from sixcore.accounts.models import Agency
 from sixcore.fieldwork import workflow
 from sixcore.fieldwork.demo import _png
 from sixcore.fieldwork.models import Evidence, FieldVerification, Recommendation
+from sixcore.fieldwork.tests.test_fieldwork import complete, make_world, plan, recommend
 from tests.factories import editor, ndc_admin, ndc_reviewer, viewer
-from tests.test_fieldwork import complete, make_world, plan, recommend
 
 pytestmark = pytest.mark.django_db
 

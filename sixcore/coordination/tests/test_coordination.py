@@ -65,7 +65,7 @@ def case(program):
 def test_the_lifecycle_is_audited(case):
     decision, issue = case["own"], case["issue"]
     # The decision's tracking is its follow-up item (the owner answers it in its quarterly report:
-    # tests/test_followups.py); closing and reopening are the item's rulings.
+    # sixcore/followups/tests/test_followups.py); closing and reopening are the item's rulings.
     decision.close(ndc_admin(), "計畫已核定")
     assert decision.status == DecisionStatus.CLOSED and decision.closed_by.username == "ndc"
     with pytest.raises(InvalidTransition):

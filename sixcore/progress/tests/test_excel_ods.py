@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from test_excel import edit, filled, first_lines, login, versions, wkey
 
 from sixcore.core.uploads import UploadRefused, check_content
 from sixcore.progress import excel
 from sixcore.progress.models import KPIReport, MeasureReport
+from sixcore.progress.tests.test_excel import edit, filled, first_lines, login, versions, wkey
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def open_111q2(monkeypatch):
 
 @pytest.fixture
 def period():
-    from factories import open_period
+    from tests.factories import open_period
 
     return open_period("111Q2")
 
@@ -46,7 +46,7 @@ def moea():
 
 @pytest.fixture
 def moea_editor():
-    from factories import editor
+    from tests.factories import editor
 
     return editor("moea")
 

@@ -23,7 +23,6 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from live_servers import clone_database, is_postgres
 
 from sixcore.evaluation import read, store
 from sixcore.evaluation.models import ResultView, StoredResult
@@ -32,6 +31,7 @@ from sixcore.progress.models import BudgetReport, KPIReport, ReportingPeriod, Su
 from sixcore.progress.services import save_lines
 from sixcore.progress.signals import batch
 from tests.factories import editor, ndc_admin, ndc_reviewer, open_period
+from tests.live_servers import clone_database, is_postgres
 
 OPEN_DAY = {"111Q2": date(2022, 7, 5), "113Q2": date(2024, 7, 5), "113Q3": date(2024, 10, 5)}
 

@@ -20,7 +20,7 @@ from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import KPIReport, ReportingPeriod, Submission
 from tests.factories import editor, ndc_reviewer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from portfolio import build_portfolio, generate_reports  # noqa: E402
 
 PAGES = [

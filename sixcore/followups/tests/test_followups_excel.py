@@ -8,8 +8,6 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from test_excel import column, edit, login, row_of
-from test_excel_ods import libreoffice
 
 from sixcore.accounts.models import Agency
 from sixcore.followups import services
@@ -17,6 +15,8 @@ from sixcore.followups.choices import FollowUpSource
 from sixcore.plan.models import Industry
 from sixcore.progress import excel, workflow
 from sixcore.progress.models import Submission
+from sixcore.progress.tests.test_excel import column, edit, login, row_of
+from sixcore.progress.tests.test_excel_ods import libreoffice
 from tests.factories import editor, ndc_reviewer, open_period
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,12 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from factories import editor, ndc_reviewer, open_period
 
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import MeasureReport, Submission
 from sixcore.search import fts
 from sixcore.search.highlight import excerpt
+from tests.factories import editor, ndc_reviewer, open_period
 
 PHRASE = "風場海纜鋪設延宕檢討"
 

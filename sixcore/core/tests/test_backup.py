@@ -25,9 +25,9 @@ import pytest
 from django.core import serializers
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
-from live_servers import ROOT, empty_database, server_env
 
 from sixcore.core import backup
+from tests.live_servers import ROOT, empty_database, server_env
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + "示範資料 evidence".encode()
 

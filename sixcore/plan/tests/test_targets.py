@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sixcore.plan.targets import KINDS, QuantifiedTarget, Quantity, parse_target
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_cbe2ebe5cd6892fc.txt"
+SEED = Path(__file__).resolve().parents[4] / "shared" / "seed" / "000_cbe2ebe5cd6892fc.txt"
 
 D = Decimal
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real program, loaded once per test session from the data files."""
+"""Shared fixtures of every test (tests/ and each app's sixcore/<app>/tests/): the real program, loaded
+once per test session from the data files. At the repository root so that pytest finds it for both."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parent
 SEED = REPO.parent / "shared" / "seed" / "000_cbe2ebe5cd6892fc.txt"
 
 

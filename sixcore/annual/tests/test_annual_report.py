@@ -27,8 +27,8 @@ from sixcore.reports.annual.structure import (
     UnitPage,
 )
 from sixcore.reports.layout import Heading, Table
+from sixcore.reports.tests.test_reports import assert_tagged_pdf
 from tests.factories import editor, industry_lead, ndc_admin
-from tests.test_reports import assert_tagged_pdf
 
 pytestmark = pytest.mark.django_db
 

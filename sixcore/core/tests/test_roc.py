@@ -25,7 +25,7 @@ from sixcore.core.roc import (
     roc_to_gregorian,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_cbe2ebe5cd6892fc.txt"
+SEED = Path(__file__).resolve().parents[4] / "shared" / "seed" / "000_cbe2ebe5cd6892fc.txt"
 
 
 # --- years --------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from sixcore.annual import setup
 from sixcore.annual.models import AnnualEvaluation
+from sixcore.annual.tests.test_annual_workflow import INITIAL_DAY, YEAR, to_initial
 from tests.factories import UserFactory, open_period
-from tests.test_annual_workflow import INITIAL_DAY, YEAR, to_initial
 
 pytestmark = pytest.mark.django_db
 
