@@ -21,7 +21,8 @@ from datetime import date
 
 import pytest
 import requests
-from live_servers import (
+
+from tests.live_servers import (
     AppServer,
     clone_database,
     login,
