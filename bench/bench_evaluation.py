@@ -1,20 +1,19 @@
-"""Benchmark: the evaluation of every period of a portfolio, against DuckDB computing the lights and
-roll-ups from the same rows.
+"""Benchmark: the evaluation of every period of a portfolio, against DuckDB computing the same outputs
+(lights, roll-ups, schedule lag, budget execution) from the same rows.
 
 For each scale (1 = the seed program; N = ``bench/portfolio.py``'s N× synthetic portfolio) a fresh
 database (SQLite, or the PostgreSQL one named by ``--database-url``, recreated) gets the program and
 seeded reports for all 16 periods.  Then, interleaved run by run (``--repeat``, default 5; medians):
 
 * ours: the full rebuild of the stored evaluation (``evaluate --rebuild`` from an empty store): the
-  16 periods in both views (published, working) through ``service.evaluate_period`` -- the one audited
-  rules path (KPI lights, forecasts, work items, budget, early warning, flags) -- and written;
-* DuckDB: the same rows (annual targets of the revision in force, KPI report lines with the agency
-  rank that decides which actual counts, the groups of the roll-ups) exported to Parquet beforehand
-  (not timed), and two SQL queries, the lights and the roll-ups of the 16 periods (timed: a fresh
-  connection each, reading the Parquet files, the query and fetching its rows into Python);
-* checks (the run fails when they do not hold): DuckDB gives the same light as ours for every KPI and
-  period, and the same light counts and average achievement for every roll-up group (ours read back
-  from the stored working view, the one computed from every line as DuckDB does);
+  16 periods in both views (published, working), judged by ``service.evaluate_loaded`` -- the one
+  audited rules path (KPI lights, forecasts, work items, budget, early warning, flags) -- and written;
+* DuckDB (``evaluation_reference.py``): the same rows exported to Parquet beforehand (not timed), and
+  four SQL queries computing, in both views, the KPI lights, the roll-ups, the work items' schedule lag
+  and light, and the measures' budget execution and light (timed: a fresh connection each, reading the
+  Parquet files, the query and fetching its rows into Python);
+* checks (the run fails when they do not hold): every one of those outputs equals DuckDB's, ours read
+  back from the stored rows of both views;
 * incremental: one saved KPI line of 112Q3 (``save_lines``, whose refresh of the stored working view
   runs in its transaction) and the refresh alone, medians; then ``store.check`` finds no difference.
 
@@ -24,7 +23,7 @@ DuckDB uses several), with the load average.  ``--json PATH`` writes the rows of
 (``bench/run_all.py``); with ``--scales`` also how our time grows with N against linear growth.
 
     python bench/bench_evaluation.py --scales 1,10 [--json rows.json]
-    python bench/bench_evaluation.py --scale 100 --repeat 1
+    python bench/bench_evaluation.py --scale 100 --repeat 1 --no-incremental
     python bench/bench_evaluation.py --scales 1 --database-url postgres://postgres@127.0.0.1:5432/bench_eval
 
 Each scale runs in its own process (``--scale N``).
