@@ -17,7 +17,7 @@ seeded reports for all 16 periods.  Then, interleaved run by run (``--repeat``, 
 * incremental: one saved KPI line of 112Q3 (``save_lines``, whose refresh of the stored working view
   runs in its transaction) and the refresh alone, medians; then ``store.check`` finds no difference.
 
-Ours does more than DuckDB (the words, work items, budget, risks, flags): the ratio is an upper bound
+Ours does more than DuckDB (reasons as text, forecasts, early warning, flags): the ratio is an upper bound
 of the cost of the rules themselves.  Wall and CPU time are printed for both sides (CPU of all threads:
 DuckDB uses several), with the load average.  ``--json PATH`` writes the rows of the suite's format
 (``bench/run_all.py``); with ``--scales`` also how our time grows with N against linear growth.
