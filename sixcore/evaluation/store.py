@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -78,9 +78,22 @@ def _decoders(cls: type) -> dict[str, Any]:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_EXACT = frozenset(_SCALARS)  # exact types only: Light and RiskTier are str subclasses
 
 
 def _plain(value: Any) -> Any:
+    # The common exact types first (a rebuild encodes millions of values), then the general case.
+    kind = type(value)
+    if kind in _EXACT:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
     if isinstance(value, _SCALARS) and not isinstance(value, rules.Light | rules.RiskTier):
         return value
     if isinstance(value, Decimal):
@@ -120,35 +133,36 @@ def decode(kind: str, data: dict[str, Any], *, is_demo: bool = False, group: str
 # --- rows of an evaluation
 
 
-def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) -> list[StoredResult]:
-    """The stored rows of a (possibly partial) evaluation."""
-
-    def row(kind, group, key, result, light="", demo=False):
-        return StoredResult(
-            period=period,
-            view=view,
-            kind=kind,
-            group=group,
-            key=key,
-            light=str(light),
-            is_demo=demo,
-            data=encode(result),
+def row_values(evaluation: service.Evaluation) -> Iterator[tuple[str, str, str, str, bool, dict]]:
+    """``(kind, group, key, light, is_demo, data)`` of each result of a (possibly partial) evaluation."""
+    for k in evaluation.kpis:
+        yield ResultKind.KPI, MEASURE + k.measure, f"{k.measure}/{k.key}", str(k.light), k._demo, encode(k)
+    for w in evaluation.work_items:
+        yield (
+            ResultKind.WORK_ITEM,
+            SCHEDULE + w.schedule,
+            f"{w.schedule}/{w.code}",
+            str(w.light),
+            w._demo,
+            encode(w),
         )
-
-    rows = [
-        row(ResultKind.KPI, MEASURE + k.measure, f"{k.measure}/{k.key}", k, k.light, k._demo)
-        for k in evaluation.kpis
-    ]
-    rows += [
-        row(ResultKind.WORK_ITEM, SCHEDULE + w.schedule, f"{w.schedule}/{w.code}", w, w.light, w._demo)
-        for w in evaluation.work_items
-    ]
-    rows += [row(ResultKind.BUDGET, MEASURE + b.key, b.key, b, b.light, b._demo) for b in evaluation.budget]
-    rows += [row(ResultKind.RISK, MEASURE + r.measure, r.measure, r, r.tier) for r in evaluation.risks]
+    for b in evaluation.budget:
+        yield ResultKind.BUDGET, MEASURE + b.key, b.key, str(b.light), b._demo, encode(b)
+    for r in evaluation.risks:
+        yield ResultKind.RISK, MEASURE + r.measure, r.measure, str(r.tier), False, encode(r)
     for f in evaluation.flags:
         group = (SCHEDULE if f.kind == "work_item" else MEASURE) + f._group
-        rows.append(row(ResultKind.FLAG, group, f"{group}|{f.ref}|{f.code}|{f._sort[-1]}", f))
-    return rows
+        yield ResultKind.FLAG, group, f"{group}|{f.ref}|{f.code}|{f._sort[-1]}", "", False, encode(f)
+
+
+def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) -> list[StoredResult]:
+    """The stored rows of a (possibly partial) evaluation."""
+    return [
+        StoredResult(
+            period=period, view=view, kind=kind, group=group, key=key, light=light, is_demo=demo, data=data
+        )
+        for kind, group, key, light, demo, data in row_values(evaluation)
+    ]
 
 
 def _evaluate(period: ReportingPeriod, view: str, measures=None, schedules=None) -> service.Evaluation:
@@ -236,30 +250,83 @@ def refresh(
 def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> int:
     """Recompute the whole evaluation of ``periods`` (default every period), both views, from the
     inputs; returns the number of rows written (rows already equal are left alone).
-    ``progress(done, total)`` is called per step."""
+    ``progress(done, total)`` is called per period and view.
+
+    The inputs of all the periods are read at once (``service.PeriodBatch``: a fixed number of
+    queries) and each period is judged by the same function as ``evaluate_period``; a period whose
+    two views have the same inputs is judged once.  Into an empty store the rows are inserted in
+    large batches (``_Writer``); otherwise each period and view is compared with what is stored."""
     periods = list(ReportingPeriod.objects.all() if periods is None else periods)
-    steps = [(p, view) for p in periods for view in ResultView.values]
-    written = 0
-    with transaction.atomic():
+    total, done, written = 2 * len(periods), 0, 0
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         _lock(None)
         alike = _views_alike(periods)
-        previous: tuple[int, list[StoredResult]] | None = None
-        for done, (p, view) in enumerate(steps, 1):
-            if previous is not None and previous[0] == p.pk and p.pk in alike:
-                rows = [_in_view(row, view) for row in previous[1]]  # the same inputs, the same results
-            else:
-                try:
-                    rows = rows_of(_evaluate(p, view), p, view)
-                except Program.DoesNotExist:
-                    rows = []
-            previous = (p.pk, rows)
-            RefreshLock.objects.bulk_create(
-                [RefreshLock(name=n) for n in sorted({r.group for r in rows})], ignore_conflicts=True
+        writer = _Writer(fresh=not StoredResult.objects.filter(period__in=periods).exists())
+        batch = service.PeriodBatch()
+        thresholds = explain.thresholds_in_force()
+        published = [p for p in periods if p.pk not in alike]
+        for view, chosen in ((ResultView.WORKING, periods), (ResultView.PUBLISHED, published)):
+            evaluated = batch.evaluate(
+                chosen, published_only=view == ResultView.PUBLISHED, thresholds=thresholds
             )
-            written += _sync(p, view, rows, None)
-            if progress:
-                progress(done, len(steps))
+            for p, evaluation in evaluated:
+                values = list(row_values(evaluation)) if evaluation is not None else []
+                views = [view]
+                if view == ResultView.WORKING and p.pk in alike:  # the same inputs, the same results
+                    views.append(ResultView.PUBLISHED)
+                for each in views:
+                    written += writer.write(p, each, values)
+                    done += 1
+                    if progress:
+                        progress(done, total)
+        writer.flush()
     return written
+
+
+class _Writer:
+    """Writes a rebuild's rows: into an empty store (``fresh``) with no comparison, ``BATCH`` rows per
+    ``bulk_create`` call; otherwise each period and view through ``_sync``.  The groups' lock rows
+    at the end, in one statement."""
+
+    BATCH = 5000
+
+    def __init__(self, fresh: bool) -> None:
+        self.fresh = fresh
+        self.pending: list[StoredResult] = []
+        self.groups: set[str] = set()
+
+    def write(self, period: ReportingPeriod, view: str, values: list[tuple]) -> int:
+        self.groups.update(v[1] for v in values)
+        rows = [
+            StoredResult(
+                period_id=period.pk,
+                view=view,
+                kind=kind,
+                group=group,
+                key=key,
+                light=light,
+                is_demo=demo,
+                data=data,
+            )
+            for kind, group, key, light, demo, data in values
+        ]
+        if not self.fresh:
+            return _sync(period, view, rows, None)
+        self.pending += rows
+        if len(self.pending) >= self.BATCH:
+            self._insert()
+        return len(rows)
+
+    def _insert(self) -> None:
+        StoredResult.objects.bulk_create(self.pending, batch_size=self.BATCH)
+        self.pending = []
+
+    def flush(self) -> None:
+        if self.pending:
+            self._insert()
+        RefreshLock.objects.bulk_create(
+            [RefreshLock(name=n) for n in sorted(self.groups)], ignore_conflicts=True, batch_size=self.BATCH
+        )
 
 
 def _views_alike(periods: list[ReportingPeriod]) -> set[int]:

@@ -11,6 +11,7 @@ approved only); ``published_only`` → approved only; neither → every submissi
 
 from sixcore.core.roc import format_quarter
 
+from .batch import PeriodBatch
 from .history import kpi_history
 from .loading import (
     NO_TARGETS,
@@ -53,6 +54,7 @@ __all__ = [
     "FlagResult",
     "KpiResult",
     "Period",
+    "PeriodBatch",
     "RiskResult",
     "RollUpResult",
     "WorkItemResult",

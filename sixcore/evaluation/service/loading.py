@@ -286,11 +286,18 @@ def load_work_item_reports(
     """The work-item lines of the ``current`` submissions per (schedule code, item code), in agency
     order (the lead's line is picked from them).  One query; with ``schedules``, those only."""
     reports: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    lines = WorkItemReport.objects.filter(submission__in=current)
+    for r in work_item_lines(current, schedules):
+        reports[(r["work_item__schedule__code"], r["work_item__code"])].append(r)
+    return reports
+
+
+def work_item_lines(submissions: QuerySet, schedules: Iterable[str] | None = None, *extra: str) -> QuerySet:
+    """The work-item lines of ``submissions`` as values, in agency order (plus the ``extra`` fields)."""
+    lines = WorkItemReport.objects.filter(submission__in=submissions)
     if schedules is not None:
         ids = plan.WorkItem.objects.filter(schedule__code__in=sorted(schedules)).values_list("pk", flat=True)
         lines = lines.filter(work_item_id__in=list(ids))
-    for r in lines.order_by("submission__agency__order", "submission__agency_id").values(
+    return lines.order_by("submission__agency__order", "submission__agency_id").values(
         "percent",
         "status",
         "lag_reason",
@@ -300,9 +307,8 @@ def load_work_item_reports(
         "work_item__schedule__code",
         "submission__agency_id",
         "submission__is_demo",
-    ):
-        reports[(r["work_item__schedule__code"], r["work_item__code"])].append(r)
-    return reports
+        *extra,
+    )
 
 
 def load_budget_reports(
@@ -312,11 +318,19 @@ def load_budget_reports(
     a demo submission's.  One query; with ``measures``, those only."""
     by_measure: dict[str, list[dict]] = defaultdict(list)
     demo = False
-    lines = BudgetReport.objects.filter(submission__in=current)
+    for r in budget_lines(current, measures):
+        by_measure[r["measure__code"]].append(r)
+        demo = demo or r["submission__is_demo"]
+    return by_measure, demo
+
+
+def budget_lines(submissions: QuerySet, measures: Iterable[str] | None = None, *extra: str) -> QuerySet:
+    """The budget lines of ``submissions`` as values (plus the ``extra`` fields)."""
+    lines = BudgetReport.objects.filter(submission__in=submissions)
     if measures is not None:
         ids = plan.Measure.objects.filter(code__in=sorted(measures)).values_list("pk", flat=True)
         lines = lines.filter(measure_id__in=list(ids))
-    for r in lines.values(
+    return lines.values(
         "unit",
         "allocated",
         "executed",
@@ -324,10 +338,8 @@ def load_budget_reports(
         "measure__code",
         "submission__agency_id",
         "submission__is_demo",
-    ):
-        by_measure[r["measure__code"]].append(r)
-        demo = demo or r["submission__is_demo"]
-    return by_measure, demo
+        *extra,
+    )
 
 
 @dataclass

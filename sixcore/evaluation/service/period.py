@@ -10,7 +10,7 @@ reports and ``sixcore evaluate``.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -43,8 +43,8 @@ from .loading import (
     resolve_period,
     scoped_submissions,
 )
+from .rollups import ROLLUP_KINDS, RollUpResult, rollup_rows, rollups_for  # noqa: F401 (re-exported)
 
-ROLLUP_KINDS = ("industry", "strategy", "measure", "agency")
 RISK_ORDER = {rules.RiskTier.HIGH: 0, rules.RiskTier.MEDIUM: 1, rules.RiskTier.LOW: 2}
 
 
@@ -117,17 +117,6 @@ class BudgetResult:
     agencies: list[str] = field(default_factory=list)
     _demo: bool = False
     _sort: tuple = ()
-
-
-@dataclass
-class RollUpResult:
-    """A group's KPI lights and weighted achievement (``rules.roll_up``)."""
-
-    key: str
-    label: str
-    counts: dict[str, int]
-    items: int
-    weighted_achievement: Decimal | None
 
 
 @dataclass
@@ -225,10 +214,10 @@ def evaluate_period(
     dashboard costs the same at any portfolio size.  With ``measures`` and/or ``schedules``, only the
     KPIs, budget, risks and flags of those measures and the work items of those schedules (what one
     write changes: the read model refreshes them through this same path); the completeness counts
-    are then left empty.
+    are then left empty.  ``batch.evaluate_periods`` reads the inputs of many periods at once and
+    judges each through ``evaluate_loaded`` as this does.
     """
     period = resolve_period(period)
-    year, quarter = period.roc_year, period.quarter
     program = program_in_force(period)
     subset = measures is not None or schedules is not None
     if subset:
@@ -237,25 +226,51 @@ def evaluate_period(
     agencies = _Agencies()
     submissions = scoped_submissions(user, published_only=published_only)
     current = submissions.filter(period=period)
+    history, demo_now = load_kpi_history(submissions, (period.roc_year, period.quarter), measures)
+    inputs = Inputs(
+        the_plan,
+        agencies,
+        history,
+        demo_now,
+        load_work_item_reports(current, schedules) if schedules or not subset else None,
+        load_budget_reports(current, measures),
+        load_completeness(period, current) if not subset else Completeness(0, 0, {}, {}),
+    )
+    return evaluate_loaded(period, inputs, thresholds, measures)
 
-    history, demo_now = load_kpi_history(submissions, (year, quarter), measures)
 
+@dataclass
+class Inputs:
+    """What ``evaluate_loaded`` judges one period from, read by ``loading``: the revision in force,
+    the agencies, the KPI lines up to the period (later periods' lines may be there: every use
+    stops at the period), whether a demo submission reported a KPI in it, its work-item lines (None:
+    no work items asked for) and budget lines, and the completeness counts."""
+
+    plan: Any
+    agencies: _Agencies
+    history: dict
+    demo_now: bool
+    work_items: dict | None
+    budget: tuple[dict, bool]
+    completeness: Completeness
+
+
+def evaluate_loaded(
+    period: ReportingPeriod, inputs: Inputs, thresholds: Thresholds, measures: set[str] | None = None
+) -> Evaluation:
+    """The judgements of one period from its loaded ``inputs`` (no query): every rule call."""
+    year, quarter = period.roc_year, period.quarter
+    the_plan, agencies, history = inputs.plan, inputs.agencies, inputs.history
     kpis = [_evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) for k in the_plan.kpis]
-
     items = (
-        _evaluate_work_items(the_plan, agencies, current, year, quarter, thresholds, schedules)
-        if schedules or not subset
+        _evaluate_work_items(the_plan, agencies, inputs.work_items, year, quarter, thresholds)
+        if inputs.work_items is not None
         else []
     )
-    budget, budget_by_industry, demo_budget = _evaluate_budget(
-        the_plan, agencies, current, thresholds, measures
-    )
-    demo_items = any([w["_demo"] for w in items])
+    budget, budget_by_industry = _evaluate_budget(the_plan, agencies, inputs.budget[0], thresholds, measures)
     work_items = [WorkItemResult(**w) for w in items]
-
     flags = _flags(kpis, work_items, the_plan, history, year, quarter, thresholds)
     risks = _risks(kpis, budget, the_plan, history, year, quarter, thresholds)
-    completeness = load_completeness(period, current) if not subset else Completeness(0, 0, {}, {})
     agency_names = {
         a["code"]: a["name"]
         for a in agencies.rows.values()
@@ -265,7 +280,7 @@ def evaluate_period(
         period=period.code,
         roc_year=year,
         quarter=quarter,
-        revision=program.revision,
+        revision=the_plan.program.revision,
         kpis=kpis,
         work_items=work_items,
         budget=budget,
@@ -273,14 +288,14 @@ def evaluate_period(
         rollups={},
         risks=risks,
         flags=flags,
-        completeness=completeness,
+        completeness=inputs.completeness,
         industries=the_plan.industries,
         measures={
             code: {"name": m["name"], "industry": m["industry"], "strategy": m["strategy"]}
             for code, m in the_plan.measures.items()
         },
         agencies=agency_names,
-        is_demo=demo_now or demo_items or demo_budget,
+        is_demo=inputs.demo_now or any(w["_demo"] for w in items) or inputs.budget[1],
         strategies=the_plan.strategies,
     )
     evaluation.rollups = rollups_for(kpis, evaluation, thresholds)
@@ -337,10 +352,7 @@ def _evaluate_kpi(k, the_plan, agencies, history, year, quarter, thresholds) -> 
     )
 
 
-def _evaluate_work_items(
-    the_plan, agencies, current, year, quarter, thresholds, schedules=None
-) -> list[dict]:
-    reports = load_work_item_reports(current, schedules)
+def _evaluate_work_items(the_plan, agencies, reports, year, quarter, thresholds) -> list[dict]:
     year_start, year_end = date(year + 1911, 1, 1), date(year + 1911, 12, 1)
     results = []
     for w in the_plan.work_items:
@@ -396,8 +408,7 @@ def _evaluate_work_items(
     return results
 
 
-def _evaluate_budget(the_plan, agencies, current, thresholds, only=None):
-    by_measure, demo = load_budget_reports(current, only)
+def _evaluate_budget(the_plan, agencies, by_measure, thresholds, only=None):
     measures = []
     for code, info in the_plan.measures.items():
         if only is not None and code not in only:
@@ -421,7 +432,7 @@ def _evaluate_budget(the_plan, agencies, current, thresholds, only=None):
                 _sort=(info["industry"], info["order"], code),
             )
         )
-    return measures, industry_budget(measures, the_plan.industries, thresholds), demo
+    return measures, industry_budget(measures, the_plan.industries, thresholds)
 
 
 def _judged(result: rules.BudgetEvaluation) -> tuple:
@@ -540,40 +551,6 @@ def _flags(kpis, work_items, the_plan, history, year, quarter, thresholds) -> li
                 )
             )
     return flags
-
-
-def rollup_rows(kpis: Iterable[KpiResult], by: str) -> Iterable[tuple[Hashable, Light, Decimal | None, None]]:
-    """``(group, light, achievement, weight)`` rows of ``rules.roll_up`` for one grouping."""
-    if by not in ROLLUP_KINDS:
-        raise ValueError(f"by must be one of {ROLLUP_KINDS}")
-    for k in kpis:
-        groups = k.agencies if by == "agency" else [getattr(k, by)]
-        for group in groups:
-            yield group, k.light, k.achievement, None
-
-
-def rollups_for(kpis: list[KpiResult], evaluation: Evaluation, thresholds: Thresholds = DEFAULT_THRESHOLDS):
-    """Roll-ups of the KPIs by industry, strategy, measure and agency."""
-    labels = {
-        "industry": evaluation.industries,
-        "strategy": evaluation.strategies,
-        "measure": {code: m["name"] for code, m in evaluation.measures.items()},
-        "agency": evaluation.agencies,
-    }
-    result = {}
-    for by in ROLLUP_KINDS:
-        rolled = rules.roll_up(rollup_rows(kpis, by), thresholds)
-        result[by] = [
-            RollUpResult(
-                str(key),
-                labels[by].get(key, str(key)),
-                {str(light): n for light, n in r.counts.items()},
-                r.items,
-                r.weighted_achievement,
-            )
-            for key, r in rolled.items()
-        ]
-    return result
 
 
 def to_plain(value: Any) -> Any:

@@ -11,10 +11,13 @@ of writes, read by the pages without re-evaluating, consistent under concurrent 
 
 from __future__ import annotations
 
+import math
+import sys
 import threading
 from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -32,6 +35,9 @@ from sixcore.progress.services import save_lines
 from sixcore.progress.signals import batch
 from tests.factories import editor, ndc_admin, ndc_reviewer, open_period
 from tests.live_servers import clone_database, is_postgres
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from portfolio import build_portfolio, generate_reports  # noqa: E402
 
 OPEN_DAY = {"111Q2": date(2022, 7, 5), "113Q2": date(2024, 7, 5), "113Q3": date(2024, 10, 5)}
 
@@ -422,3 +428,32 @@ def test_an_approved_revision_is_in_the_stored_evaluation_from_its_quarter(progr
     assert (
         store.check([p for p in ReportingPeriod.objects.all() if (p.roc_year, p.quarter) >= (113, 2)]) == []
     )
+
+
+# --- the full rebuild: its queries do not grow with the periods nor with the portfolio
+
+
+def _rebuild_statements(periods) -> tuple[int, int, int]:
+    """(statements other than inserts, inserts, rows written) of a rebuild into an emptied store."""
+    StoredResult.objects.all().delete()
+    with CaptureQueriesContext(connection) as captured:
+        written = store.rebuild(periods)
+    inserts = sum(1 for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("INSERT"))
+    return len(captured) - inserts, inserts, written
+
+
+def test_a_rebuild_reads_everything_in_a_fixed_number_of_queries(program):
+    """One period or sixteen, the seed or a 3× portfolio: the same reads (each revision's plan, the
+    agencies, per view the KPI, work-item and budget lines of every period at once); only the
+    inserts grow with the rows, many rows to a statement.  The result equals a recomputation."""
+    periods = list(ReportingPeriod.objects.all())
+    generate_reports(periods[4:6], rebuild=False)  # 111Q1, 111Q2: drafts and approved reports
+    one = _rebuild_statements(periods[4:5])
+    every = _rebuild_statements(periods)
+    build_portfolio(3, rebuild=False)  # in force from 110Q1: every period, three times the KPIs
+    bigger = _rebuild_statements(periods)
+    assert one[0] == every[0] == bigger[0] <= 25  # 21 on SQLite
+    assert bigger[2] > 2 * every[2] > 2 * one[2] > 0
+    for _reads, inserts, rows in (one, every, bigger):
+        assert inserts <= math.ceil(rows / 100) + rows // store._Writer.BATCH + 2  # rows and lock rows
+    assert store.check(periods[4:8]) == []

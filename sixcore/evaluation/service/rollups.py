@@ -1,0 +1,62 @@
+"""Roll-ups of a period's KPI results by industry, strategy, measure and agency (``rules.roll_up``):
+used by ``evaluate_period`` and by the read model over the stored KPI rows."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .. import rules
+from ..rules import DEFAULT_THRESHOLDS, Light, Thresholds
+
+if TYPE_CHECKING:
+    from .period import Evaluation, KpiResult
+
+ROLLUP_KINDS = ("industry", "strategy", "measure", "agency")
+
+
+@dataclass
+class RollUpResult:
+    """A group's KPI lights and weighted achievement (``rules.roll_up``)."""
+
+    key: str
+    label: str
+    counts: dict[str, int]
+    items: int
+    weighted_achievement: Decimal | None
+
+
+def rollup_rows(kpis: Iterable[KpiResult], by: str) -> Iterable[tuple[Hashable, Light, Decimal | None, None]]:
+    """``(group, light, achievement, weight)`` rows of ``rules.roll_up`` for one grouping."""
+    if by not in ROLLUP_KINDS:
+        raise ValueError(f"by must be one of {ROLLUP_KINDS}")
+    for k in kpis:
+        groups = k.agencies if by == "agency" else [getattr(k, by)]
+        for group in groups:
+            yield group, k.light, k.achievement, None
+
+
+def rollups_for(kpis: list[KpiResult], evaluation: Evaluation, thresholds: Thresholds = DEFAULT_THRESHOLDS):
+    """Roll-ups of the KPIs by industry, strategy, measure and agency."""
+    labels = {
+        "industry": evaluation.industries,
+        "strategy": evaluation.strategies,
+        "measure": {code: m["name"] for code, m in evaluation.measures.items()},
+        "agency": evaluation.agencies,
+    }
+    result = {}
+    for by in ROLLUP_KINDS:
+        rolled = rules.roll_up(rollup_rows(kpis, by), thresholds)
+        result[by] = [
+            RollUpResult(
+                str(key),
+                labels[by].get(key, str(key)),
+                {str(light): n for light, n in r.counts.items()},
+                r.items,
+                r.weighted_achievement,
+            )
+            for key, r in rolled.items()
+        ]
+    return result
