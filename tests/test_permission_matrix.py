@@ -792,6 +792,8 @@ API_ROUTES: dict[str, tuple[str, ...]] = {
     "progress-submission-reopen": ("progress_submissions_reopen_create",),
     "progress-submission-return": ("progress_submissions_return_create",),
     "progress-submission-submit": ("progress_submissions_submit_create",),
+    "progress-submission-internal-review": ("progress_submissions_internal_review_create",),
+    "progress-submission-internal-return": ("progress_submissions_internal_return_create",),
     "progress-kpi-report-list": ("progress_kpi_reports_list", "progress_kpi_reports_create"),
     "follow-up-list": ("follow_ups_list",),
     "follow-up-detail": ("follow_ups_retrieve",),
@@ -891,6 +893,9 @@ API: dict[str, Check] = {
     "progress_submissions_approve_create": _transition(DRAFT_STEP | {"reviewer": 409, "admin": 409}),
     "progress_submissions_return_create": _transition(DRAFT_STEP | {"reviewer": 409, "admin": 409}),
     "progress_submissions_reopen_create": _transition(DRAFT_STEP | {"admin": 409}),
+    # 陳核: only where NDC set internal review for the agency (not in the matrix's data): 403 for all.
+    "progress_submissions_internal_review_create": _transition(DRAFT_STEP),
+    "progress_submissions_internal_return_create": _transition(DRAFT_STEP),
     # The lead unit (and NDC) consolidate submitted reports: on a draft, 409.
     "progress_submissions_consolidate_create": _transition(
         DRAFT_STEP | {"lead": 409, "reviewer": 409, "admin": 409}

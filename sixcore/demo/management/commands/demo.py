@@ -329,7 +329,11 @@ class Command(ChangeLoggedCommand):
                 }
                 continue
             goal = Decimal(str(target.get("value") or target.get("min") or 1))
-            progress = share if target.get("kind") == "per_period" or period.quarter < 4 else Decimal(1)
+            # A level (a rate or stock to hold, e.g. ≥ 24 %) is held all year, not built up by quarter.
+            if target.get("kind") == "level":
+                progress = Decimal(1)
+            else:
+                progress = share if target.get("kind") == "per_period" or period.quarter < 4 else Decimal(1)
             factor = Decimal(rng.choice([60, 80, 95, 100, 105, 120])) / 100
             lines["kpis"][f"{report.kpi.measure.code}/{report.kpi.code}"] = {
                 "value": (goal * progress * factor).quantize(Decimal("0.01")),
