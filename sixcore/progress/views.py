@@ -23,7 +23,7 @@ from sixcore.core.uploads import UploadRefused, check_upload
 from sixcore.plan.models import AnnualTarget
 
 from . import workflow
-from .choices import SubmissionStatus, WorkItemStatus
+from .choices import BudgetUnit, SubmissionStatus, WorkItemStatus
 from .clock import today
 from .extensions import report_parts, report_save_errors
 from .forms import (
@@ -176,6 +176,7 @@ def _lines_context(submission: Submission) -> dict:
         "budget_reports": budget_reports,
         "attachments": list(submission.attachments.all()),
         "work_item_statuses": WorkItemStatus.choices,
+        "budget_units": BudgetUnit.choices,
         "lines_as_of": at,
     }
 

@@ -397,6 +397,17 @@ def test_inputs_fit_figures_units_milestones_and_roc_dates(client, moea_sub):
     assert moea_sub.work_item_reports.filter(completed_on="2022-06-15").exists()
 
 
+def test_the_budget_unit_shows_its_label_and_keeps_its_stored_value(client, moea_sub, settings):
+    """The unit options read as the choices' labels (English here, to tell label from value); the
+    stored values 億元/千元 are what the form posts."""
+    settings.LANGUAGE_CODE = "en"
+    login(client, editor("moea"))
+    html = client.get(reverse("progress:submission", args=[moea_sub.pk])).content.decode()
+    assert '<option value="億元" selected>100 million NTD (億元)</option>' in html
+    assert '<option value="千元" >thousand NTD (千元)</option>' in html
+    assert ">億元<" not in html and ">千元<" not in html
+
+
 def test_a_negative_count_is_refused(client, moea_sub):
     login(client, editor("moea"))
     kpi_field, kpi_code = _kpi_field(moea_sub)
