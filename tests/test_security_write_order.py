@@ -63,6 +63,8 @@ INVALID: dict[str, Any] = {
     "progress_submissions_approve_create": lambda w: TRANSITION,
     "progress_submissions_return_create": lambda w: TRANSITION,
     "progress_submissions_reopen_create": lambda w: TRANSITION,
+    "progress_submissions_internal_review_create": lambda w: TRANSITION,
+    "progress_submissions_internal_return_create": lambda w: TRANSITION,
     "progress_submissions_lines_partial_update": lambda w: {"version": 0, "kpis": "x", "unknown": 1},
     "annual_evaluations_scores_partial_update": lambda w: {"stage": "bogus", "version": "x", "scores": "x"},
     **{
