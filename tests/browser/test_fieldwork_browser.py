@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from sixcore.evaluation import store
 from sixcore.fieldwork.demo import _png
 from sixcore.fieldwork.models import FieldVerification
 from sixcore.followups.choices import FollowUpStatus
@@ -39,6 +40,7 @@ def test_ndc_verifies_the_agency_answers_and_ndc_closes(
     ensure_submissions(q2)
     report = Submission.objects.get(period=q2, industry__code="1", agency__code="moea")
     KPIReport.objects.filter(submission=report, kpi__measure__code="1.2", kpi__code="1.2.2").update(value=1)
+    store.rebuild([q2])  # written beside the write path (which refreshes the store): what is read
     officer, reviewer = editor("moea"), ndc_reviewer()
     base = live_server.url
     page.on("dialog", lambda dialog: dialog.accept())
