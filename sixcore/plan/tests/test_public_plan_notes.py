@@ -42,7 +42,7 @@ def _staff():
 def test_ndc_and_staff_read_them_labelled_as_internal(client, program, user):
     client.force_login(user())
     html = client.get(KPI).content.decode()
-    assert NOTE in html and "資料謄錄說明（英文，內部）" in html
+    assert NOTE in html and "資料謄錄說明（英文，僅供內部參考）" in html
 
 
 @pytest.mark.parametrize("url", ["/industries/1/", "/measures/6.2/kpis/6.2.1/"])
