@@ -340,6 +340,27 @@ def make_pbkdf2_user(username: str, role: str, agency: str | None, password: str
     return user
 
 
+def open_moea_report_of_111q2() -> Any:
+    """The cycle as of 111/7/5 (111Q2 open) and moea's first 111Q2 report that has KPI lines: the report
+    the live tests write to through their servers."""
+    from datetime import date
+
+    from sixcore.progress.models import CycleSettings, ReportingPeriod, Submission
+    from sixcore.progress.services import ensure_submissions
+
+    cycle = CycleSettings.get()
+    cycle.as_of = date(2022, 7, 5)  # 111Q2 is open
+    cycle.save()
+    period = ReportingPeriod.by_code("111Q2")
+    ensure_submissions(period)
+    return (
+        Submission.objects.filter(period=period, agency__code="moea", kpi_reports__isnull=False)
+        .distinct()
+        .order_by("industry__code")
+        .first()
+    )
+
+
 def login(base_url: str, username: str, password: str) -> requests.Response:
     """Log in through the login form; the answer's session carries the cookies (``response.session``)."""
     session = requests.Session()

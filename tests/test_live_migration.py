@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import date
 
 import pytest
 import requests
@@ -27,6 +26,7 @@ from tests.live_servers import (
     clone_database,
     login,
     make_pbkdf2_user,
+    open_moea_report_of_111q2,
     server_env,
     token_session,
 )
@@ -50,21 +50,10 @@ def _setup(database):
     from rest_framework.authtoken.models import Token
 
     from sixcore.accounts.choices import Role
-    from sixcore.progress.models import CycleSettings, KPIReport, ReportingPeriod, Submission
-    from sixcore.progress.services import ensure_submissions
+    from sixcore.progress.models import KPIReport
 
     with database.orm():
-        cycle = CycleSettings.get()
-        cycle.as_of = date(2022, 7, 5)  # 111Q2 is open
-        cycle.save()
-        period = ReportingPeriod.by_code("111Q2")
-        ensure_submissions(period)
-        submission = (
-            Submission.objects.filter(period=period, agency__code="moea", kpi_reports__isnull=False)
-            .distinct()
-            .order_by("industry__code")
-            .first()
-        )
+        submission = open_moea_report_of_111q2()
         line = KPIReport.objects.filter(submission=submission).select_related("kpi__measure").first()
         make_pbkdf2_user("moea_reader", Role.AGENCY_EDITOR, "moea", PASSWORD)
         writer = make_pbkdf2_user("moea_writer", Role.AGENCY_EDITOR, "moea", PASSWORD)

@@ -12,7 +12,6 @@ import struct
 import threading
 import time
 import zlib
-from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urljoin
 
@@ -29,6 +28,7 @@ from tests.live_servers import (
     is_postgres,
     login,
     make_pbkdf2_user,
+    open_moea_report_of_111q2,
     server_env,
     token_session,
 )
@@ -56,25 +56,14 @@ def two(django_db_setup, django_db_blocker, tmp_path_factory):
     if not is_postgres():
         pytest.skip("several app servers share one PostgreSQL database (DATABASE_URL=postgres://…)")
     from sixcore.accounts.choices import Role
-    from sixcore.progress.models import CycleSettings, ReportingPeriod, Submission
-    from sixcore.progress.services import ensure_submissions
 
     home = tmp_path_factory.mktemp("two")
     database = clone_database(django_db_blocker, home, "two")
     servers = []
     try:
         with database.orm():
-            cycle = CycleSettings.get()
-            cycle.as_of = date(2022, 7, 5)  # 111Q2 is open
-            cycle.save()
-            period = ReportingPeriod.by_code("111Q2")
-            ensure_submissions(period)
-            submission = (
-                Submission.objects.filter(period=period, agency__code="moea", kpi_reports__isnull=False)
-                .distinct()
-                .order_by("industry__code")
-                .first()
-            )
+            submission = open_moea_report_of_111q2()
+            period = submission.period
             kpi = submission.kpi_reports.select_related("kpi__measure").first().kpi
             make_pbkdf2_user("moea_officer", Role.AGENCY_EDITOR, "moea", PASSWORD)
             make_pbkdf2_user("moea_victim", Role.AGENCY_EDITOR, "moea", PASSWORD)

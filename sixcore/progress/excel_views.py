@@ -77,7 +77,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     upload_file = request.FILES.get("file")
     if upload_file is None:
         result = excel.ImportResult(
-            problems=[excel.Problem("", "", gettext("Choose the Excel workbook (.xlsx) to upload."))]
+            problems=[excel.Problem("", "", gettext("Choose the workbook (.xlsx or .ods) to upload."))]
         )
     elif upload_file.size > excel.MAX_UPLOAD_BYTES:
         result = excel.ImportResult(problems=[excel.Problem("", "", excel.too_large())])
