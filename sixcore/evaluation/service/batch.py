@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from sixcore.core.roc import parse_quarter
-from sixcore.plan.models import Program
+from sixcore.plan.models import Program, programs_in_force
 from sixcore.progress.models import ReportingPeriod
 
 from ..rules import Thresholds
@@ -35,8 +35,6 @@ class PeriodBatch:
     """The inputs shared by every period and view of a rebuild: revisions in force, agencies, plans."""
 
     def __init__(self) -> None:
-        from sixcore.revisions.models import programs_in_force
-
         self.programs = list(programs_in_force().order_by("revision"))
         self.agencies = _Agencies()
         self._plans: dict[int, object] = {}

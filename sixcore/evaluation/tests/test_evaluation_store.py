@@ -36,7 +36,7 @@ from sixcore.progress.signals import batch
 from tests.factories import editor, ndc_admin, ndc_reviewer, open_period
 from tests.live_servers import clone_database, is_postgres
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from portfolio import build_portfolio, generate_reports  # noqa: E402
 
 OPEN_DAY = {"111Q2": date(2022, 7, 5), "113Q2": date(2024, 7, 5), "113Q3": date(2024, 10, 5)}
