@@ -35,7 +35,9 @@ class StoredResult(models.Model):
 
     ``group`` is the unit refreshed together (a measure's KPIs, budget, warning and KPI flags; a
     schedule's work items and their flags): a write recomputes the groups it touched.  ``data`` is
-    the result as ``evaluation.store`` encodes it (decimals as text, so nothing is rounded).
+    the result as ``evaluation.store`` encodes it (decimals as text, so nothing is rounded);
+    ``position`` its place in the plan as sortable text, so a page of a long table is read in plan
+    order without decoding the rest.
     """
 
     period = models.ForeignKey(
@@ -46,6 +48,7 @@ class StoredResult(models.Model):
     group = models.CharField(_("group"), max_length=80)
     key = models.CharField(_("key"), max_length=200)
     light = models.CharField(_("light"), max_length=8, blank=True)
+    position = models.CharField(_("place in the plan"), max_length=120, blank=True, default="")
     is_demo = models.BooleanField(_("demo data"), default=False)
     data = models.JSONField(_("result"))
 
@@ -59,10 +62,45 @@ class StoredResult(models.Model):
         ]
         indexes = [
             models.Index(fields=["period", "view", "group"], name="evaluation_result_group"),
+            models.Index(fields=["period", "view", "kind", "position"], name="evaluation_result_position"),
         ]
 
     def __str__(self) -> str:
         return f"{self.period_id} {self.view} {self.kind} {self.key}"
+
+
+class StoredRollUp(models.Model):
+    """The roll-up sums (``rules.roll_up_sums``) of one measure's KPIs in a period and view, kept with
+    the measure's KPI rows in the same write.  A measure sits in one industry and one strategy, so an
+    industry's roll-up is the sum of its measures' rows (``read.stored_rollups``: one aggregate query
+    instead of decoding every KPI).  ``total`` is Σ min(achievement, cap) in ten-thousandths:
+    achievements have four places, so the sums are exact integers on every database.
+    """
+
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, related_name="+", verbose_name=_("reporting period")
+    )
+    view = models.CharField(_("view"), max_length=10, choices=ResultView.choices)
+    measure = models.CharField(_("measure"), max_length=40)
+    industry = models.CharField(_("industry"), max_length=40)
+    strategy = models.CharField(_("strategy"), max_length=40)
+    green = models.IntegerField(_("green"))
+    yellow = models.IntegerField(_("yellow"))
+    red = models.IntegerField(_("red"))
+    white = models.IntegerField(_("white"))
+    items = models.IntegerField(_("KPIs"))
+    weight = models.IntegerField(_("KPIs with an achievement"))
+    total = models.BigIntegerField(_("sum of capped achievements (1/10,000)"))
+
+    class Meta:
+        verbose_name = _("stored roll-up")
+        verbose_name_plural = _("stored roll-ups")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "view", "measure"], name="evaluation_rollup_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.view} {self.measure}"
 
 
 class RefreshLock(models.Model):

@@ -42,7 +42,7 @@ from sixcore.progress.models import ReportingPeriod, Submission
 from sixcore.progress.signals import in_batch
 
 from . import explain, rules, service
-from .models import RefreshLock, ResultKind, ResultView, StoredResult
+from .models import RefreshLock, ResultKind, ResultView, StoredResult, StoredRollUp
 
 MEASURE, SCHEDULE = "m:", "s:"
 RESULT_CLASSES = {
@@ -155,14 +155,124 @@ def row_values(evaluation: service.Evaluation) -> Iterator[tuple[str, str, str, 
         yield ResultKind.FLAG, group, f"{group}|{f.ref}|{f.code}|{f._sort[-1]}", "", False, encode(f)
 
 
+def position_of(data: dict) -> str:
+    """A result's place in the plan (its ``_sort``) as text that sorts the same way: numbers and
+    numeric codes zero-padded, so ``ORDER BY position`` pages a table in plan order."""
+    parts = []
+    for value in data.get("_sort") or ():
+        text = f"{value:06d}" if type(value) is int else str(value)
+        parts.append(text.zfill(6) if text.isdigit() else text)
+    return "|".join(parts)[:120]
+
+
 def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) -> list[StoredResult]:
     """The stored rows of a (possibly partial) evaluation."""
     return [
         StoredResult(
-            period=period, view=view, kind=kind, group=group, key=key, light=light, is_demo=demo, data=data
+            period=period,
+            view=view,
+            kind=kind,
+            group=group,
+            key=key,
+            light=light,
+            position=position_of(data),
+            is_demo=demo,
+            data=data,
         )
         for kind, group, key, light, demo, data in row_values(evaluation)
     ]
+
+
+# --- roll-up sums: one row per measure (``models.StoredRollUp``)
+
+TEN_THOUSAND = Decimal(10_000)
+
+
+def rollups_of(
+    evaluation: service.Evaluation, period: ReportingPeriod, view: str, thresholds: rules.Thresholds
+) -> list[StoredRollUp]:
+    """The roll-up sums of each measure's KPIs (``rules.roll_up_sums``, the roll-ups' own rule)."""
+    places = {}
+    for k in evaluation.kpis:
+        places.setdefault(k.measure, (k.industry, k.strategy))
+    sums = rules.roll_up_sums(
+        ((k.measure, k.light, k.achievement, None) for k in evaluation.kpis), thresholds
+    )
+    rows = []
+    for measure, part in sums.items():
+        total, weight = part.total * TEN_THOUSAND, part.weight
+        if total != total.to_integral_value() or weight != weight.to_integral_value():
+            raise ValueError(f"{measure}: roll-up sums off the 4-place grid ({part.total}, {part.weight})")
+        industry, strategy = places[measure]
+        rows.append(
+            StoredRollUp(
+                period_id=period.pk,
+                view=view,
+                measure=measure,
+                industry=industry,
+                strategy=strategy,
+                green=part.counts[rules.Light.GREEN],
+                yellow=part.counts[rules.Light.YELLOW],
+                red=part.counts[rules.Light.RED],
+                white=part.counts[rules.Light.WHITE],
+                items=part.items,
+                weight=int(weight),
+                total=int(total),
+            )
+        )
+    return rows
+
+
+ROLLUP_FIELDS = (
+    "measure",
+    "industry",
+    "strategy",
+    "green",
+    "yellow",
+    "red",
+    "white",
+    "items",
+    "weight",
+    "total",
+)
+
+
+def _rollup_values(row: StoredRollUp) -> tuple:
+    return tuple(getattr(row, name) for name in ROLLUP_FIELDS)
+
+
+def _sync_rollups(period: ReportingPeriod, view: str, rows: list[StoredRollUp], measures) -> int:
+    """Make the stored roll-up sums of ``period``/``view`` (of ``measures``, or all) equal to ``rows``."""
+    existing = StoredRollUp.objects.filter(period=period, view=view)
+    if measures is not None:
+        existing = existing.filter(measure__in=list(measures))
+    have = {values[0]: (pk, values) for pk, *values in existing.values_list("pk", *ROLLUP_FIELDS)}
+    create, stale = [], []
+    for row in rows:
+        old = have.pop(row.measure, None)
+        if old is None:
+            create.append(row)
+        elif tuple(old[1]) != _rollup_values(row):
+            stale.append(old[0])
+            create.append(row)
+    stale += [pk for pk, _values in have.values()]
+    if stale:
+        StoredRollUp.objects.filter(pk__in=stale).delete()
+    if create:
+        StoredRollUp.objects.bulk_create(create, batch_size=500)
+    return len(stale) + len(create)
+
+
+def store(
+    period: ReportingPeriod, view: str, evaluation: service.Evaluation, groups: list[str] | None, measures
+) -> int:
+    """Store a (possibly partial) evaluation of ``groups`` (all when None) and its measures' roll-up
+    sums (of ``measures``, all when None)."""
+    written = _sync(period, view, rows_of(evaluation, period, view), groups)
+    if measures is None or measures:
+        thresholds = explain.thresholds_in_force()
+        written += _sync_rollups(period, view, rollups_of(evaluation, period, view, thresholds), measures)
+    return written
 
 
 def _evaluate(period: ReportingPeriod, view: str, measures=None, schedules=None) -> service.Evaluation:
@@ -207,9 +317,9 @@ def _sync(period: ReportingPeriod, view: str, rows: list[StoredResult], groups: 
     if groups is not None:
         existing = existing.filter(group__in=groups)
     have = {
-        (kind, key): (pk, group, light, demo, data)
-        for pk, kind, key, group, light, demo, data in existing.values_list(
-            "pk", "kind", "key", "group", "light", "is_demo", "data"
+        (kind, key): (pk, group, light, position, demo, data)
+        for pk, kind, key, group, light, position, demo, data in existing.values_list(
+            "pk", "kind", "key", "group", "light", "position", "is_demo", "data"
         )
     }
     create, update = [], []
@@ -217,13 +327,15 @@ def _sync(period: ReportingPeriod, view: str, rows: list[StoredResult], groups: 
         old = have.pop((row.kind, row.key), None)
         if old is None:
             create.append(row)
-        elif old[1:] != (row.group, row.light, row.is_demo, row.data):
+        elif old[1:] != (row.group, row.light, row.position, row.is_demo, row.data):
             row.pk = old[0]
             update.append(row)
     if have:
         StoredResult.objects.filter(pk__in=[old[0] for old in have.values()]).delete()
     if update:
-        StoredResult.objects.bulk_update(update, ["group", "light", "is_demo", "data"], batch_size=500)
+        StoredResult.objects.bulk_update(
+            update, ["group", "light", "position", "is_demo", "data"], batch_size=500
+        )
     if create:
         StoredResult.objects.bulk_create(create, batch_size=500)
     return len(have) + len(update) + len(create)
@@ -244,7 +356,7 @@ def refresh(
                 break
             groups = [MEASURE + m for m in measures] + [SCHEDULE + s for s in now]
             for view in views:
-                _sync(p, view, rows_of(_evaluate(p, view, measures, now), p, view), groups)
+                store(p, view, _evaluate(p, view, measures, now), groups, measures)
 
 
 def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> int:
@@ -261,7 +373,10 @@ def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> 
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         _lock(None)
         alike = _views_alike(periods)
-        writer = _Writer(fresh=not StoredResult.objects.filter(period__in=periods).exists())
+        writer = _Writer(
+            fresh=not StoredResult.objects.filter(period__in=periods).exists()
+            and not StoredRollUp.objects.filter(period__in=periods).exists()
+        )
         batch = service.PeriodBatch()
         thresholds = explain.thresholds_in_force()
         published = [p for p in periods if p.pk not in alike]
@@ -271,11 +386,12 @@ def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> 
             )
             for p, evaluation in evaluated:
                 values = list(row_values(evaluation)) if evaluation is not None else []
+                sums = rollups_of(evaluation, p, view, thresholds) if evaluation is not None else []
                 views = [view]
                 if view == ResultView.WORKING and p.pk in alike:  # the same inputs, the same results
                     views.append(ResultView.PUBLISHED)
                 for each in views:
-                    written += writer.write(p, each, values)
+                    written += writer.write(p, each, values, sums)
                     done += 1
                     if progress:
                         progress(done, total)
@@ -293,9 +409,10 @@ class _Writer:
     def __init__(self, fresh: bool) -> None:
         self.fresh = fresh
         self.pending: list[StoredResult] = []
+        self.rollups: list[StoredRollUp] = []
         self.groups: set[str] = set()
 
-    def write(self, period: ReportingPeriod, view: str, values: list[tuple]) -> int:
+    def write(self, period: ReportingPeriod, view: str, values: list[tuple], sums: list[StoredRollUp]) -> int:
         self.groups.update(v[1] for v in values)
         rows = [
             StoredResult(
@@ -305,24 +422,33 @@ class _Writer:
                 group=group,
                 key=key,
                 light=light,
+                position=position_of(data),
                 is_demo=demo,
                 data=data,
             )
             for kind, group, key, light, demo, data in values
         ]
+        rollups = [
+            StoredRollUp(
+                period_id=period.pk, view=view, **dict(zip(ROLLUP_FIELDS, _rollup_values(r), strict=True))
+            )
+            for r in sums
+        ]
         if not self.fresh:
-            return _sync(period, view, rows, None)
+            return _sync(period, view, rows, None) + _sync_rollups(period, view, rollups, None)
         self.pending += rows
+        self.rollups += rollups
         if len(self.pending) >= self.BATCH:
             self._insert()
-        return len(rows)
+        return len(rows) + len(rollups)
 
     def _insert(self) -> None:
         StoredResult.objects.bulk_create(self.pending, batch_size=self.BATCH)
-        self.pending = []
+        StoredRollUp.objects.bulk_create(self.rollups, batch_size=self.BATCH)
+        self.pending, self.rollups = [], []
 
     def flush(self) -> None:
-        if self.pending:
+        if self.pending or self.rollups:
             self._insert()
         RefreshLock.objects.bulk_create(
             [RefreshLock(name=n) for n in sorted(self.groups)], ignore_conflicts=True, batch_size=self.BATCH
@@ -361,9 +487,10 @@ def check(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> li
     differences = []
     for done, (p, view) in enumerate(steps, 1):
         try:
-            expected = {_identity(r): r for r in rows_of(_evaluate(p, view), p, view)}
+            evaluation = _evaluate(p, view)
         except Program.DoesNotExist:
-            expected = {}
+            evaluation = None
+        expected = {_identity(r): r for r in rows_of(evaluation, p, view)} if evaluation else {}
         stored = {
             _identity(r): r for r in StoredResult.objects.filter(period=p, view=view).order_by("kind", "key")
         }
@@ -375,13 +502,32 @@ def check(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> li
             elif want is None:
                 differences.append(f"{where}: stored but no longer a result")
             else:
-                for name in ("group", "light", "is_demo", "data"):
+                for name in ("group", "light", "position", "is_demo", "data"):
                     if getattr(want, name) != getattr(have, name):
                         differences.append(
                             f"{where}: {name} stored {getattr(have, name)!r}, computed {getattr(want, name)!r}"
                         )
+        differences += _check_rollups(p, view, evaluation)
         if progress:
             progress(done, len(steps))
+    return differences
+
+
+def _check_rollups(period: ReportingPeriod, view: str, evaluation) -> list[str]:
+    thresholds = explain.thresholds_in_force()
+    expected = {
+        r.measure: _rollup_values(r)
+        for r in (rollups_of(evaluation, period, view, thresholds) if evaluation is not None else [])
+    }
+    stored = {
+        values[0]: tuple(values)
+        for values in StoredRollUp.objects.filter(period=period, view=view).values_list(*ROLLUP_FIELDS)
+    }
+    differences = []
+    for measure in sorted(expected.keys() | stored.keys()):
+        want, have = expected.get(measure), stored.get(measure)
+        if want != have:
+            differences.append(f"{period.code} {view} rollup {measure}: stored {have!r}, computed {want!r}")
     return differences
 
 

@@ -31,7 +31,7 @@ from .quality import (
     kpi_flags,
     work_item_flags,
 )
-from .rollups import RollUp, roll_up
+from .rollups import RollUp, RollUpSums, add_sums, finish_roll_up, roll_up, roll_up_sums
 from .schedule import ScheduleEvaluation, behind_plan, evaluate_schedule, planned_percent, schedule_lag
 from .targets import TargetSeries, expected_value, final_cumulative_target, target_bounds, year_end_target
 from .thresholds import (
@@ -89,6 +89,7 @@ __all__ = [
     "RiskSignal",
     "RiskTier",
     "RollUp",
+    "RollUpSums",
     "ScheduleEvaluation",
     "TargetSeries",
     "Thresholds",
@@ -117,6 +118,9 @@ __all__ = [
     "risk_signals",
     "risk_tier",
     "roll_up",
+    "roll_up_sums",
+    "add_sums",
+    "finish_roll_up",
     "schedule_lag",
     "target_bounds",
     "work_item_flags",

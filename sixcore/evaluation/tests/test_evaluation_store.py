@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sixcore.evaluation import read, store
-from sixcore.evaluation.models import ResultView, StoredResult
+from sixcore.evaluation.models import ResultView, StoredResult, StoredRollUp
 from sixcore.progress import clock, workflow
 from sixcore.progress.models import BudgetReport, KPIReport, ReportingPeriod, Submission, WorkItemReport
 from sixcore.progress.services import save_lines
@@ -436,6 +436,7 @@ def test_an_approved_revision_is_in_the_stored_evaluation_from_its_quarter(progr
 def _rebuild_statements(periods) -> tuple[int, int, int]:
     """(statements other than inserts, inserts, rows written) of a rebuild into an emptied store."""
     StoredResult.objects.all().delete()
+    StoredRollUp.objects.all().delete()
     with CaptureQueriesContext(connection) as captured:
         written = store.rebuild(periods)
     inserts = sum(1 for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("INSERT"))

@@ -45,12 +45,17 @@ def chosen_period(request: HttpRequest, periods: list[ReportingPeriod]) -> Repor
     return next((p for p in periods if p.pk == latest), periods[0])
 
 
-def period_evaluation(request: HttpRequest):
-    """(period, all periods, its stored evaluation within the caller's scope); 404 without either."""
+def period_and_periods(request: HttpRequest):
+    """(the period asked for, all periods); 404 without any."""
     periods = list(ReportingPeriod.objects.all())
     if not periods:
         raise Http404(_("No reporting periods."))
-    period = chosen_period(request, periods)
+    return chosen_period(request, periods), periods
+
+
+def period_evaluation(request: HttpRequest):
+    """(period, all periods, its stored evaluation within the caller's scope); 404 without either."""
+    period, periods = period_and_periods(request)
     try:
         evaluation = read.evaluation_for(period, request.user)
     except plan.Program.DoesNotExist:

@@ -4,7 +4,6 @@ budget execution, risks, KPIs and (program, industry) the completeness of the su
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict
 from urllib.parse import quote
 
@@ -15,12 +14,13 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from sixcore.accounts.policy import is_ndc
+from sixcore.plan import models as plan
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod
 
-from .. import explain, service
-from ..rules import LIGHT_LABELS, RISK_LABELS, RiskTier
-from .common import LIGHT_COLOURS, LIGHTS, as_percent, explained, period_evaluation
+from .. import explain, service, summary
+from ..rules import LIGHT_LABELS, RISK_LABELS
+from .common import LIGHT_COLOURS, LIGHTS, as_percent, explained, period_and_periods, period_evaluation
 
 
 def _lights_chart(rollups, labels: dict[str, str] | None = None) -> dict:
@@ -65,19 +65,9 @@ def _group_rows(rollups, group_kind: str, period: ReportingPeriod) -> list[dict]
 
 
 def _dashboard(
-    request,
-    period,
-    periods,
-    evaluation,
-    scoped,
-    *,
-    groups,
-    group_kind,
-    budget_rows,
-    budget_labels,
-    budget_kind="measure",
-    **extra,
+    request, period, periods, summary, *, group_kind, budget_labels, budget_kind="measure", **extra
 ):
+    """The template's context from a ``summary.Summary`` (whatever dashboard it is)."""
     status_labels = dict(SubmissionStatus.choices)
     kpi_url = _kpi_url_maker()
     completeness = extra.get("completeness")
@@ -86,7 +76,7 @@ def _dashboard(
         for code, counts in completeness.by_industry.items():
             completeness_rows.append(
                 {
-                    "label": f"{code} {evaluation.industries.get(code, '')}",
+                    "label": f"{code} {summary.industries.get(code, '')}",
                     "total": counts.get("total", 0),
                     "cells": [counts.get(s, 0) for s in SubmissionStatus.values],
                 }
@@ -98,17 +88,24 @@ def _dashboard(
                 "cells": [completeness.by_status.get(s, 0) for s in SubmissionStatus.values],
             }
         )
-    light_counts = Counter(k.light for k in scoped["kpis"])
+    query = request.GET.copy()
+    query.pop("page", None)
     return {
         "period": period,
         "periods": periods,
-        "evaluation": evaluation,
-        "scoped": scoped,
+        "evaluation": summary,
+        "summary": summary,
         **explained(period),
         **explain.chart_names(extra.get("title") or _("Program"), period, group_kind, budget_kind),
         "light_headers": [(light, LIGHT_LABELS[light]) for light in LIGHTS],
-        "light_totals": [(str(light), LIGHT_LABELS[light], light_counts.get(light, 0)) for light in LIGHTS],
-        "group_rows": _group_rows(groups, group_kind, period),
+        "light_totals": [
+            (str(light), LIGHT_LABELS[light], summary.light_totals.get(str(light), 0)) for light in LIGHTS
+        ],
+        "light_filter": extra.pop("light", ""),
+        "page_query": query.urlencode(),
+        "group_rows": _group_rows(summary.rollups, group_kind, period),
+        "lights_chart": _lights_chart(summary.rollups),
+        "budget_chart": _budget_chart(summary.budget, budget_labels),
         "budget_table": [
             {
                 "key": b.key,
@@ -121,13 +118,12 @@ def _dashboard(
                 "light_label": LIGHT_LABELS[b.light],
                 "reason": b.reason,
             }
-            for b in budget_rows
+            for b in summary.budget
         ],
         "risks": [
-            {**asdict(r), "tier": str(r.tier), "tier_label": RISK_LABELS[r.tier]}
-            for r in scoped["risks"]
-            if r.tier != RiskTier.LOW or r.red
-        ][:10],
+            {**asdict(r), "tier": str(r.tier), "tier_label": RISK_LABELS[r.tier]} for r in summary.risks
+        ],
+        "kpi_page": summary.kpis,
         "kpi_rows": [
             {
                 **_kpi_fields(k),
@@ -136,13 +132,19 @@ def _dashboard(
                 "light": str(k.light),
                 "light_label": LIGHT_LABELS[k.light],
             }
-            for k in scoped["kpis"]
+            for k in summary.kpis.object_list
         ],
         "status_headers": [(s, status_labels[s]) for s in SubmissionStatus.values],
         "completeness_rows": completeness_rows,
         "is_ndc": is_ndc(request.user),
         **extra,
     }
+
+
+def _table_filter(request: HttpRequest) -> dict:
+    """The KPI table's light filter (ignored unless a light) and page from the query string."""
+    light = request.GET.get("light", "")
+    return {"light": light if light in {str(x) for x in LIGHTS} else "", "page": request.GET.get("page") or 1}
 
 
 def _kpi_url_maker():
@@ -172,55 +174,53 @@ def _kpi_fields(k: service.KpiResult) -> dict:
 
 
 def program_dashboard(request: HttpRequest) -> HttpResponse:
-    """The whole program in a period: lights and budget per industry, risks, completeness."""
-    period, periods, evaluation = period_evaluation(request)
-    scoped = evaluation.scoped()
-    rollups = scoped["rollups"]["industry"]
+    """The whole program in a period: lights and budget per industry, risks, completeness, KPIs."""
+    period, periods = period_and_periods(request)
+    table = _table_filter(request)
+    figures = _summary(period, request.user, **table)
     context = _dashboard(
         request,
         period,
         periods,
-        evaluation,
-        scoped,
+        figures,
         level="program",
-        groups=rollups,
         group_kind="industry",
-        budget_rows=scoped["budget_by_industry"],
-        budget_labels=evaluation.industries,
+        budget_labels=figures.industries,
         budget_kind="industry",
-        lights_chart=_lights_chart(rollups),
-        budget_chart=_budget_chart(scoped["budget_by_industry"], evaluation.industries),
-        completeness=evaluation.completeness,
+        completeness=figures.completeness,
+        light=table["light"],
     )
     return render(request, "evaluation/dashboard.html", context)
 
 
 def industry_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One industry: lights per measure, budget per measure, risks, completeness of its reports."""
-    period, periods, evaluation = period_evaluation(request)
-    if code not in evaluation.industries:
+    period, periods = period_and_periods(request)
+    table = _table_filter(request)
+    figures = _summary(period, request.user, industry=code, **table)
+    if code not in figures.industries:
         raise Http404(_("No industry %(code)s.") % {"code": code})
-    scoped = evaluation.scoped(industry=code)
-    rollups = [r for r in scoped["rollups"]["measure"]]
-    names = {c: m["name"] for c, m in evaluation.measures.items()}
     context = _dashboard(
         request,
         period,
         periods,
-        evaluation,
-        scoped,
+        figures,
         level="industry",
         industry_code=code,
-        title=f"{code} {evaluation.industries[code]}",
-        groups=rollups,
+        title=f"{code} {figures.industries[code]}",
         group_kind="measure",
-        budget_rows=scoped["budget"],
-        budget_labels=names,
-        lights_chart=_lights_chart(rollups),
-        budget_chart=_budget_chart(scoped["budget"], names),
-        completeness=_industry_completeness(evaluation.completeness, code),
+        budget_labels={c: m["name"] for c, m in figures.measures.items()},
+        completeness=_industry_completeness(figures.completeness, code),
+        light=table["light"],
     )
     return render(request, "evaluation/dashboard.html", context)
+
+
+def _summary(period, user, **options) -> summary.Summary:
+    try:
+        return summary.summary_for(period, user, **options)
+    except plan.Program.DoesNotExist:
+        raise Http404(_("No program loaded.")) from None
 
 
 def _industry_completeness(completeness: service.Completeness, code: str) -> service.Completeness:
@@ -236,25 +236,21 @@ def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(_("No measure %(code)s.") % {"code": code})
     scoped = evaluation.scoped(measure=code)
     measure = evaluation.measures[code]
-    rollups = scoped["rollups"]["measure"]
-    names = {c: m["name"] for c, m in evaluation.measures.items()}
+    table = _table_filter(request)
+    figures = summary.from_scoped(evaluation, scoped, scoped["rollups"]["measure"], scoped["budget"], **table)
     context = _dashboard(
         request,
         period,
         periods,
-        evaluation,
-        scoped,
+        figures,
         level="measure",
         measure_code=code,
         industry_code=measure["industry"],
         industry_name=evaluation.industries.get(measure["industry"], ""),
         title=f"{code} {measure['name']}",
-        groups=rollups,
         group_kind="measure",
-        budget_rows=scoped["budget"],
-        budget_labels=names,
-        lights_chart=_lights_chart(rollups),
-        budget_chart=_budget_chart(scoped["budget"], names),
+        budget_labels={c: m["name"] for c, m in evaluation.measures.items()},
+        light=table["light"],
     )
     return render(request, "evaluation/dashboard.html", context)
 
@@ -266,21 +262,18 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(_("No agency %(code)s.") % {"code": code})
     scoped = evaluation.scoped(agency=code)
     rollups = service.rollups_for(scoped["kpis"], evaluation)["industry"]
-    names = {c: m["name"] for c, m in evaluation.measures.items()}
+    table = _table_filter(request)
+    figures = summary.from_scoped(evaluation, scoped, rollups, scoped["budget"], **table)
     context = _dashboard(
         request,
         period,
         periods,
-        evaluation,
-        scoped,
+        figures,
         level="agency",
         agency_code=code,
         title=evaluation.agencies[code],
-        groups=rollups,
         group_kind="industry",
-        budget_rows=scoped["budget"],
-        budget_labels=names,
-        lights_chart=_lights_chart(rollups),
-        budget_chart=_budget_chart(scoped["budget"], names),
+        budget_labels={c: m["name"] for c, m in evaluation.measures.items()},
+        light=table["light"],
     )
     return render(request, "evaluation/dashboard.html", context)
