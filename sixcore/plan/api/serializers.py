@@ -7,6 +7,7 @@ selected or prefetched, so lists cost a fixed number of queries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -107,8 +108,33 @@ class AnnualTargetSerializer(serializers.ModelSerializer):
         fields = ["year", "text", "target", "source", "merged"]
 
 
+def read_kpi_lines(kpis: Sequence[plan.KPI]) -> Sequence[plan.KPI]:
+    """Put each KPI's agencies and annual targets on it as plain dicts (``api_agencies``, ``api_annual``),
+    in two queries of values for the whole page.
+
+    ``prefetch_related`` built a model instance per link, target and cell and a queryset per KPI: most
+    of the KPI list's CPU. The queryset must annotate ``api_measure`` and ``api_industry`` (the codes).
+    """
+    by_id = {kpi.pk: kpi for kpi in kpis}
+    for kpi in kpis:
+        kpi.api_agencies, kpi.api_annual = [], []
+    links = plan.KPIAgency.objects.filter(kpi__in=list(by_id)).order_by("order", "pk")
+    for kpi_id, code, name in links.values_list("kpi_id", "agency__code", "agency__name"):
+        by_id[kpi_id].api_agencies.append({"code": code, "name": name})
+    targets = plan.AnnualTarget.objects.filter(kpi__in=list(by_id)).order_by("kpi", "year")
+    fields = AnnualTargetSerializer.Meta.fields  # year, text, target, source, merged
+    for kpi_id, *values in targets.values_list("kpi_id", "year", "cell__text", "target", "source", "merged"):
+        by_id[kpi_id].api_annual.append(dict(zip(fields, values, strict=True)))
+    return kpis
+
+
 class KPISerializer(serializers.ModelSerializer):
     """A KPI; ``code`` as printed, ``key`` as stored (the code of its line in a submission)."""
+
+    # (Not in the docstring, which is the schema's description.) A KPI read by read_kpi_lines is
+    # written as one dict, without DRF's walk over the fields and the nested full-term and annual
+    # serializers (the rest of the list's CPU); the result is the same: test_plan_api_perf.py compares
+    # both on the whole seed program.
 
     code = serializers.SerializerMethodField()
     key = serializers.CharField(source="code")
@@ -133,6 +159,26 @@ class KPISerializer(serializers.ModelSerializer):
             "line",
             "extra_lines",
         ]
+
+    def to_representation(self, instance: plan.KPI) -> dict[str, Any]:
+        if not hasattr(instance, "api_annual"):
+            return super().to_representation(instance)
+        return {
+            "code": printed_code(instance.code),
+            "key": instance.code,
+            "measure": instance.api_measure,
+            "industry": instance.api_industry,
+            "agencies": instance.api_agencies,
+            "own_agencies": instance.own_agencies,
+            "full_term": {
+                "text": instance.full_term_text,
+                "target": instance.full_term_target,
+                "source": instance.full_term_source,
+            },
+            "annual": instance.api_annual,
+            "line": instance.line,
+            "extra_lines": instance.extra_lines,
+        }
 
     def get_code(self, obj: plan.KPI) -> str:
         return printed_code(obj.code)

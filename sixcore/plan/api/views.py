@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -121,13 +121,12 @@ class MeasureViewSet(PlanRevisionMixin, viewsets.ReadOnlyModelViewSet):
 
 
 def _kpi_queryset(program: plan.Program) -> QuerySet[plan.KPI]:
+    # The measure's and industry's codes only, not two more model instances per KPI; the agencies and
+    # annual targets come after pagination, for the page (serializers.read_kpi_lines).
     return (
         plan.KPI.objects.filter(measure__industry__program=program)
-        .select_related("measure__industry")
-        .prefetch_related(
-            Prefetch("kpiagency_set", queryset=plan.KPIAgency.objects.select_related("agency")),
-            Prefetch("annual_targets", queryset=plan.AnnualTarget.objects.select_related("cell")),
-        )
+        .annotate(api_measure=F("measure__code"), api_industry=F("measure__industry__code"))
+        .defer("notes")
         .order_by("measure__industry__code", "measure__order", "order")
     )
 
@@ -159,9 +158,14 @@ class KPIViewSet(PlanRevisionMixin, viewsets.GenericViewSet, mixins.ListModelMix
             return plan.KPI.objects.none()
         return _kpi_queryset(self.get_program())
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_serializer(s.read_kpi_lines(page), many=True).data
+        return self.get_paginated_response(data)
+
     def retrieve(self, request: Request, measure: str, code: str) -> Response:
         kpi = get_object_or_404(self.get_queryset(), measure__code=measure, code=code)
-        return Response(self.get_serializer(kpi).data)
+        return Response(self.get_serializer(s.read_kpi_lines([kpi])[0]).data)
 
 
 @extend_schema_view(

@@ -94,14 +94,36 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def _submission_lines(queryset: QuerySet[progress.Submission]) -> QuerySet[progress.Submission]:
+    # Without the plan's columns no line shows (transcription notes, parsed targets, inferred dates):
+    # decoding their JSON and text was a good part of a detail's CPU.
+    measure_unused = ("measure__notes", "measure__code_as_written")
     return queryset.prefetch_related(
-        Prefetch("measure_reports", queryset=progress.MeasureReport.objects.select_related("measure")),
-        Prefetch("kpi_reports", queryset=progress.KPIReport.objects.select_related("kpi__measure")),
+        Prefetch(
+            "measure_reports",
+            queryset=progress.MeasureReport.objects.select_related("measure").defer(*measure_unused),
+        ),
+        Prefetch(
+            "kpi_reports",
+            queryset=progress.KPIReport.objects.select_related("kpi__measure").defer(
+                "kpi__notes",
+                "kpi__full_term_target",
+                "kpi__extra_lines",
+                *(f"kpi__{f}" for f in measure_unused),
+            ),
+        ),
         Prefetch(
             "work_item_reports",
-            queryset=progress.WorkItemReport.objects.select_related("work_item__schedule"),
+            queryset=progress.WorkItemReport.objects.select_related("work_item__schedule").defer(
+                "work_item__notes",
+                "work_item__inferred",
+                "work_item__schedule__notes",
+                "work_item__schedule__heading_agency_names",
+            ),
         ),
-        Prefetch("budget_reports", queryset=progress.BudgetReport.objects.select_related("measure")),
+        Prefetch(
+            "budget_reports",
+            queryset=progress.BudgetReport.objects.select_related("measure").defer(*measure_unused),
+        ),
         "attachments",
     )
 
