@@ -182,9 +182,21 @@ class Client:
     def token(self, username: str) -> dict:
         return {**BASE_HEADERS, "Authorization": f"Token {self.plan['tokens'][username]}"}
 
+    scheduled: float | None = None  # open loop: when the current arrival was due
+
     def call(self, phase: str, kind: Kind, headers: dict, sid: int | None = None, body=None):
-        """One request, recorded as (phase, kind, start, latency, status); status 0: no answer."""
+        """One request, recorded as (phase, kind, start, latency, status); status 0: no answer.
+
+        In the open loop the latency of an arrival's first request counts from when it was due, not
+        from when this thread got to send it (no coordinated omission: a slow answer that delays
+        the next arrival is charged to it).  The read's own start is kept for the stale check."""
         started = time.monotonic()
+        due, self.scheduled = self.scheduled, None
+        if due is not None and due < started:
+            return self._recorded(phase, kind, due, started, headers, sid, body)
+        return self._recorded(phase, kind, started, started, headers, sid, body)
+
+    def _recorded(self, phase, kind, counted_from, started, headers, sid, body):
         try:
             response = self.http.request(
                 kind.method, self.base + kind.path.format(id=sid), headers=headers, json=body, timeout=60
@@ -193,7 +205,7 @@ class Client:
         except Exception:  # noqa: BLE001 — any failure to get an answer is a connection error
             response, status = None, 0
         ended = time.monotonic()
-        self.records["requests"].append((phase, kind.key, started, ended - started, status))
+        self.records["requests"].append((phase, kind.key, counted_from, ended - counted_from, status))
         return started, ended, response
 
     def read(self, phase: str) -> None:
@@ -250,10 +262,18 @@ class Client:
     def run(self, phases: list[tuple[str, float]], barrier) -> None:
         """Each phase starts when every client (and the parent) is at the barrier: the requests of
         the previous phase are all answered, none queues into the next one."""
+        rate = self.plan.get("rate_per_client")
         for phase, length in phases:
             barrier.wait()
-            until = time.monotonic() + length
+            now = time.monotonic()
+            until, due = now + length, now
             while time.monotonic() < until:
+                if rate and not phase.startswith("hello"):  # open loop: Poisson arrivals
+                    due += self.rng.expovariate(rate)
+                    if due >= until:
+                        break
+                    time.sleep(max(0.0, due - time.monotonic()))
+                    self.scheduled = due
                 try:
                     if phase.startswith("hello"):
                         self.call(phase, HELLO, BASE_HEADERS)
@@ -370,6 +390,8 @@ def summarise(plan: dict, records: dict, spans: dict, cpu_mix: float, scale: int
     hello_rps = in_time["hello"] / hello_s if hello_s else None
     stale = stale_reads(records["reads"], records["writes"])
     size = f"{scale}× the seed (revision {plan['revision']}, {len(plan['submissions'])} writable submissions)"
+    if plan.get("rate"):
+        size += f", open loop at {plan['rate']:g} arrivals/s"
     rows, totals = [], {"requests": 0, "errors": 0, "conflicts": 0, "rejected": 0, "writes": 0}
     for kind in kinds:
         counts, values = statuses[kind.key], sorted(latencies[kind.key])
@@ -517,6 +539,7 @@ def run_scale(args: argparse.Namespace, scale: int) -> list[dict]:
         if not extra["submissions"]:
             raise SystemExit(f"no writable submission in {PERIOD}")
         plan = {**credentials, **extra, "port": args.port}
+        plan["rate"], plan["rate_per_client"] = args.rate, (args.rate / args.clients if args.rate else None)
         plan["tokens"]["ndc"] = credentials["token"]
         plan["reads"] = [vars(k) for k in read_kinds(credentials["kpi_path"])]
         plan["writes"] = [vars(k) for k in WRITES]
@@ -534,7 +557,9 @@ def run_scale(args: argparse.Namespace, scale: int) -> list[dict]:
     print_rows(
         rows,
         totals,
-        f"{scale}×: gunicorn {args.workers} workers, PostgreSQL; {args.clients} clients in {args.processes} "
+        f"{scale}×: gunicorn {args.workers} workers, PostgreSQL; "
+        + (f"open loop, {args.rate:g} arrivals/s (Poisson), " if args.rate else "closed loop, ")
+        + f"{args.clients} clients in {args.processes} "
         f"processes on the same {os.cpu_count()} cores as the server and PostgreSQL (a shared machine: "
         f"the clients' own CPU is in the figures); mix {args.seconds:g} s, hello-world {args.hello:g} s "
         f"before and after; load average {os.getloadavg()}:",
@@ -551,6 +576,12 @@ def main() -> None:
         "--processes", type=int, default=4, help="client processes (the clients are their threads)"
     )
     p.add_argument("--seconds", type=float, default=60, help="length of the mix")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="open loop: the mix's arrivals per second in all (Poisson); 0: closed loop, back to back",
+    )
     p.add_argument("--hello", type=float, default=5, help="hello-world alone, before and after the mix")
     p.add_argument("--warmup", type=float, default=5, help="mix not counted, first")
     p.add_argument("--quick", action="store_true", help="a smoke test: 10 s of mix, 2 s phases")

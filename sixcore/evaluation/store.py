@@ -16,8 +16,10 @@ write touches:
   (``accounts.signals.reporters_changed``): every period, both views (results name the reporting
   agencies, and a sub-unit reports through its ministry).
 
-Roll-ups and industry budget totals are not stored: they are the same rules applied at read time to
-the stored KPI and measure rows (``read``), which a page reads anyway.  Thresholds are the code's
+Each measure's roll-up sums (``rules.roll_up_sums`` of its KPIs) are stored beside its KPI rows in
+the same write (``models.StoredRollUp``): an industry's or the program's roll-up is then a column sum
+finished by ``rules.finish_roll_up`` (``summary``), not a decoding of every KPI.  Industry budget
+totals are the same rule applied at read time to the stored measure rows.  Thresholds are the code's
 (``explain.thresholds_in_force``); changing them is a deployment, followed by ``evaluate --rebuild``.
 """
 

@@ -6,7 +6,8 @@ works in a fixed number of queries (tests assert it); pure formatting lives in `
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext
@@ -44,6 +45,12 @@ def _context(request: HttpRequest, program: plan.Program, **extra) -> dict:
     return {"program": program, "revisions": revisions, **extra}
 
 
+def _count(model, path: str, outer: str = "pk"):
+    """The number of ``model`` rows whose ``path`` is the outer row's ``outer``, as a subquery."""
+    rows = model.objects.filter(**{path: OuterRef(outer)}).order_by().values(path)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+
 def overview(request: HttpRequest) -> HttpResponse:
     """Program overview: visions, lead units, budget table with totals and chart, counts."""
     program = _program(request)
@@ -54,10 +61,12 @@ def overview(request: HttpRequest) -> HttpResponse:
             ),
             "sub_areas",
         ).annotate(
-            n_measures=Count("measures", distinct=True),
-            n_kpis=Count("measures__kpis", distinct=True),
-            n_schedules=Count("schedules", distinct=True),
-            n_work_items=Count("schedules__work_items", distinct=True),
+            # One correlated count each: joining the four tables and counting DISTINCT multiplies
+            # the rows (KPIs × work items per industry: seconds on a large program).
+            n_measures=_count(plan.Measure, "industry"),
+            n_kpis=_count(plan.KPI, "measure__industry"),
+            n_schedules=_count(plan.ScheduleTable, "industry"),
+            n_work_items=_count(plan.WorkItem, "schedule__industry"),
         )
     )
     budget = budget_table(
@@ -104,7 +113,7 @@ def industry_detail(request: HttpRequest, code: str) -> HttpResponse:
         .prefetch_related(
             Prefetch("measureagency_set", queryset=plan.MeasureAgency.objects.select_related("agency"))
         )
-        .annotate(n_kpis=Count("kpis", distinct=True), n_items=Count("schedule__work_items", distinct=True))
+        .annotate(n_kpis=_count(plan.KPI, "measure"), n_items=_count(plan.WorkItem, "schedule", "schedule"))
     )
     by_strategy: dict[int, list] = {}
     for m in measures:

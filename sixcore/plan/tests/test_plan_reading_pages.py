@@ -70,3 +70,35 @@ def test_repeated_codes_are_shown_as_printed(client, program):
 def test_footnotes_of_a_page_are_in_number_order(client, program):
     html = _html(client, "5.3", name="plan:measure")
     assert html.index('id="fn-8"') < html.index('id="fn-10"')
+
+
+def test_overview_and_industry_counts_are_exact_and_not_a_cross_join(client, program):
+    """The counts equal the rows; each is its own subquery (joining measures, KPIs, schedules and
+    work items and counting DISTINCT multiplied the rows: 7 s at 10× the seed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from sixcore.plan import models as plan
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    industries = {i.code: i for i in response.context["industries"]}
+    for industry in industries.values():
+        assert industry.n_measures == plan.Measure.objects.filter(industry=industry).count()
+        assert industry.n_kpis == plan.KPI.objects.filter(measure__industry=industry).count()
+        assert industry.n_schedules == plan.ScheduleTable.objects.filter(industry=industry).count()
+        assert industry.n_work_items == plan.WorkItem.objects.filter(schedule__industry=industry).count()
+    assert (
+        response.context["totals"]["kpis"]
+        == plan.KPI.objects.filter(measure__industry__program=program).count()
+    )
+    assert not any("COUNT(DISTINCT" in q["sql"] for q in queries.captured_queries)
+    first = next(iter(industries))
+    page = client.get(reverse("plan:industry", args=[first]))
+    assert page.status_code == 200
+    for _strategy, measures in page.context["strategies"]:
+        for m in measures:
+            assert m.n_kpis == m.kpis.count()
+            assert m.n_items == (m.schedule.work_items.count() if m.schedule else 0)
