@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from sixcore.accounts.policy import is_ndc
+from sixcore.plan import models as plan
 from sixcore.progress.choices import SubmissionStatus
 from sixcore.progress.models import ReportingPeriod, Submission
 from sixcore.progress.policy import submission_policy
@@ -29,7 +30,7 @@ from sixcore.progress.services import program_in_force
 from . import explain, service
 from .models import ResultKind, ResultView, StoredResult
 from .service.loading import REPORTING_KINDS, _Agencies, _up_to, plan_labels
-from .store import decode
+from .store import MEASURE, SCHEDULE, decode
 
 
 def view_for(period: ReportingPeriod, user=None, *, published_only: bool = False) -> str | None:
@@ -53,29 +54,57 @@ def view_for(period: ReportingPeriod, user=None, *, published_only: bool = False
 
 
 def evaluation_for(
-    period: ReportingPeriod | str, user=None, *, published_only: bool = False
+    period: ReportingPeriod | str, user=None, *, published_only: bool = False, measure: str | None = None
 ) -> service.Evaluation:
-    """The evaluation of ``period`` within the caller's scope (see the module docstring)."""
+    """The evaluation of ``period`` within the caller's scope (see the module docstring); with
+    ``measure``, only that measure's KPIs, budget, risk and flags and its schedule's work items
+    (what a measure's pages show), read or computed for that measure alone."""
     period = service.resolve_period(period)
     thresholds = explain.thresholds_in_force()
     view = view_for(period, user, published_only=published_only)
+    groups = None if measure is None else measure_groups(period, measure)
     if view is None:
-        return service.evaluate_period(period, user, thresholds=thresholds)
-    return stored_evaluation(period, view, service.scoped_submissions(user, published_only=published_only))
+        if groups is None:
+            return service.evaluate_period(period, user, thresholds=thresholds)
+        measures = [g.removeprefix(MEASURE) for g in groups if g.startswith(MEASURE)]
+        schedules = [g.removeprefix(SCHEDULE) for g in groups if g.startswith(SCHEDULE)]
+        return service.evaluate_period(
+            period, user, thresholds=thresholds, measures=measures, schedules=schedules
+        )
+    submissions = service.scoped_submissions(user, published_only=published_only)
+    return stored_evaluation(period, view, submissions, groups=groups)
 
 
-def stored_evaluation(period: ReportingPeriod, view: str, submissions=None) -> service.Evaluation:
-    """The stored ``view`` of ``period``; ``submissions`` (the caller's visible ones) are counted
-    for the completeness table."""
+def measure_groups(period: ReportingPeriod, measure: str) -> list[str]:
+    """The refresh groups a measure's pages read: the measure's, its schedule's, and those of the
+    measures sharing that schedule (its work items name them all, so ``scoped(measure=)`` shows
+    their risks and flags too)."""
+    program = program_in_force(period)
+    schedules = list(
+        plan.ScheduleTable.objects.filter(measures__code=measure, industry__program=program).values_list(
+            "code", flat=True
+        )
+    )
+    siblings = plan.Measure.objects.filter(industry__program=program, schedule__code__in=schedules)
+    measures = {measure, *siblings.values_list("code", flat=True)}
+    return [*(MEASURE + code for code in sorted(measures)), *(SCHEDULE + code for code in schedules)]
+
+
+def stored_evaluation(
+    period: ReportingPeriod, view: str, submissions=None, *, groups: list[str] | None = None
+) -> service.Evaluation:
+    """The stored ``view`` of ``period`` (of ``groups`` only, when given); ``submissions`` (the
+    caller's visible ones) are counted for the completeness table."""
     thresholds = explain.thresholds_in_force()
     program = program_in_force(period)
     industries, strategies, measures, _schedules = plan_labels(program)
     agencies = _Agencies()
     buckets: dict[str, list] = {kind: [] for kind in ResultKind.values}
     is_demo = False
-    for kind, group, demo, data in StoredResult.objects.filter(period=period, view=view).values_list(
-        "kind", "group", "is_demo", "data"
-    ):
+    rows = StoredResult.objects.filter(period=period, view=view)
+    if groups is not None:
+        rows = rows.filter(group__in=groups)
+    for kind, group, demo, data in rows.values_list("kind", "group", "is_demo", "data"):
         buckets[kind].append(decode(kind, data, is_demo=demo, group=group))
         is_demo = is_demo or demo
     for kind in (ResultKind.KPI, ResultKind.WORK_ITEM, ResultKind.BUDGET, ResultKind.FLAG):

@@ -45,6 +45,7 @@ from sixcore.progress.signals import in_batch
 
 from . import explain, rules, service
 from .models import RefreshLock, ResultKind, ResultView, StoredResult, StoredRollUp
+from .rollup_store import ROLLUP_FIELDS, check_rollups, rollup_values, rollups_of, sync_rollups
 
 MEASURE, SCHEDULE = "m:", "s:"
 RESULT_CLASSES = {
@@ -185,86 +186,6 @@ def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) 
     ]
 
 
-# --- roll-up sums: one row per measure (``models.StoredRollUp``)
-
-TEN_THOUSAND = Decimal(10_000)
-
-
-def rollups_of(
-    evaluation: service.Evaluation, period: ReportingPeriod, view: str, thresholds: rules.Thresholds
-) -> list[StoredRollUp]:
-    """The roll-up sums of each measure's KPIs (``rules.roll_up_sums``, the roll-ups' own rule)."""
-    places = {}
-    for k in evaluation.kpis:
-        places.setdefault(k.measure, (k.industry, k.strategy))
-    sums = rules.roll_up_sums(
-        ((k.measure, k.light, k.achievement, None) for k in evaluation.kpis), thresholds
-    )
-    rows = []
-    for measure, part in sums.items():
-        total, weight = part.total * TEN_THOUSAND, part.weight
-        if total != total.to_integral_value() or weight != weight.to_integral_value():
-            raise ValueError(f"{measure}: roll-up sums off the 4-place grid ({part.total}, {part.weight})")
-        industry, strategy = places[measure]
-        rows.append(
-            StoredRollUp(
-                period_id=period.pk,
-                view=view,
-                measure=measure,
-                industry=industry,
-                strategy=strategy,
-                green=part.counts[rules.Light.GREEN],
-                yellow=part.counts[rules.Light.YELLOW],
-                red=part.counts[rules.Light.RED],
-                white=part.counts[rules.Light.WHITE],
-                items=part.items,
-                weight=int(weight),
-                total=int(total),
-            )
-        )
-    return rows
-
-
-ROLLUP_FIELDS = (
-    "measure",
-    "industry",
-    "strategy",
-    "green",
-    "yellow",
-    "red",
-    "white",
-    "items",
-    "weight",
-    "total",
-)
-
-
-def _rollup_values(row: StoredRollUp) -> tuple:
-    return tuple(getattr(row, name) for name in ROLLUP_FIELDS)
-
-
-def _sync_rollups(period: ReportingPeriod, view: str, rows: list[StoredRollUp], measures) -> int:
-    """Make the stored roll-up sums of ``period``/``view`` (of ``measures``, or all) equal to ``rows``."""
-    existing = StoredRollUp.objects.filter(period=period, view=view)
-    if measures is not None:
-        existing = existing.filter(measure__in=list(measures))
-    have = {values[0]: (pk, values) for pk, *values in existing.values_list("pk", *ROLLUP_FIELDS)}
-    create, stale = [], []
-    for row in rows:
-        old = have.pop(row.measure, None)
-        if old is None:
-            create.append(row)
-        elif tuple(old[1]) != _rollup_values(row):
-            stale.append(old[0])
-            create.append(row)
-    stale += [pk for pk, _values in have.values()]
-    if stale:
-        StoredRollUp.objects.filter(pk__in=stale).delete()
-    if create:
-        StoredRollUp.objects.bulk_create(create, batch_size=500)
-    return len(stale) + len(create)
-
-
 def store(
     period: ReportingPeriod, view: str, evaluation: service.Evaluation, groups: list[str] | None, measures
 ) -> int:
@@ -273,7 +194,7 @@ def store(
     written = _sync(period, view, rows_of(evaluation, period, view), groups)
     if measures is None or measures:
         thresholds = explain.thresholds_in_force()
-        written += _sync_rollups(period, view, rollups_of(evaluation, period, view, thresholds), measures)
+        written += sync_rollups(period, view, rollups_of(evaluation, period, view, thresholds), measures)
     return written
 
 
@@ -432,12 +353,12 @@ class _Writer:
         ]
         rollups = [
             StoredRollUp(
-                period_id=period.pk, view=view, **dict(zip(ROLLUP_FIELDS, _rollup_values(r), strict=True))
+                period_id=period.pk, view=view, **dict(zip(ROLLUP_FIELDS, rollup_values(r), strict=True))
             )
             for r in sums
         ]
         if not self.fresh:
-            return _sync(period, view, rows, None) + _sync_rollups(period, view, rollups, None)
+            return _sync(period, view, rows, None) + sync_rollups(period, view, rollups, None)
         self.pending += rows
         self.rollups += rollups
         if len(self.pending) >= self.BATCH:
@@ -509,27 +430,9 @@ def check(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> li
                         differences.append(
                             f"{where}: {name} stored {getattr(have, name)!r}, computed {getattr(want, name)!r}"
                         )
-        differences += _check_rollups(p, view, evaluation)
+        differences += check_rollups(p, view, evaluation)
         if progress:
             progress(done, len(steps))
-    return differences
-
-
-def _check_rollups(period: ReportingPeriod, view: str, evaluation) -> list[str]:
-    thresholds = explain.thresholds_in_force()
-    expected = {
-        r.measure: _rollup_values(r)
-        for r in (rollups_of(evaluation, period, view, thresholds) if evaluation is not None else [])
-    }
-    stored = {
-        values[0]: tuple(values)
-        for values in StoredRollUp.objects.filter(period=period, view=view).values_list(*ROLLUP_FIELDS)
-    }
-    differences = []
-    for measure in sorted(expected.keys() | stored.keys()):
-        want, have = expected.get(measure), stored.get(measure)
-        if want != have:
-            differences.append(f"{period.code} {view} rollup {measure}: stored {have!r}, computed {want!r}")
     return differences
 
 

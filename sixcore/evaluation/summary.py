@@ -21,9 +21,10 @@ from sixcore.progress.services import program_in_force
 from . import explain, rules, service
 from .models import ResultKind, StoredResult, StoredRollUp
 from .read import view_for
+from .rollup_store import TEN_THOUSAND
 from .service.loading import plan_labels
 from .service.rollups import RollUpResult
-from .store import MEASURE, TEN_THOUSAND, decode
+from .store import MEASURE, decode
 
 KPI_PAGE_SIZE = 50
 TOP_RISKS = 10

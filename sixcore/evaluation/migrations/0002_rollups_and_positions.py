@@ -10,7 +10,8 @@ def fill(apps, schema_editor):
     """Existing stored rows get their place in the plan, and each period and view its measures'
     roll-up sums from the stored KPI rows (what ``evaluate --rebuild`` would write)."""
     from sixcore.evaluation import explain
-    from sixcore.evaluation.store import ROLLUP_FIELDS, _rollup_values, decode, position_of, rollups_of
+    from sixcore.evaluation.rollup_store import ROLLUP_FIELDS, rollup_values, rollups_of
+    from sixcore.evaluation.store import decode, position_of
 
     stored_result = apps.get_model("evaluation", "StoredResult")
     stored_rollup = apps.get_model("evaluation", "StoredRollUp")
@@ -26,7 +27,7 @@ def fill(apps, schema_editor):
     for (period_id, view), rows in kpis.items():
         period = SimpleNamespace(pk=period_id)
         for r in rollups_of(SimpleNamespace(kpis=rows), period, view, thresholds):
-            values = dict(zip(ROLLUP_FIELDS, _rollup_values(r), strict=True))
+            values = dict(zip(ROLLUP_FIELDS, rollup_values(r), strict=True))
             sums.append(stored_rollup(period_id=period_id, view=view, **values))
     stored_rollup.objects.bulk_create(sums, batch_size=2000)
 

@@ -94,3 +94,36 @@ def test_check_finds_a_wrong_roll_up_sum(reported):
     StoredRollUp.objects.filter(pk=row.pk).update(red=row.red + 1)
     differences = store.check([reported])
     assert len(differences) == 1 and f"rollup {row.measure}" in differences[0]
+
+
+def _scoped_plain(evaluation, code: str) -> dict:
+    scoped = evaluation.scoped(measure=code)
+    plain = {
+        kind: [store.encode(r) for r in scoped[kind]]
+        for kind in ("kpis", "work_items", "budget", "risks", "flags")
+    }
+    plain["rollups"] = scoped["rollups"]["measure"]
+    return plain
+
+
+@pytest.mark.parametrize("who", ["public", "ndc", "officer"])
+def test_a_measure_read_alone_equals_the_measure_in_the_whole_period(reported, who):
+    """The measure dashboard and timeline read one measure's groups (or, for an officer whose drafts
+    sit beside other agencies', compute that measure alone): the same results as the whole period."""
+    from sixcore.accounts.models import Agency
+    from sixcore.evaluation import read
+    from sixcore.progress.choices import SubmissionStatus
+    from sixcore.progress.models import Submission
+    from tests.factories import editor
+
+    if who == "officer":
+        pending = Submission.objects.filter(period=reported).exclude(status=SubmissionStatus.APPROVED)
+        agency = Agency.objects.get(pk=pending.order_by("pk").values_list("agency", flat=True).first())
+        user = editor(agency.code)
+        assert read.view_for(reported, user) is None  # computed for their scope, not read
+    else:
+        user = AnonymousUser() if who == "public" else ndc_reviewer()
+    whole = read.evaluation_for(reported, user)
+    for code in whole.measures:
+        alone = read.evaluation_for(reported, user, measure=code)
+        assert _scoped_plain(alone, code) == _scoped_plain(whole, code), code

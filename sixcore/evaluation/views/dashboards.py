@@ -231,7 +231,7 @@ def _industry_completeness(completeness: service.Completeness, code: str) -> ser
 
 def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One measure: its KPIs' lights, budget, work items and flags."""
-    period, periods, evaluation = period_evaluation(request)
+    period, periods, evaluation = period_evaluation(request, measure=code)
     if code not in evaluation.measures:
         raise Http404(_("No measure %(code)s.") % {"code": code})
     scoped = evaluation.scoped(measure=code)

@@ -68,7 +68,7 @@ def _num(value) -> float | None:
 
 def timeline(request: HttpRequest, code: str) -> HttpResponse:
     """Gantt of a measure's work items: planned bars from 起訖時程, reported progress, lagging marked."""
-    period, periods, evaluation = period_evaluation(request)
+    period, periods, evaluation = period_evaluation(request, measure=code)
     if code not in evaluation.measures:
         raise Http404(_("No measure %(code)s.") % {"code": code})
     items = [w for w in evaluation.work_items if code in w.measures]
