@@ -54,15 +54,24 @@ def view_for(period: ReportingPeriod, user=None, *, published_only: bool = False
 
 
 def evaluation_for(
-    period: ReportingPeriod | str, user=None, *, published_only: bool = False, measure: str | None = None
+    period: ReportingPeriod | str,
+    user=None,
+    *,
+    published_only: bool = False,
+    measure: str | None = None,
+    agency: str | None = None,
 ) -> service.Evaluation:
     """The evaluation of ``period`` within the caller's scope (see the module docstring); with
-    ``measure``, only that measure's KPIs, budget, risk and flags and its schedule's work items
-    (what a measure's pages show), read or computed for that measure alone."""
+    ``measure`` (or ``agency``), only the refresh groups whose results ``scoped(measure=)`` (or
+    ``scoped(agency=)``) can show, read or computed for them alone."""
     period = service.resolve_period(period)
     thresholds = explain.thresholds_in_force()
     view = view_for(period, user, published_only=published_only)
-    groups = None if measure is None else measure_groups(period, measure)
+    groups = None
+    if measure is not None:
+        groups = measure_groups(period, measure)
+    elif agency is not None:
+        groups = agency_groups(period, agency)
     if view is None:
         if groups is None:
             return service.evaluate_period(period, user, thresholds=thresholds)
@@ -88,6 +97,24 @@ def measure_groups(period: ReportingPeriod, measure: str) -> list[str]:
     siblings = plan.Measure.objects.filter(industry__program=program, schedule__code__in=schedules)
     measures = {measure, *siblings.values_list("code", flat=True)}
     return [*(MEASURE + code for code in sorted(measures)), *(SCHEDULE + code for code in schedules)]
+
+
+def agency_groups(period: ReportingPeriod, agency: str) -> list[str]:
+    """The refresh groups an agency's dashboard reads: the measures and schedules of the KPIs, work
+    items and budget lines naming it, and the measures those work items serve (their risks and
+    flags are in its scope).  Found in the working view, which holds every result any reader's
+    scope can have, reading two small keys of each row rather than decoding it."""
+    groups = set()
+    rows = StoredResult.objects.filter(
+        period=period,
+        view=ResultView.WORKING,
+        kind__in=[ResultKind.KPI, ResultKind.WORK_ITEM, ResultKind.BUDGET],
+    )
+    for group, agencies, measures in rows.values_list("group", "data__agencies", "data__measures"):
+        if agency in (agencies or ()):
+            groups.add(group)
+            groups.update(MEASURE + code for code in measures or ())
+    return sorted(groups)
 
 
 def stored_evaluation(

@@ -127,3 +127,34 @@ def test_a_measure_read_alone_equals_the_measure_in_the_whole_period(reported, w
     for code in whole.measures:
         alone = read.evaluation_for(reported, user, measure=code)
         assert _scoped_plain(alone, code) == _scoped_plain(whole, code), code
+
+
+@pytest.mark.parametrize("who", ["public", "ndc", "officer"])
+def test_an_agency_read_alone_equals_the_agency_in_the_whole_period(reported, who):
+    """The agency dashboard reads the groups naming the agency (or computes them alone): the same
+    KPIs, work items, budget, risks, flags and roll-ups as the whole period restricted to it."""
+    from sixcore.accounts.models import Agency
+    from sixcore.evaluation import read
+    from sixcore.progress.choices import SubmissionStatus
+    from sixcore.progress.models import Submission
+    from tests.factories import editor
+
+    if who == "officer":
+        pending = Submission.objects.filter(period=reported).exclude(status=SubmissionStatus.APPROVED)
+        agency = Agency.objects.get(pk=pending.order_by("pk").values_list("agency", flat=True).first())
+        user = editor(agency.code)
+        assert read.view_for(reported, user) is None
+    else:
+        user = AnonymousUser() if who == "public" else ndc_reviewer()
+    whole = read.evaluation_for(reported, user)
+    assert len(whole.agencies) > 5
+    for code in whole.agencies:
+        alone = read.evaluation_for(reported, user, agency=code)
+        want, have = whole.scoped(agency=code), alone.scoped(agency=code)
+        for kind in ("kpis", "work_items", "budget", "risks", "flags"):
+            assert [store.encode(r) for r in have[kind]] == [store.encode(r) for r in want[kind]], (
+                code,
+                kind,
+            )
+        assert service.rollups_for(have["kpis"], alone) == service.rollups_for(want["kpis"], whole), code
+        assert want["kpis"] or want["work_items"] or want["budget"] or code not in ("moea", "most")

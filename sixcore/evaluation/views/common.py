@@ -53,12 +53,12 @@ def period_and_periods(request: HttpRequest):
     return chosen_period(request, periods), periods
 
 
-def period_evaluation(request: HttpRequest, *, measure: str | None = None):
-    """(period, all periods, its stored evaluation within the caller's scope — of ``measure`` only,
-    when given); 404 without either."""
+def period_evaluation(request: HttpRequest, **only):
+    """(period, all periods, its stored evaluation within the caller's scope — of one ``measure``
+    or ``agency`` only, when given); 404 without either."""
     period, periods = period_and_periods(request)
     try:
-        evaluation = read.evaluation_for(period, request.user, measure=measure)
+        evaluation = read.evaluation_for(period, request.user, **only)
     except plan.Program.DoesNotExist:
         raise Http404(_("No program loaded.")) from None
     return period, periods, evaluation

@@ -257,7 +257,7 @@ def measure_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One reporting agency: the KPIs, work items and budget lines it is on, per industry."""
-    period, periods, evaluation = period_evaluation(request)
+    period, periods, evaluation = period_evaluation(request, agency=code)
     if code not in evaluation.agencies:
         raise Http404(_("No agency %(code)s.") % {"code": code})
     scoped = evaluation.scoped(agency=code)
