@@ -18,7 +18,7 @@ from django.db.models import Q, Sum
 from sixcore.progress.models import ReportingPeriod
 from sixcore.progress.services import program_in_force
 
-from . import explain, rules, service
+from . import explain, read, rules, service
 from .models import ResultKind, StoredResult, StoredRollUp
 from .read import view_for
 from .rollup_store import TEN_THOUSAND
@@ -134,6 +134,25 @@ def stored_rollups(
             rolled.weighted_achievement,
         )
     return [found[key] for key in order if key in found]
+
+
+def program_rollups(period: ReportingPeriod, user, by: str) -> list[RollUpResult]:
+    """The roll-ups of the whole program per industry, strategy, measure or agency within the
+    caller's scope (the API's): from the stored sums when a stored view is the caller's and the
+    grouping follows measures; agencies (a KPI may name several) from the KPIs."""
+    view = view_for(period, user)
+    if view is None or by == "agency":
+        return read.evaluation_for(period, user).rollups[by]
+    program = program_in_force(period)
+    industries, strategies, measures, _schedules = plan_labels(program)
+    order = list(dict.fromkeys(code if by == "measure" else m[by] for code, m in measures.items()))
+    labels = {"industry": industries, "strategy": strategies}.get(by) or {
+        c: m["name"] for c, m in measures.items()
+    }
+    rollups = stored_rollups(period, view, by, order, measures=list(measures))
+    for r in rollups:
+        r.label = labels.get(r.key, r.key)
+    return rollups
 
 
 def from_evaluation(evaluation: service.Evaluation, *, industry=None, light="", page=1) -> Summary:

@@ -14,7 +14,7 @@ from sixcore.api.errors import NOT_FOUND, VALIDATION_ERROR
 from sixcore.core.roc import RocDateError
 from sixcore.progress.models import ReportingPeriod
 
-from .. import read, service
+from .. import read, service, summary
 from .serializers import KpiEvaluationSerializer, RollUpSerializer
 
 PERIOD = OpenApiParameter("period", OpenApiTypes.STR, required=True, description="ROC quarter, e.g. 111Q2")
@@ -23,6 +23,10 @@ ERRORS = {400: VALIDATION_ERROR, 404: NOT_FOUND}
 
 
 def _evaluation(request) -> service.Evaluation:
+    return read.evaluation_for(_period(request), request.user)
+
+
+def _period(request) -> ReportingPeriod:
     code = request.query_params.get("period")
     if not code:
         raise ValidationError({"period": "required, e.g. 111Q2"})
@@ -32,7 +36,7 @@ def _evaluation(request) -> service.Evaluation:
         raise ValidationError({"period": str(exc)}) from None
     except ReportingPeriod.DoesNotExist:
         raise NotFound(f"no reporting period {code}") from None
-    return read.evaluation_for(period, request.user)
+    return period
 
 
 class KpiEvaluationView(APIView):
@@ -69,5 +73,5 @@ class RollUpView(APIView):
         by = request.query_params.get("by", "industry")
         if by not in service.ROLLUP_KINDS:
             raise ValidationError({"by": f"one of {', '.join(service.ROLLUP_KINDS)}"})
-        evaluation = _evaluation(request)
-        return Response(RollUpSerializer(evaluation.rollups[by], many=True).data)
+        period = _period(request)
+        return Response(RollUpSerializer(summary.program_rollups(period, request.user, by), many=True).data)

@@ -158,3 +158,23 @@ def test_an_agency_read_alone_equals_the_agency_in_the_whole_period(reported, wh
             )
         assert service.rollups_for(have["kpis"], alone) == service.rollups_for(want["kpis"], whole), code
         assert want["kpis"] or want["work_items"] or want["budget"] or code not in ("moea", "most")
+
+
+@pytest.mark.parametrize("who", ["public", "ndc", "officer"])
+def test_the_api_roll_ups_from_stored_sums_equal_the_computed_ones(reported, who):
+    from sixcore.accounts.models import Agency
+    from sixcore.evaluation import read
+    from sixcore.progress.choices import SubmissionStatus
+    from sixcore.progress.models import Submission
+    from tests.factories import editor
+
+    if who == "officer":
+        pending = Submission.objects.filter(period=reported).exclude(status=SubmissionStatus.APPROVED)
+        user = editor(
+            Agency.objects.get(pk=pending.order_by("pk").values_list("agency", flat=True).first()).code
+        )
+    else:
+        user = AnonymousUser() if who == "public" else ndc_reviewer()
+    whole = read.evaluation_for(reported, user)
+    for by in service.ROLLUP_KINDS:
+        assert summary.program_rollups(reported, user, by) == whole.rollups[by], by
