@@ -51,9 +51,23 @@ class PeriodBatch:
         return best
 
     def _plan(self, program: Program, measures: frozenset | None = None, schedules: frozenset | None = None):
+        """The revision's plan (or its subset of ``measures`` and ``schedules``), read once; a subset
+        without schedules is taken from the same one with schedules when that was read."""
         key = (program.pk, measures, schedules)
         if key not in self._plans:
-            self._plans[key] = _load_plan(program, measures, schedules)
+            wider = next(
+                (
+                    plan
+                    for (pk, m, s), plan in self._plans.items()
+                    if schedules == frozenset() and pk == program.pk and m == measures and s
+                ),
+                None,
+            )
+            self._plans[key] = (
+                wider.without_work_items(measures)
+                if wider is not None
+                else _load_plan(program, measures, schedules)
+            )
         return self._plans[key]
 
     def evaluate(

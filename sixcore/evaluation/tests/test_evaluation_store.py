@@ -11,6 +11,7 @@ of writes, read by the pages without re-evaluating, consistent under concurrent 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import threading
@@ -494,3 +495,22 @@ def test_a_saved_kpi_refreshes_later_periods_in_a_fixed_number_of_reads(program)
     build_portfolio(3, rebuild=False)  # in force from 110Q1: every period, three times the KPIs
     bigger = _refresh_reads(periods[0], {"1.2"})
     assert first == last == several == bigger <= 21  # 21 on SQLite
+
+
+def test_a_transitions_later_periods_take_the_plan_without_its_work_items(program):
+    """An approval refreshes measures from the period on and schedules in it: the later periods'
+    plan, taken from the first one's without its work items, is the one they would read."""
+    from sixcore.evaluation.service.loading import _load_plan
+    from sixcore.plan.models import ScheduleTable
+
+    measures = {"1.1", "1.2", "2.1"}
+    schedules = set(ScheduleTable.objects.filter(industry__program=program).values_list("code", flat=True))
+    wide = _load_plan(program, measures, schedules)
+    assert wide.work_items and set(wide.measures) > measures
+    narrow = _load_plan(program, measures, set())
+    taken = wide.without_work_items(measures)
+    for field in dataclasses.fields(narrow):
+        if field.name == "series":  # read from ``targets``, the same ones
+            assert taken.series.keys() == narrow.series.keys()
+        else:
+            assert getattr(taken, field.name) == getattr(narrow, field.name), field.name
