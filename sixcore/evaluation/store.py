@@ -1,9 +1,10 @@
 """Keeping the stored evaluation (``models.StoredResult``) equal to what ``service.evaluate_period``
 computes, inside the transaction of each write that changes an input.
 
-Every result is computed by ``service.evaluate_period`` — the one rules path — restricted to the
-measures and schedules a write touched (``refresh``) or over whole periods (``rebuild``).  What a
-write touches:
+Every result is what ``service.evaluate_period`` — the one rules path — computes, restricted to the
+measures and schedules a write touched (``refresh``) or over whole periods (``rebuild``); both read
+the inputs of all their periods at once (``service.PeriodBatch``) and judge each period by the same
+``evaluate_loaded``, so their reads do not grow with the number of periods.  What a write touches:
 
 - saved report lines (``progress.signals.lines_saved``): the working view; a measure's KPI lines
   also change the forecasts, red streaks and cumulative checks of every later period, so its KPIs
@@ -267,19 +268,34 @@ def _sync(period: ReportingPeriod, view: str, rows: list[StoredResult], groups: 
 def refresh(
     period: ReportingPeriod, views: Iterable[str], measures: Iterable[str], schedules: Iterable[str]
 ) -> None:
-    """Recompute the given measures (from ``period`` on) and schedules (in ``period``) in ``views``."""
+    """Recompute the given measures (from ``period`` on) and schedules (in ``period``) in ``views``.
+
+    The inputs are read once for every period refreshed (``PeriodBatch.evaluate_subset``): a save in
+    an early quarter costs the same reads as one in the last, plus one comparison per period."""
     measures, schedules, views = set(measures), set(schedules), sorted(set(views))
     if not views or not (measures or schedules):
         return
     with transaction.atomic():
         _lock([MEASURE + m for m in measures] + [SCHEDULE + s for s in schedules])
-        for i, p in enumerate(_periods_from(period)):
-            now = schedules if i == 0 else set()
-            if not measures and not now:
-                break
-            groups = [MEASURE + m for m in measures] + [SCHEDULE + s for s in now]
-            for view in views:
-                store(p, view, _evaluate(p, view, measures, now), groups, measures)
+        periods = _periods_from(period) if measures else [period]
+        batch = service.PeriodBatch()
+        for view in views:
+            # ``evaluate_period`` of each period restricted to the groups, its inputs read once.
+            with translation.override(settings.LANGUAGE_CODE):
+                evaluated = list(
+                    batch.evaluate_subset(
+                        periods,
+                        published_only=view == ResultView.PUBLISHED,
+                        thresholds=explain.thresholds_in_force(),
+                        measures=measures,
+                        schedules=schedules,
+                    )
+                )
+            for i, (p, evaluation) in enumerate(evaluated):
+                groups = [MEASURE + m for m in measures] + [
+                    SCHEDULE + s for s in (schedules if i == 0 else ())
+                ]
+                store(p, view, evaluation, groups, measures)
 
 
 def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> int:

@@ -9,6 +9,7 @@ work-item code), so actuals reported under an earlier revision still count for a
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -119,6 +120,22 @@ class _Plan:
     work_items: list[dict]
     item_agencies: dict[int, list[tuple[str, int]]]
     schedule_measures: dict[int, list[str]]
+
+    def without_work_items(self, measures: Iterable[str]) -> _Plan:
+        """What ``_load_plan(program, measures, ())`` reads, from this subset loaded with
+        ``measures`` and some schedules (whose measures and work items it drops): no query."""
+        keep = set(measures)
+        return dataclasses.replace(
+            self,
+            measures={code: m for code, m in self.measures.items() if code in keep},
+            work_items=[],
+            item_agencies={},
+            schedule_measures={
+                sid: [c for c in codes if c in keep]
+                for sid, codes in self.schedule_measures.items()
+                if any(c in keep for c in codes)
+            },
+        )
 
 
 def plan_labels(program: plan.Program, measure_rows: QuerySet | None = None) -> tuple:

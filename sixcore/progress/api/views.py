@@ -178,7 +178,9 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return base.none()
         queryset = submission_policy.visible(self.request.user, base)
-        return queryset if self.action == "list" else _submission_lines(queryset)
+        # Only a read of one submission shows its lines: a write answers with ``detail_response``
+        # (re-read after the write), so its lookup needs the row alone.
+        return _submission_lines(queryset) if self.action == "retrieve" else queryset
 
     def get_serializer_class(self) -> type:
         return s.SubmissionSerializer if self.action == "list" else s.SubmissionDetailSerializer
