@@ -28,6 +28,7 @@ EXEMPT = {
     "observations it writes are tracked",
     "reports.ReportJob": "the state of a background report job; the report is derived from logged data",
     "evaluation.StoredResult": "the evaluation derived from logged data, rebuilt by `evaluate --rebuild`",
+    "evaluation.StoredRollUp": "roll-up sums of the stored evaluation, derived and rebuilt with it",
     "evaluation.RefreshLock": "a row per refresh group, only ever locked, never changed",
 }
 

@@ -11,7 +11,9 @@ Rules (issue #3):
 - Anyone, anonymous included, reads approved (published) submissions; nobody outside the owning agency,
   its industry lead and NDC reads a draft.
 
-It lives with submissions, built on the primitives of ``accounts.policy`` and ``plan.policy``.
+It lives with submissions, built on the primitives of ``accounts.policy`` and ``plan.policy``. The
+answers about one submission take an optional ``reads`` (``periods.CycleReads``), so that a request
+asking several of them reads the cycle's settings once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sixcore.plan.policy import led_industry_ids
 
 from . import workflow
 from .choices import SubmissionStatus
-from .periods import period_writable
+from .periods import CycleReads, period_writable
 
 
 class SubmissionPolicy:
@@ -43,33 +45,37 @@ class SubmissionPolicy:
     def can_view(self, user, submission) -> bool:
         return self.visible(user, type(submission).objects.filter(pk=submission.pk)).exists()
 
-    def _own_open_draft(self, user, submission) -> bool:
+    def _own_open_draft(self, user, submission, reads: CycleReads | None = None) -> bool:
         return (
             getattr(user, "is_authenticated", False)
             and user.role in EDITOR_ROLES
             and submission.agency_id in agency_scope(user)
             and submission.status == SubmissionStatus.DRAFT
-            and period_writable(submission.period, submission.agency)
+            and period_writable(submission.period, submission.agency, reads)
         )
 
-    def can_edit(self, user, submission) -> bool:
+    def can_edit(self, user, submission, reads: CycleReads | None = None) -> bool:
         """Write the report lines: own agency, editor role, draft not with the supervisor (陳核中),
         period open for the agency."""
-        return submission.internal_review_at is None and self._own_open_draft(user, submission)
+        return submission.internal_review_at is None and self._own_open_draft(user, submission, reads)
 
-    def can_submit(self, user, submission) -> bool:
+    def can_submit(self, user, submission, reads: CycleReads | None = None) -> bool:
         """送出審查: an editor of an open draft, and where the agency reviews internally its supervisor."""
-        return self._own_open_draft(user, submission) and workflow.may("submit", user, submission)
+        return self._own_open_draft(user, submission, reads) and workflow.may(
+            "submit", user, submission, reads
+        )
 
-    def can_request_internal_review(self, user, submission) -> bool:
+    def can_request_internal_review(self, user, submission, reads: CycleReads | None = None) -> bool:
         """陳核: an officer of an agency that reviews internally, on an editable draft."""
-        return self.can_edit(user, submission) and workflow.may("internal_review", user, submission)
+        return self.can_edit(user, submission, reads) and workflow.may(
+            "internal_review", user, submission, reads
+        )
 
-    def can_return_internally(self, user, submission) -> bool:
+    def can_return_internally(self, user, submission, reads: CycleReads | None = None) -> bool:
         return (
             submission.internal_review_at is not None
-            and self._own_open_draft(user, submission)
-            and workflow.may("internal_return", user, submission)
+            and self._own_open_draft(user, submission, reads)
+            and workflow.may("internal_return", user, submission, reads)
         )
 
     def can_consolidate(self, user, submission) -> bool:

@@ -358,7 +358,10 @@ def save_lines(
         if submission.pk not in locked:
             raise Submission.DoesNotExist(submission.pk)
         save_many(user, [LineWrite(submission, expected_version, changes)], locked=locked)
-    submission.refresh_from_db()
+    # Its period, industry and agency come along: the API answers with this object.
+    submission.refresh_from_db(
+        from_queryset=Submission.objects.select_related("period", "industry", "agency")
+    )
     return submission
 
 

@@ -32,7 +32,7 @@ from .choices import SubmissionStatus, WorkItemStatus
 from .clock import now, today
 from .extensions import report_parts, schedule_rule
 from .models import Submission, WorkItemReport
-from .periods import period_writable
+from .periods import CycleReads, period_writable
 from .signals import status_changed
 
 # A target cell that sets no target for the year (the document prints a dash).
@@ -78,6 +78,7 @@ def completeness_problems(
     *,
     measure_reports: Iterable | None = None,
     kpi_reports: Iterable | None = None,
+    reads: CycleReads | None = None,
 ) -> list[str]:
     """What must be filled in before the agency can submit, each named as the form shows it:
     落後原因/因應對策 wherever an item lags, a completion date for a completed item and, as NDC set in
@@ -85,12 +86,12 @@ def completeness_problems(
     progress for every work item under way, and (with the narratives) 辦理情形 for each open follow-up item.
 
     ``reports`` (with ``work_item`` loaded), ``at`` and the other lines may be passed by a caller that
-    already has them (``kpi_reports`` then with ``kpi.this_year``: this year's targets with their cell)."""
+    already has them (``kpi_reports`` then with ``kpi.this_year``: this year's targets with their cell),
+    and ``reads``, the step's reads of the settings."""
     from .labels import field_label, line_label
-    from .models import CycleSettings
 
     problems = []
-    required = CycleSettings.get()
+    required = (reads or CycleReads()).settings()
 
     def missing(kind: str, code: str, name: str, target: str = "") -> None:
         label = f"{line_label(kind, code)} {field_label(kind, name)}"
@@ -126,7 +127,7 @@ def completeness_problems(
             if target and report.value is None and report.done is None:
                 missing("kpis", report.kpi.code, "value", target)
     if at is None:
-        at = min(submission.period.end, today())
+        at = min(submission.period.end, reads.today() if reads else today())
     if reports is None:
         reports = submission.work_item_reports.select_related("work_item__schedule")
     for report in reports:
@@ -173,9 +174,9 @@ def _transition(
     action: str,
     allowed_from: tuple[str, ...],
     to: str,
-    allowed: Callable[[Submission], bool],
+    allowed: Callable[[Submission, CycleReads], bool],
     comment: str = "",
-    before_save: Callable[[Submission], None] | None = None,
+    before_save: Callable[[Submission, CycleReads], None] | None = None,
 ) -> Submission:
     """One step, atomic, on the submission row locked FOR UPDATE — and on nothing else.
 
@@ -184,6 +185,7 @@ def _transition(
     period's state is a function of the date, its due date and the reopening rows (inserted, never
     updated), so locking the period would add no guarantee — it only queued every approval of a
     period behind the others (``of=("self",)``: the joined period and agency rows stay unlocked).
+    The rights and checks read the settings afresh here, once for the step (``reads``).
     """
     from sixcore.core.changelog import logged_transition
 
@@ -193,7 +195,8 @@ def _transition(
             .select_related("period", "agency")
             .get(pk=submission.pk)
         )
-        if not allowed(locked):
+        reads = CycleReads()
+        if not allowed(locked, reads):
             raise PermissionDenied(_("You may not %(action)s this submission.") % {"action": ACTIONS[action]})
         if locked.status not in allowed_from:
             raise InvalidTransition(
@@ -201,14 +204,17 @@ def _transition(
                 % {"action": ACTIONS[action], "status": locked.get_status_display()}
             )
         if before_save:
-            before_save(locked)
+            before_save(locked, reads)
         before = locked.status
         with logged_transition(locked, f"submission.{action}", comment):
             locked.status = to
             locked.version += 1
             locked.save()
         status_changed.send(Submission, submission=locked, before=before)
-    submission.refresh_from_db()
+    # Its period, industry and agency come along: the API answers with this object.
+    submission.refresh_from_db(
+        from_queryset=Submission.objects.select_related("period", "industry", "agency")
+    )
     return submission
 
 
@@ -220,53 +226,49 @@ def _own_editor(user, submission: Submission) -> bool:
     )
 
 
-def needs_internal_review(submission: Submission) -> bool:
+def needs_internal_review(submission: Submission, reads: CycleReads | None = None) -> bool:
     """Whether the submission's agency reviews internally (陳核) before submitting."""
-    from .models import CycleSettings
-
-    return CycleSettings.get().internal_review_agencies.filter(pk=submission.agency_id).exists()
+    return (reads or CycleReads()).reviews_internally(submission.agency_id)
 
 
-def is_supervisor(user, submission: Submission) -> bool:
+def is_supervisor(user, submission: Submission, reads: CycleReads | None = None) -> bool:
     """A supervisor (主管) of the submission's agency: an editor of it listed by NDC as a reviewer."""
-    from .models import CycleSettings
-
-    return (
-        _own_editor(user, submission) and CycleSettings.get().internal_reviewers.filter(pk=user.pk).exists()
-    )
+    return _own_editor(user, submission) and (reads or CycleReads()).is_internal_reviewer(user.pk)
 
 
 # Who may take each step (the state is checked separately, on the locked row). Callers that validate a
 # body first (the API) ask ``may`` before, so that a refused caller gets 403 and never a 400 about it.
-RIGHTS: dict[str, Callable[[object, Submission], bool]] = {
-    "submit": lambda user, s: (
-        _own_editor(user, s) and (not needs_internal_review(s) or is_supervisor(user, s))
+# ``r`` is the caller's ``CycleReads`` (or None: read afresh).
+RIGHTS: dict[str, Callable[[object, Submission, CycleReads | None], bool]] = {
+    "submit": lambda user, s, r=None: (
+        _own_editor(user, s) and (not needs_internal_review(s, r) or is_supervisor(user, s, r))
     ),
-    "internal_review": lambda user, s: (
-        _own_editor(user, s) and needs_internal_review(s) and not is_supervisor(user, s)
+    "internal_review": lambda user, s, r=None: (
+        _own_editor(user, s) and needs_internal_review(s, r) and not is_supervisor(user, s, r)
     ),
     "internal_return": is_supervisor,
-    "consolidate": lambda user, s: s.industry_id in led_industry_ids(user) or is_ndc(user),
-    "approve": lambda user, s: is_ndc(user),
-    "return": lambda user, s: (
+    "consolidate": lambda user, s, r=None: s.industry_id in led_industry_ids(user) or is_ndc(user),
+    "approve": lambda user, s, r=None: is_ndc(user),
+    "return": lambda user, s, r=None: (
         is_ndc(user) or (s.status == SubmissionStatus.SUBMITTED and s.industry_id in led_industry_ids(user))
     ),
-    "reopen": lambda user, s: is_ndc_admin(user),
+    "reopen": lambda user, s, r=None: is_ndc_admin(user),
 }
 
 
-def may(action: str, user, submission: Submission) -> bool:
-    """Whether ``user`` has the right to take ``action`` on ``submission`` (whatever its state)."""
-    return RIGHTS[action](user, submission)
+def may(action: str, user, submission: Submission, reads: CycleReads | None = None) -> bool:
+    """Whether ``user`` has the right to take ``action`` on ``submission`` (whatever its state); ``reads``
+    lets one request ask several rights for one read of the settings."""
+    return RIGHTS[action](user, submission, reads)
 
 
 def submit(submission: Submission, user, comment: str = "") -> Submission:
     """The agency sends its draft to review. Refused when lagging items lack a reason and remedy."""
 
-    def check(locked: Submission) -> None:
-        if not period_writable(locked.period, locked.agency):
+    def check(locked: Submission, reads: CycleReads) -> None:
+        if not period_writable(locked.period, locked.agency, reads):
             raise InvalidTransition(_("The period %(period)s is locked.") % {"period": locked.period.label})
-        if problems := completeness_problems(locked):
+        if problems := completeness_problems(locked, reads=reads):
             raise IncompleteSubmission(problems)
         locked.submitted_at, locked.submitted_by = now(), user
         locked.internal_review_at, locked.internal_review_by = None, None
@@ -277,7 +279,7 @@ def submit(submission: Submission, user, comment: str = "") -> Submission:
         "submit",
         (SubmissionStatus.DRAFT,),
         SubmissionStatus.SUBMITTED,
-        lambda s: may("submit", user, s),
+        lambda s, reads: may("submit", user, s, reads),
         comment,
         check,
     )
@@ -287,12 +289,12 @@ def request_internal_review(submission: Submission, user, comment: str = "") -> 
     """陳核: the officer sends the complete draft to the agency's supervisor, who submits it or sends it
     back. Refused when the report is incomplete, as 送出審查 would be, so the supervisor gets a whole one."""
 
-    def check(locked: Submission) -> None:
+    def check(locked: Submission, reads: CycleReads) -> None:
         if locked.internal_review_at is not None:
             raise InvalidTransition(_("This report is already with the supervisor (陳核中)."))
-        if not period_writable(locked.period, locked.agency):
+        if not period_writable(locked.period, locked.agency, reads):
             raise InvalidTransition(_("The period %(period)s is locked.") % {"period": locked.period.label})
-        if problems := completeness_problems(locked):
+        if problems := completeness_problems(locked, reads=reads):
             raise IncompleteSubmission(problems)
         locked.internal_review_at, locked.internal_review_by = now(), user
 
@@ -302,7 +304,7 @@ def request_internal_review(submission: Submission, user, comment: str = "") -> 
         "internal_review",
         (SubmissionStatus.DRAFT,),
         SubmissionStatus.DRAFT,
-        lambda s: may("internal_review", user, s),
+        lambda s, reads: may("internal_review", user, s, reads),
         comment,
         check,
     )
@@ -311,7 +313,7 @@ def request_internal_review(submission: Submission, user, comment: str = "") -> 
 def return_internally(submission: Submission, user, comment: str) -> Submission:
     """The supervisor sends a report under 陳核 back to the officer, with a comment (kept in the history)."""
 
-    def check(locked: Submission) -> None:
+    def check(locked: Submission, _reads: CycleReads) -> None:
         if locked.internal_review_at is None:
             raise InvalidTransition(_("This report is not waiting for internal review."))
         if not comment.strip():
@@ -324,7 +326,7 @@ def return_internally(submission: Submission, user, comment: str) -> Submission:
         "internal_return",
         (SubmissionStatus.DRAFT,),
         SubmissionStatus.DRAFT,
-        lambda s: may("internal_return", user, s),
+        lambda s, reads: may("internal_return", user, s, reads),
         comment,
         check,
     )
@@ -333,7 +335,7 @@ def return_internally(submission: Submission, user, comment: str) -> Submission:
 def consolidate(submission: Submission, user, comment: str = "") -> Submission:
     """The industry lead unit takes the agency's report into the industry's consolidated report."""
 
-    def stamp(locked: Submission) -> None:
+    def stamp(locked: Submission, _reads: CycleReads) -> None:
         locked.consolidated_at, locked.consolidated_by = now(), user
 
     return _transition(
@@ -342,7 +344,7 @@ def consolidate(submission: Submission, user, comment: str = "") -> Submission:
         "consolidate",
         (SubmissionStatus.SUBMITTED,),
         SubmissionStatus.CONSOLIDATED,
-        lambda s: may("consolidate", user, s),
+        lambda s, reads: may("consolidate", user, s, reads),
         comment,
         stamp,
     )
@@ -351,7 +353,7 @@ def consolidate(submission: Submission, user, comment: str = "") -> Submission:
 def approve(submission: Submission, user, comment: str = "") -> Submission:
     """NDC approves: the data is locked and published."""
 
-    def stamp(locked: Submission) -> None:
+    def stamp(locked: Submission, _reads: CycleReads) -> None:
         locked.approved_at, locked.approved_by = now(), user
 
     return _transition(
@@ -360,7 +362,7 @@ def approve(submission: Submission, user, comment: str = "") -> Submission:
         "approve",
         (SubmissionStatus.SUBMITTED, SubmissionStatus.CONSOLIDATED),
         SubmissionStatus.APPROVED,
-        lambda s: may("approve", user, s),
+        lambda s, reads: may("approve", user, s, reads),
         comment,
         stamp,
     )
@@ -369,7 +371,7 @@ def approve(submission: Submission, user, comment: str = "") -> Submission:
 def return_for_revision(submission: Submission, user, comment: str) -> Submission:
     """NDC (or the industry lead, before consolidation) sends the report back to the agency with a comment."""
 
-    def stamp(locked: Submission) -> None:
+    def stamp(locked: Submission, _reads: CycleReads) -> None:
         # Checked after the rights: an unauthorised caller learns nothing from a 400.
         if not comment.strip():
             raise IncompleteSubmission([_("A comment is required when returning a submission.")])
@@ -381,7 +383,7 @@ def return_for_revision(submission: Submission, user, comment: str) -> Submissio
         "return",
         (SubmissionStatus.SUBMITTED, SubmissionStatus.CONSOLIDATED),
         SubmissionStatus.DRAFT,
-        lambda s: may("return", user, s),
+        lambda s, reads: may("return", user, s, reads),
         comment,
         stamp,
     )
@@ -390,7 +392,7 @@ def return_for_revision(submission: Submission, user, comment: str) -> Submissio
 def reopen(submission: Submission, user, reason: str) -> Submission:
     """An NDC administrator reopens approved data for correction, with a reason."""
 
-    def check(_locked: Submission) -> None:
+    def check(_locked: Submission, _reads: CycleReads) -> None:
         # Checked after the rights: an unauthorised caller learns nothing from a 400.
         if not reason.strip():
             raise IncompleteSubmission([_("A reason is required to reopen approved data.")])
@@ -401,7 +403,7 @@ def reopen(submission: Submission, user, reason: str) -> Submission:
         "reopen",
         (SubmissionStatus.APPROVED,),
         SubmissionStatus.DRAFT,
-        lambda s: may("reopen", user, s),
+        lambda s, reads: may("reopen", user, s, reads),
         reason,
         check,
     )

@@ -22,7 +22,7 @@ from sixcore.plan.export import printed_code
 from .. import models as progress
 from .. import workflow
 from ..choices import PeriodState, SubmissionStatus, WorkItemStatus
-from ..periods import period_state
+from ..periods import CycleReads, period_state
 from ..policy import submission_policy
 from ..services import program_in_force
 from ..values import LINE_FIELDS
@@ -225,24 +225,33 @@ class SubmissionDetailSerializer(SubmissionSerializer):
             "attachments",
         ]
 
+    def _reads(self) -> CycleReads:
+        # The state and the seven rights read the settings and reopenings once: from the view's
+        # request (``cycle_reads``), which its permission check may already have filled.
+        return self.context.setdefault("cycle_reads", CycleReads())
+
     @extend_schema_field(serializers.ChoiceField(choices=PeriodState.choices))
     def get_period_state(self, obj: progress.Submission) -> str:
-        return str(period_state(obj.period, obj.agency))
+        return str(period_state(obj.period, obj.agency, self._reads()))
 
     @extend_schema_field(SubmissionPermissionsSerializer)
     def get_permissions(self, obj: progress.Submission) -> dict[str, bool]:
         request = self.context.get("request")
         user = getattr(request, "user", None)
+        reads = self._reads()
         return {
-            "edit": bool(submission_policy.can_edit(user, obj)),
-            "submit": bool(submission_policy.can_submit(user, obj)),
+            "edit": bool(submission_policy.can_edit(user, obj, reads)),
+            "submit": bool(submission_policy.can_submit(user, obj, reads)),
             "consolidate": bool(submission_policy.can_consolidate(user, obj)),
             "review": bool(submission_policy.can_review(user, obj)),
             "reopen": bool(submission_policy.can_reopen(user, obj)),
             "internal_review": bool(
-                workflow.may("internal_review", user, obj) and submission_policy.can_edit(user, obj)
+                workflow.may("internal_review", user, obj, reads)
+                and submission_policy.can_edit(user, obj, reads)
             ),
-            "internal_return": bool(workflow.may("internal_return", user, obj) and obj.in_internal_review),
+            "internal_return": bool(
+                workflow.may("internal_return", user, obj, reads) and obj.in_internal_review
+            ),
         }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -37,7 +37,7 @@ from sixcore.core.roc import RocDateError, parse_quarter
 from .. import models as progress
 from .. import workflow
 from ..choices import SubmissionStatus
-from ..periods import period_states, period_writable
+from ..periods import CycleReads, period_states, period_writable
 from ..policy import submission_policy
 from ..services import ConflictError, save_lines
 from . import filters
@@ -93,11 +93,11 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.PeriodSerializer(period, context=self._context_for([period])).data)
 
 
-def _submission_lines(queryset: QuerySet[progress.Submission]) -> QuerySet[progress.Submission]:
+def _line_prefetches() -> list[Prefetch | str]:
     # Without the plan's columns no line shows (transcription notes, parsed targets, inferred dates):
     # decoding their JSON and text was a good part of a detail's CPU.
     measure_unused = ("measure__notes", "measure__code_as_written")
-    return queryset.prefetch_related(
+    return [
         Prefetch(
             "measure_reports",
             queryset=progress.MeasureReport.objects.select_related("measure").defer(*measure_unused),
@@ -125,7 +125,11 @@ def _submission_lines(queryset: QuerySet[progress.Submission]) -> QuerySet[progr
             queryset=progress.BudgetReport.objects.select_related("measure").defer(*measure_unused),
         ),
         "attachments",
-    )
+    ]
+
+
+def _submission_lines(queryset: QuerySet[progress.Submission]) -> QuerySet[progress.Submission]:
+    return queryset.prefetch_related(*_line_prefetches())
 
 
 SUBMISSION_PATH = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Submission id.")
@@ -185,11 +189,28 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self) -> type:
         return s.SubmissionSerializer if self.action == "list" else s.SubmissionDetailSerializer
 
+    def cycle_reads(self) -> CycleReads:
+        """The request's reads of the cycle's settings, shared by the check before a write and the
+        answer after it (a view instance serves one request); the locked step reads its own."""
+        if not hasattr(self, "_cycle_reads"):
+            self._cycle_reads = CycleReads()
+        return self._cycle_reads
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "cycle_reads": self.cycle_reads()}
+
     def detail_response(self, pk: int) -> Response:
         """The submission as stored now (re-read: a write changed its lines and version)."""
         submission = _submission_lines(
             progress.Submission.objects.select_related("period", "industry", "agency")
         ).get(pk=pk)
+        return Response(s.SubmissionDetailSerializer(submission, context=self.get_serializer_context()).data)
+
+    def written_response(self, submission: progress.Submission) -> Response:
+        """The answer of a write: the submission the write refreshed from its row before the commit
+        (``save_lines`` and the steps do; its period, industry and agency stay loaded), with its lines
+        read now."""
+        prefetch_related_objects([submission], *_line_prefetches())
         return Response(s.SubmissionDetailSerializer(submission, context=self.get_serializer_context()).data)
 
     def conflict_body(self, exc: ConflictError) -> dict:
@@ -231,7 +252,7 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
     def lines(self, request: Request, pk: str | None = None) -> Response:
         submission = self.get_object()
         # The right before the body: a caller who may not write learns nothing from a 400.
-        if not submission_policy.can_edit(request.user, submission):
+        if not submission_policy.can_edit(request.user, submission, self.cycle_reads()):
             raise PermissionDenied(
                 _("You may not edit this submission (not your agency's draft, or the period is locked).")
             )
@@ -240,11 +261,11 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
         changes = {kind: rows for kind, rows in body.validated_data.items() if kind != "version"}
         with transaction.atomic():
             save_lines(submission, request.user, body.validated_data["version"], changes)
-        return self.detail_response(submission.pk)
+        return self.written_response(submission)
 
     def _step(self, request: Request, step: Any, action: str) -> Response:
         submission = self.get_object()
-        if not workflow.may(action, request.user, submission):
+        if not workflow.may(action, request.user, submission, self.cycle_reads()):
             raise PermissionDenied(
                 _("You may not %(action)s this submission.") % {"action": workflow.ACTIONS[action]}
             )
@@ -252,7 +273,7 @@ class SubmissionViewSet(CycleErrorsMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         with transaction.atomic():
             step(submission, request.user, body.text)
-        return self.detail_response(submission.pk)
+        return self.written_response(submission)
 
     @transition_schema("Send the draft to review (agency editor).", {"comment": "第 2 季填報完成"})
     @action(detail=True, methods=["post"])
