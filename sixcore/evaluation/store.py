@@ -171,9 +171,14 @@ def position_of(data: dict) -> str:
 
 def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) -> list[StoredResult]:
     """The stored rows of a (possibly partial) evaluation."""
+    return result_rows(period.pk, view, row_values(evaluation))
+
+
+def result_rows(period_id: int, view: str, values: Iterable[tuple]) -> list[StoredResult]:
+    """``StoredResult`` rows of ``row_values``' tuples."""
     return [
         StoredResult(
-            period=period,
+            period_id=period_id,
             view=view,
             kind=kind,
             group=group,
@@ -183,7 +188,7 @@ def rows_of(evaluation: service.Evaluation, period: ReportingPeriod, view: str) 
             is_demo=demo,
             data=data,
         )
-        for kind, group, key, light, demo, data in row_values(evaluation)
+        for kind, group, key, light, demo, data in values
     ]
 
 
@@ -353,20 +358,7 @@ class _Writer:
 
     def write(self, period: ReportingPeriod, view: str, values: list[tuple], sums: list[StoredRollUp]) -> int:
         self.groups.update(v[1] for v in values)
-        rows = [
-            StoredResult(
-                period_id=period.pk,
-                view=view,
-                kind=kind,
-                group=group,
-                key=key,
-                light=light,
-                position=position_of(data),
-                is_demo=demo,
-                data=data,
-            )
-            for kind, group, key, light, demo, data in values
-        ]
+        rows = result_rows(period.pk, view, values)
         rollups = [
             StoredRollUp(
                 period_id=period.pk, view=view, **dict(zip(ROLLUP_FIELDS, rollup_values(r), strict=True))
@@ -404,19 +396,6 @@ def _views_alike(periods: list[ReportingPeriod]) -> set[int]:
     )
     first = min(pending, default=None)
     return {p.pk for p in periods if first is None or (p.roc_year, p.quarter) < first}
-
-
-def _in_view(row: StoredResult, view: str) -> StoredResult:
-    return StoredResult(
-        period=row.period,
-        view=view,
-        kind=row.kind,
-        group=row.group,
-        key=row.key,
-        light=row.light,
-        is_demo=row.is_demo,
-        data=row.data,
-    )
 
 
 def check(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> list[str]:
