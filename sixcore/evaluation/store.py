@@ -46,7 +46,7 @@ from sixcore.progress.signals import in_batch
 
 from . import explain, rules, service
 from .models import RefreshLock, ResultKind, ResultView, StoredResult, StoredRollUp
-from .rollup_store import ROLLUP_FIELDS, check_rollups, rollup_values, rollups_of, sync_rollups
+from .rollup_store import check_rollups, rollups_of, sync_rollups
 
 MEASURE, SCHEDULE = "m:", "s:"
 RESULT_CLASSES = {
@@ -330,11 +330,11 @@ def rebuild(periods: Iterable[ReportingPeriod] | None = None, progress=None) -> 
             )
             for p, evaluation in evaluated:
                 values = list(row_values(evaluation)) if evaluation is not None else []
-                sums = rollups_of(evaluation, p, view, thresholds) if evaluation is not None else []
                 views = [view]
                 if view == ResultView.WORKING and p.pk in alike:  # the same inputs, the same results
                     views.append(ResultView.PUBLISHED)
                 for each in views:
+                    sums = rollups_of(evaluation, p, each, thresholds) if evaluation is not None else []
                     written += writer.write(p, each, values, sums)
                     done += 1
                     if progress:
@@ -359,19 +359,13 @@ class _Writer:
     def write(self, period: ReportingPeriod, view: str, values: list[tuple], sums: list[StoredRollUp]) -> int:
         self.groups.update(v[1] for v in values)
         rows = result_rows(period.pk, view, values)
-        rollups = [
-            StoredRollUp(
-                period_id=period.pk, view=view, **dict(zip(ROLLUP_FIELDS, rollup_values(r), strict=True))
-            )
-            for r in sums
-        ]
         if not self.fresh:
-            return _sync(period, view, rows, None) + sync_rollups(period, view, rollups, None)
+            return _sync(period, view, rows, None) + sync_rollups(period, view, sums, None)
         self.pending += rows
-        self.rollups += rollups
+        self.rollups += sums
         if len(self.pending) >= self.BATCH:
             self._insert()
-        return len(rows) + len(rollups)
+        return len(rows) + len(sums)
 
     def _insert(self) -> None:
         StoredResult.objects.bulk_create(self.pending, batch_size=self.BATCH)

@@ -63,6 +63,7 @@ def summary_for(
     program = program_in_force(period)
     industries, _strategies, measures, _schedules = plan_labels(program)
     in_scope = [c for c, m in measures.items() if industry is None or m["industry"] == industry]
+    scope_groups = [MEASURE + c for c in in_scope]
     rows = StoredResult.objects.filter(period=period, view=view)
     kpis = rows.filter(kind=ResultKind.KPI)
     items = rows.filter(kind=ResultKind.WORK_ITEM)
@@ -76,7 +77,7 @@ def summary_for(
         rollups = stored_rollups(period, view, "industry", list(industries), measures=in_scope)
         budget = service.industry_budget(budget, industries, explain.thresholds_in_force())
     else:
-        kpis = kpis.filter(group__in=[MEASURE + c for c in in_scope])
+        kpis = kpis.filter(group__in=scope_groups)
         items, flags = items.filter(data__industry=industry), flags.filter(data__industry=industry)
         rollups = stored_rollups(period, view, "measure", in_scope, measures=in_scope)
         budget = [b for b in budget if b.industry == industry]
@@ -85,7 +86,7 @@ def summary_for(
         r.label = labels.get(r.key, r.key)
     risky = rows.filter(kind=ResultKind.RISK).filter(~Q(light=rules.RiskTier.LOW) | Q(data__red__gt=0))
     if industry is not None:
-        risky = risky.filter(group__in=[MEASURE + c for c in in_scope])
+        risky = risky.filter(group__in=scope_groups)
     return Summary(
         period=period.code,
         revision=program.revision,
@@ -125,14 +126,7 @@ def stored_rollups(
             weight=Decimal(row["weight"]),
             total=Decimal(row["total"]) / TEN_THOUSAND,
         )
-        rolled = rules.finish_roll_up(row[by], sums)
-        found[row[by]] = RollUpResult(
-            row[by],
-            row[by],
-            {str(light): n for light, n in rolled.counts.items()},
-            rolled.items,
-            rolled.weighted_achievement,
-        )
+        found[row[by]] = RollUpResult.of(row[by], row[by], rules.finish_roll_up(row[by], sums))
     return [found[key] for key in order if key in found]
 
 

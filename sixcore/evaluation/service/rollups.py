@@ -27,6 +27,12 @@ class RollUpResult:
     items: int
     weighted_achievement: Decimal | None
 
+    @classmethod
+    def of(cls, key, label: str, rolled: rules.RollUp) -> RollUpResult:
+        """A ``rules.RollUp`` with its group's label, lights keyed by their text."""
+        counts = {str(light): n for light, n in rolled.counts.items()}
+        return cls(str(key), label, counts, rolled.items, rolled.weighted_achievement)
+
 
 def rollup_rows(kpis: Iterable[KpiResult], by: str) -> Iterable[tuple[Hashable, Light, Decimal | None, None]]:
     """``(group, light, achievement, weight)`` rows of ``rules.roll_up`` for one grouping."""
@@ -49,14 +55,5 @@ def rollups_for(kpis: list[KpiResult], evaluation: Evaluation, thresholds: Thres
     result = {}
     for by in ROLLUP_KINDS:
         rolled = rules.roll_up(rollup_rows(kpis, by), thresholds)
-        result[by] = [
-            RollUpResult(
-                str(key),
-                labels[by].get(key, str(key)),
-                {str(light): n for light, n in r.counts.items()},
-                r.items,
-                r.weighted_achievement,
-            )
-            for key, r in rolled.items()
-        ]
+        result[by] = [RollUpResult.of(key, labels[by].get(key, str(key)), r) for key, r in rolled.items()]
     return result
